@@ -1,0 +1,34 @@
+"""Start-up checks: production refuses to run on an unsafe or embedded configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+
+@register(Tags.security, deploy=False)
+def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
+    if not settings.PRODUCTION:
+        return []
+    errors: list[Error] = []
+
+    def refuse(msg: str, hint: str, code: str) -> None:
+        errors.append(Error(msg, hint=hint, id=f"chatservice.{code}"))
+
+    if settings.DEBUG:
+        refuse("DEBUG is on in production.", "Unset DEBUG.", "E001")
+    if len(settings.SECRET_KEY) < 50 or len(set(settings.SECRET_KEY)) < 10:
+        refuse(
+            "SECRET_KEY is missing or weak.", "Set SECRET_KEY (or SECRET_KEY_FILE) to 50+ random characters.", "E002"
+        )
+    if len(settings.STATE_KEY) != 64:
+        refuse("STATE_KEY is missing.", "Set STATE_KEY to 64 hex characters (32 random bytes).", "E003")
+    if not settings.ALLOWED_HOSTS or any("*" in h for h in settings.ALLOWED_HOSTS):
+        refuse("ALLOWED_HOSTS is empty or has a wildcard.", "List the service's host names.", "E004")
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        refuse("Production needs PostgreSQL.", "Set DATABASE_URL=postgres://...", "E005")
+    if not settings.REDIS_URL:
+        refuse("Production needs Redis.", "Set REDIS_URL=redis://...", "E006")
+    return errors

@@ -1,0 +1,231 @@
+"""Settings for the chat and phone contact service, read from the environment.
+
+With no environment at all the service runs on the *embedded default*: SQLite, an
+in-process state store and an in-process channel layer, one process, no Redis. In
+production (``ENVIRONMENT=production``) PostgreSQL and Redis are required and
+``chatservice.checks`` refuses to start on an unsafe configuration.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from chatservice.env import envbool, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+ENVIRONMENT = envstr("ENVIRONMENT", "development")
+if ENVIRONMENT not in {"development", "production"}:
+    raise ImproperlyConfigured(f"ENVIRONMENT={ENVIRONMENT!r} must be development or production")
+PRODUCTION = ENVIRONMENT == "production"
+
+DEBUG = envbool("DEBUG", False)
+
+# A development process without a key gets a random one: sessions then last one run,
+# which is what a demo wants. Production must set it (see chatservice/checks.py).
+SECRET_KEY = envstr("SECRET_KEY") or ("" if PRODUCTION else secrets.token_urlsafe(50))
+
+# Key for wrapping per-conversation message keys and for keyed hashes of identifiers.
+# Never stored in Redis or the database. Development gets a per-process random key.
+STATE_KEY = envstr("STATE_KEY") or ("" if PRODUCTION else secrets.token_hex(32))
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "chatservice",
+    "contacts",
+    "routing",
+    "stats",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ itself (compressed, cached) so the embedded default needs no web
+    # server; behind nginx it is a harmless fallback.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "chatservice.middleware.PrivacyHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "chatservice.urls"
+ASGI_APPLICATION = "chatservice.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = envstr("DATABASE_URL")
+if DATABASE_URL:
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {exc}") from None
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": envstr("SQLITE_PATH", str(BASE_DIR / "var" / "chatservice.sqlite3")),
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = envstr("REDIS_URL")
+# redis-py caps a pool at 100 connections by default; a burst of visitors connecting at
+# once then fails handshakes with HTTP 500. One pool per process, sized for bursts.
+REDIS_MAX_CONNECTIONS = envint("REDIS_MAX_CONNECTIONS", 1000, minimum=10)
+REDIS_PREFIX = envstr("REDIS_PREFIX", "cs")
+
+CHANNEL_LAYERS: dict[str, Any]
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            # Pub/sub layer: measured ~2.5x the core layer's throughput on this hardware.
+            # Delivery is at-most-once either way; the service never relies on an event
+            # arriving (events are nudges, the store holds the truth, clients ack+replay).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "prefix": f"{REDIS_PREFIX}:layer",
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/console/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Swedish first; English and Arabic complete. A new language is one entry here plus a
+# translation file in locale/.
+LANGUAGE_CODE = "sv"
+LANGUAGES = [("sv", _("Swedish")), ("en", _("English")), ("ar", _("Arabic"))]
+# Languages a counsellor may speak and a contact may be routed by; wider than the page
+# translations so that a phone contact or a transfer can ask for them already.
+CONTACT_LANGUAGES = [
+    ("sv", "Svenska"),
+    ("en", "English"),
+    ("ar", "العربية"),
+    ("fa", "فارسی / دری"),
+    ("so", "Soomaali"),
+    ("ti", "ትግርኛ"),
+    ("ku", "Kurdî"),
+    ("uk", "Українська"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Stockholm"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")) if PRODUCTION else None
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Development serves straight from the app folders: no collectstatic step to forget.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Staff pages need the Origin header on their form posts for CSRF checks, which
+# "no-referrer" would turn into "Origin: null"; visitor pages get "no-referrer"
+# (chatservice.middleware), since they post no forms.
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", PRODUCTION) else None
+SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_SSL_REDIRECT = envbool("SSL_REDIRECT", False)
+
+# --- The service's own behaviour (docs/configuration.md) ---
+CHAT: dict[str, Any] = {
+    # How long a visitor may be gone (page reload, lost network) and come back with the
+    # resumption token before the conversation ends.
+    "GRACE_SECONDS": envint("CHAT_GRACE_SECONDS", 120, minimum=5),
+    # How long a counsellor's console may be gone before their conversations go back to
+    # the front of the queue.
+    "COUNSELLOR_GRACE_SECONDS": envint("COUNSELLOR_GRACE_SECONDS", 60, minimum=5),
+    "OFFER_TIMEOUT_SECONDS": envint("OFFER_TIMEOUT_SECONDS", 30, minimum=5),
+    # After this long in the queue a contact may be offered to any available counsellor,
+    # whatever their languages.
+    "OVERFLOW_SECONDS": envint("OVERFLOW_SECONDS", 180, minimum=0),
+    "MAX_MESSAGE_CHARS": envint("MAX_MESSAGE_CHARS", 4000, minimum=100),
+    "MAX_FRAME_BYTES": envint("MAX_FRAME_BYTES", 32768, minimum=1024),
+    # Upper bound on any live key's life: a contact that nobody ends is gone after this.
+    "STATE_TTL_SECONDS": envint("STATE_TTL_SECONDS", 6 * 3600, minimum=600),
+    # Mean handling time used for the first wait estimates, before any conversation ended.
+    "DEFAULT_HANDLE_SECONDS": envint("DEFAULT_HANDLE_SECONDS", 900, minimum=60),
+    "TICK_SECONDS": envint("TICK_SECONDS", 1, minimum=1, maximum=30),
+    "QUICK_EXIT_URL": envstr("QUICK_EXIT_URL", "https://www.smhi.se/"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"no_client_data": {"()": "chatservice.logging.NoClientDataFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_client_data"],
+            "formatter": "plain",
+        }
+    },
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Request logs carry paths and, on errors, the request itself; daphne's access log
+        # carries the client address. Neither is wanted.
+        "django.request": {"level": "ERROR", "handlers": ["console"], "propagate": False},
+        "django.server": {"level": "ERROR", "handlers": ["console"], "propagate": False},
+        "daphne": {"level": "WARNING"},
+    },
+}
+# No AdminEmailHandler: it would mail request details of every error.
+ADMINS: list[tuple[str, str]] = []

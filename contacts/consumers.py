@@ -1,0 +1,471 @@
+"""WebSocket adapters for visitors and counsellors (docs/protocol.md).
+
+Thin on purpose: parse and check a frame, call the service, shape the reply. Layer
+events are nudges named ``kind.action``; a handler re-reads the store rather than trust
+a payload, so a dropped or repeated event changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from contacts import groups, protocol
+from contacts.protocol import FrameError
+from contacts.service import Closed, Service, get_service
+from routing.state import Contact, Counsellor
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+LANGUAGES = frozenset(code for code, _ in settings.LANGUAGES)
+KINDS = frozenset({"", "self", "relative", "professional"})
+DUTY_STATES = frozenset({"available", "break", "off"})
+QUEUE_REFRESH_SECONDS = 0.5  # at most two position updates a second per socket
+
+
+class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
+    handlers: dict[str, str] = {}
+
+    @property
+    def service(self) -> Service:
+        return get_service()
+
+    async def out(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = protocol.parse(text_data, bytes_data)
+            name = self.handlers.get(frame["type"])
+            if name is None:
+                raise FrameError("unknown_type")
+            handler: Handler = getattr(self, name)
+            await handler(frame)
+        except FrameError as err:
+            await self.out(err.frame())
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, group: str) -> None:
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def debounced(self, attr: str, coro: Callable[[], Awaitable[None]]) -> None:
+        """Run ``coro`` soon, once, however many nudges arrive meanwhile."""
+        if getattr(self, attr, None) is not None:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(QUEUE_REFRESH_SECONDS)
+            setattr(self, attr, None)
+            with contextlib.suppress(Exception):
+                await coro()
+
+        setattr(self, attr, asyncio.get_running_loop().create_task(later()))
+
+    def message_frame(self, contact: str | None, seq: int, sender: str, body: str, ts: float) -> dict[str, Any]:
+        frame: dict[str, Any] = {"type": "message", "seq": seq, "from": sender, "text": body, "ts": int(ts * 1000)}
+        if contact:
+            frame["contact"] = contact
+        return frame
+
+
+class VisitorConsumer(BaseConsumer):
+    handlers = {
+        "start": "on_start",
+        "resume": "on_resume",
+        "send": "on_send",
+        "ack": "on_ack",
+        "typing": "on_typing",
+        "end": "on_end",
+        "sync": "on_sync",
+    }
+
+    contact_id: str | None = None
+    delivered = 0  # highest seq this socket has handed to the page
+    own: set[int]
+    _queue_task: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        self.own = set()
+        await self.accept()
+        self.service.ensure_ticker()
+
+    async def disconnect(self, code: int) -> None:
+        if self._queue_task is not None:
+            self._queue_task.cancel()
+        if self.contact_id is not None:
+            await self.service.visitor_presence(self.contact_id, connected=False)
+            await self.leave(groups.visitor(self.contact_id))
+            await self.leave(groups.WAITING)
+
+    # --- frames from the page ---
+    async def on_start(self, frame: dict[str, Any]) -> None:
+        if self.contact_id is not None:
+            raise FrameError("already_started")
+        language = protocol.choice(frame, "lang", LANGUAGES, settings.LANGUAGE_CODE)
+        kind = protocol.choice(frame, "kind", KINDS, "")
+        danger = protocol.flag(frame, "danger")
+        result = await self.service.start_contact(channel="chat", language=language, kind=kind, danger=danger)
+        if isinstance(result, Closed):
+            await self.out({"type": "closed", "reason": result.reason, **result.info})
+            return
+        await self.attach(result.contact_id)
+        await self.out({"type": "started", "token": result.token, "grace": settings.CHAT["GRACE_SECONDS"]})
+        await self.send_queue_status()
+
+    async def on_resume(self, frame: dict[str, Any]) -> None:
+        if self.contact_id is not None:
+            raise FrameError("already_started")
+        token = frame.get("token")
+        last_seq = protocol.seq(frame, "last_seq")
+        contact = await self.service.resume(token) if isinstance(token, str) and len(token) <= 64 else None
+        if contact is None:
+            await self.out({"type": "expired"})
+            return
+        await self.attach(contact.id)
+        await self.service.visitor_presence(contact.id, connected=True)
+        self.delivered = min(last_seq, contact.seq)
+        await self.service.store.ack(contact.id, "visitor", self.delivered)
+        await self.out({"type": "resumed", "state": "active" if contact.state == "active" else "queued"})
+        if contact.state == "active":
+            await self.leave(groups.WAITING)
+            await self.send_joined(contact)
+            await self.deliver()
+        else:
+            await self.send_queue_status()
+
+    async def on_send(self, frame: dict[str, Any]) -> None:
+        cid = self.require_contact()
+        message_id = protocol.client_id(frame)
+        body = protocol.text(frame)
+        result = await self.service.send(cid, "visitor", body, message_id)
+        if result is None:
+            raise FrameError("not_in_conversation", message_id)
+        self.own.add(result[0])
+        await self.out({"type": "sent", "id": message_id, "seq": result[0]})
+
+    async def on_ack(self, frame: dict[str, Any]) -> None:
+        await self.service.store.ack(self.require_contact(), "visitor", protocol.seq(frame))
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        await self.service.typing(self.require_contact(), "visitor")
+
+    async def on_end(self, frame: dict[str, Any]) -> None:
+        cid = self.require_contact()
+        quick = protocol.flag(frame, "quick")
+        await self.detach()
+        await self.service.end(cid, "quick_exit" if quick else "visitor")
+        await self.out({"type": "ended", "by": "visitor", "undelivered": 0})
+
+    async def on_sync(self, frame: dict[str, Any]) -> None:
+        cid = self.require_contact()
+        last_seq = protocol.seq(frame, "last_seq")
+        contact = await self.service.store.get_contact(cid)
+        if contact is None:
+            return
+        if contact.state == "active":
+            self.delivered = min(last_seq, self.delivered)
+            await self.deliver()
+        else:
+            await self.send_queue_status()
+
+    # --- helpers ---
+    def require_contact(self) -> str:
+        if self.contact_id is None:
+            raise FrameError("not_started")
+        return self.contact_id
+
+    async def attach(self, contact_id: str) -> None:
+        self.contact_id = contact_id
+        self.delivered = 0
+        self.own = set()
+        await self.join(groups.visitor(contact_id))
+        await self.join(groups.WAITING)
+
+    async def detach(self) -> None:
+        if self.contact_id is not None:
+            await self.leave(groups.visitor(self.contact_id))
+            await self.leave(groups.WAITING)
+        self.contact_id = None
+
+    async def send_queue_status(self) -> None:
+        if self.contact_id is None:
+            return
+        status = await self.service.queue_status(self.contact_id)
+        if status is not None:
+            position, wait = status
+            await self.out({"type": "queue", "position": position, "wait": wait})
+
+    async def send_joined(self, contact: Contact) -> None:
+        counsellor = await self.service.store.get_counsellor(contact.counsellor)
+        await self.out({"type": "joined", "name": counsellor.name if counsellor else ""})
+
+    async def deliver(self) -> None:
+        if self.contact_id is None:
+            return
+        for m in await self.service.store.messages_after(self.contact_id, self.delivered):
+            if m.seq not in self.own:
+                await self.out(self.message_frame(None, m.seq, m.sender, m.body, m.ts))
+            self.delivered = m.seq
+
+    # --- layer events ---
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        await self.debounced("_queue_task", self.send_queue_status)
+
+    async def conv_started(self, event: dict[str, Any]) -> None:
+        if event["contact"] != self.contact_id:
+            return
+        contact = await self.service.store.get_contact(event["contact"])
+        if contact is not None and contact.state == "active":
+            await self.leave(groups.WAITING)
+            await self.send_joined(contact)
+
+    async def conv_message(self, event: dict[str, Any]) -> None:
+        if event["contact"] == self.contact_id:
+            await self.deliver()
+
+    async def conv_typing(self, event: dict[str, Any]) -> None:
+        if event["contact"] == self.contact_id and event["sender"] != "visitor":
+            await self.out({"type": "typing"})
+
+    async def conv_ended(self, event: dict[str, Any]) -> None:
+        if event["contact"] != self.contact_id:
+            return
+        await self.deliver()  # anything said before the end still reaches the page
+        await self.detach()
+        await self.out({"type": "ended", "by": event["by"], "undelivered": 0})
+
+    async def conv_requeued(self, event: dict[str, Any]) -> None:
+        if event["contact"] != self.contact_id:
+            return
+        await self.join(groups.WAITING)
+        await self.out({"type": "requeued"})
+        await self.send_queue_status()
+
+
+class CounsellorConsumer(BaseConsumer):
+    handlers = {
+        "duty": "on_duty",
+        "accept": "on_accept",
+        "pick": "on_accept",
+        "decline": "on_decline",
+        "send": "on_send",
+        "ack": "on_ack",
+        "typing": "on_typing",
+        "end": "on_end",
+        "sync": "on_sync",
+        "ping": "on_ping",
+    }
+
+    uid = 0
+    delivered: dict[str, int]
+    own: set[tuple[str, int]]
+    _queue_task: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        profile = await sync_to_async(load_profile)(self.scope.get("user"))
+        if profile is None:
+            await self.close(code=4403)
+            return
+        self.uid = profile.id
+        self.delivered = {}
+        self.own = set()
+        me = await self.service.counsellor_online(profile)
+        await self.join(groups.staff(self.uid))
+        await self.join(groups.STAFF_ALL)
+        await self.accept()
+        self.service.ensure_ticker()
+        conversations = []
+        for cid in me.active:
+            contact = await self.service.store.get_contact(cid)
+            if contact is not None:
+                conversations.append(self.conversation_info(contact))
+        await self.out({"type": "hello", "me": self.me_info(me), "conversations": conversations})
+        await self.send_queue()
+
+    async def disconnect(self, code: int) -> None:
+        if self._queue_task is not None:
+            self._queue_task.cancel()
+        if self.uid:
+            await self.service.counsellor_offline(self.uid)
+            await self.leave(groups.staff(self.uid))
+            await self.leave(groups.STAFF_ALL)
+
+    # --- frames from the console ---
+    async def on_duty(self, frame: dict[str, Any]) -> None:
+        state = protocol.choice(frame, "state", DUTY_STATES)
+        await self.service.set_duty(self.uid, state)  # type: ignore[arg-type]
+
+    async def on_accept(self, frame: dict[str, Any]) -> None:
+        cid = protocol.contact_id(frame)
+        contact = await self.service.accept(self.uid, cid)
+        if contact is None:
+            raise FrameError("not_available", cid)
+        self.delivered.setdefault(cid, 0)
+
+    async def on_decline(self, frame: dict[str, Any]) -> None:
+        await self.service.decline(self.uid, protocol.contact_id(frame))
+
+    async def on_send(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        message_id = protocol.client_id(frame)
+        body = protocol.text(frame)
+        result = await self.service.send(cid, "counsellor", body, message_id)
+        if result is None:
+            raise FrameError("not_in_conversation", message_id)
+        self.own.add((cid, result[0]))
+        await self.out({"type": "sent", "contact": cid, "id": message_id, "seq": result[0]})
+
+    async def on_ack(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        await self.service.store.ack(cid, "counsellor", protocol.seq(frame))
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        await self.service.typing(await self.mine(frame), "counsellor")
+
+    async def on_end(self, frame: dict[str, Any]) -> None:
+        await self.service.end(await self.mine(frame), "counsellor")
+
+    async def on_sync(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        last_seq = protocol.seq(frame, "last_seq")
+        self.delivered[cid] = min(last_seq, self.delivered.get(cid, last_seq))
+        await self.deliver(cid)
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        await self.service.store.set_counsellor_gone(self.uid, 0.0)
+        await self.out({"type": "pong"})
+
+    # --- helpers ---
+    async def mine(self, frame: dict[str, Any]) -> str:
+        """The contact named in the frame, if it is in conversation with this counsellor."""
+        cid = protocol.contact_id(frame)
+        contact = await self.service.store.get_contact(cid)
+        if contact is None or contact.state != "active" or contact.counsellor != self.uid:
+            raise FrameError("not_yours", cid)
+        return cid
+
+    @staticmethod
+    def me_info(me: Counsellor) -> dict[str, Any]:
+        return {
+            "name": me.name,
+            "state": me.state,
+            "capacity": me.capacity,
+            "load": me.load,
+            "languages": list(me.languages),
+        }
+
+    @staticmethod
+    def contact_info(contact: Contact) -> dict[str, Any]:
+        return {
+            "contact": contact.id,
+            "channel": contact.channel,
+            "language": contact.language,
+            "kind": contact.kind,
+            "danger": contact.danger,
+            "skill": contact.skill,
+            "waited": int(time.time() - contact.enqueued_at),
+        }
+
+    def conversation_info(self, contact: Contact) -> dict[str, Any]:
+        return {
+            "type": "conversation",
+            **self.contact_info(contact),
+            "visitor": "away" if contact.visitor_gone_at else "connected",
+        }
+
+    async def send_me(self) -> None:
+        me = await self.service.store.get_counsellor(self.uid)
+        if me is not None:
+            await self.out({"type": "me", **self.me_info(me)})
+
+    async def send_queue(self) -> None:
+        queue = await self.service.store.queue()
+        counsellors = await self.service.store.counsellors()
+        items = [{**self.contact_info(c), "offered": c.state == "offered"} for c in queue]
+        on_duty = sum(1 for c in counsellors if c.state != "off")
+        await self.out({"type": "queue", "items": items, "on_duty": on_duty})
+
+    async def deliver(self, cid: str) -> None:
+        start = self.delivered.get(cid, 0)
+        for m in await self.service.store.messages_after(cid, start):
+            if (cid, m.seq) not in self.own:
+                await self.out(self.message_frame(cid, m.seq, m.sender, m.body, m.ts))
+            self.delivered[cid] = m.seq
+
+    # --- layer events ---
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        await self.debounced("_queue_task", self.send_queue)
+
+    async def staff_changed(self, event: dict[str, Any]) -> None:
+        await self.send_me()
+
+    async def offer_made(self, event: dict[str, Any]) -> None:
+        contact = await self.service.store.get_contact(event["contact"])
+        if contact is not None and contact.state == "offered" and contact.offered_to == self.uid:
+            expires_in = max(0, int(contact.offer_expires - time.time()))
+            await self.out({"type": "offer", **self.contact_info(contact), "expires_in": expires_in})
+
+    async def offer_withdrawn(self, event: dict[str, Any]) -> None:
+        await self.out({"type": "offer_withdrawn", "contact": event["contact"]})
+
+    async def conv_started(self, event: dict[str, Any]) -> None:
+        contact = await self.service.store.get_contact(event["contact"])
+        if contact is not None and contact.counsellor == self.uid:
+            self.delivered.setdefault(contact.id, 0)
+            await self.out(self.conversation_info(contact))
+            await self.deliver(contact.id)
+            await self.send_me()
+
+    async def conv_message(self, event: dict[str, Any]) -> None:
+        cid = event["contact"]
+        contact = await self.service.store.get_contact(cid)
+        if contact is not None and contact.counsellor == self.uid:
+            await self.deliver(cid)
+
+    async def conv_typing(self, event: dict[str, Any]) -> None:
+        if event["sender"] == "visitor":
+            await self.out({"type": "typing", "contact": event["contact"]})
+
+    async def conv_ended(self, event: dict[str, Any]) -> None:
+        cid = event["contact"]
+        self.delivered.pop(cid, None)
+        await self.out({"type": "ended", "contact": cid, "by": event["by"], "undelivered": event["undelivered"]})
+        await self.send_me()
+
+    async def conv_requeued(self, event: dict[str, Any]) -> None:
+        self.delivered.pop(event["contact"], None)
+        await self.out({"type": "ended", "contact": event["contact"], "by": "requeued", "undelivered": 0})
+
+    async def visitor_presence(self, event: dict[str, Any]) -> None:
+        await self.out(
+            {"type": "visitor", "contact": event["contact"], "state": "connected" if event["connected"] else "away"}
+        )
+
+
+def load_profile(user: Any) -> Counsellor | None:
+    """The routing record for a logged-in counsellor, or None for anyone else."""
+    from routing.models import COUNSELLOR_GROUP, CounsellorProfile
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if not user.groups.filter(name=COUNSELLOR_GROUP).exists():
+        return None
+    profile = CounsellorProfile.objects.filter(user=user).first()
+    if profile is None:
+        return None
+    return Counsellor(
+        id=user.pk,
+        name=profile.display_name,
+        languages=tuple(profile.languages),
+        skills=tuple(profile.skills),
+        capacity=profile.max_chats,
+    )

@@ -1,0 +1,66 @@
+"""What a visitor is shown when the service is closed: hours and numbers, in their language."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from contacts.hours import Schedule
+from contacts.models import WEEKDAYS, EmergencyNumber, ServiceText
+
+
+class NumberInfo(TypedDict):
+    number: str
+    dial: str
+    url: str
+    label: str
+
+
+class HoursInfo(TypedDict):
+    day: str
+    periods: list[str]
+
+
+class ClosedInfo(TypedDict):
+    text: str
+    hours: list[HoursInfo]
+    numbers: list[NumberInfo]
+
+
+def numbers(language: str) -> list[NumberInfo]:
+    return [
+        {"number": n.number, "dial": n.dial, "url": n.url, "label": n.label(language)}
+        for n in EmergencyNumber.objects.filter(active=True).prefetch_related("labels")
+    ]
+
+
+def weekly_hours(schedule: Schedule, language: str) -> list[HoursInfo]:
+    with translation.override(language):
+        rows: list[HoursInfo] = []
+        for day, name in WEEKDAYS:
+            periods = schedule.weekly.get(day, ())
+            rows.append(
+                {
+                    "day": str(name),
+                    "periods": [f"{p.opens:%H:%M}–{p.closes:%H:%M}" for p in periods] or [_("Closed")],
+                }
+            )
+        return rows
+
+
+def service_text(key: str, language: str) -> str:
+    from django.conf import settings
+
+    texts = {t.language: t.text for t in ServiceText.objects.filter(key=key)}
+    return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or ""
+
+
+def closed_info(schedule: Schedule, language: str, reason: str) -> ClosedInfo:
+    key = "closed" if reason == "hours" else "busy"
+    return {
+        "text": service_text(key, language),
+        "hours": weekly_hours(schedule, language),
+        "numbers": numbers(language),
+    }

@@ -1,0 +1,119 @@
+"""Configuration the centre edits itself in Django admin. Nothing here describes a contact.
+
+The database holds staff accounts, this configuration and daily counters (stats/) only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class OpeningHours(models.Model):
+    """One open period in the weekly schedule (Europe/Stockholm time)."""
+
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WEEKDAYS)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opening_hours_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class OpeningException(models.Model):
+    """A dated exception, such as a public holiday (closed) or a special evening (open)."""
+
+    date = models.DateField(_("date"), unique=True)
+    closed = models.BooleanField(_("closed all day"), default=True)
+    opens = models.TimeField(_("opens"), null=True, blank=True)
+    closes = models.TimeField(_("closes"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=100, blank=True, help_text=_("For staff, e.g. 'Midsummer Eve'."))
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("exception to opening hours")
+        verbose_name_plural = _("exceptions to opening hours")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.note}".strip()
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not self.closed and not (self.opens and self.closes and self.opens < self.closes):
+            raise ValidationError(_("An open day needs an opening time before its closing time."))
+
+
+class EmergencyNumber(models.Model):
+    """A number shown when the service is closed and to anyone in danger."""
+
+    number = models.CharField(_("number as shown"), max_length=40)
+    dial = models.CharField(_("number to dial"), max_length=40, blank=True, help_text=_("Digits only, for tel: links."))
+    url = models.URLField(_("web address"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("shown"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("emergency number")
+        verbose_name_plural = _("emergency numbers")
+
+    def __str__(self) -> str:
+        return self.number or self.url
+
+    def label(self, language: str) -> str:
+        labels = {t.language: t.text for t in self.labels.all()}
+        return labels.get(language) or labels.get(settings.LANGUAGE_CODE) or ""
+
+
+class EmergencyNumberLabel(models.Model):
+    number = models.ForeignKey(EmergencyNumber, on_delete=models.CASCADE, related_name="labels")
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    text = models.CharField(_("text"), max_length=200)
+
+    class Meta:
+        unique_together = [("number", "language")]
+        verbose_name = _("text")
+        verbose_name_plural = _("texts per language")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ServiceText(models.Model):
+    """Texts the centre words itself, per language (e.g. the closed message)."""
+
+    KEYS = [
+        ("closed", _("Shown when the chat is closed")),
+        ("busy", _("Shown when nobody can answer right now")),
+    ]
+    key = models.CharField(_("where it is shown"), max_length=20, choices=KEYS)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    text = models.TextField(_("text"), max_length=1000)
+
+    class Meta:
+        unique_together = [("key", "language")]
+        verbose_name = _("service text")
+        verbose_name_plural = _("service texts")
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.language})"

@@ -1,0 +1,338 @@
+"""The one place that changes live state and tells the clients about it.
+
+Consumers (and, later, the phone webhooks) are thin adapters: they parse a frame, check
+who is asking, call a function here and shape the reply. Every function here makes one
+atomic change in the store, then publishes events. Events are *nudges*: a consumer that
+receives one re-reads the store, so an event lost by the channel layer (delivery is at
+most once) loses nothing; the next nudge, a client's sync or its reconnect catches up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from contacts import groups
+from contacts.hours import current_schedule
+from contacts.info import ClosedInfo, closed_info
+from routing import policy
+from routing.state import Channel, Contact, Counsellor, CounsellorState, Sender
+from routing.store import get_store
+from routing.store.base import Store
+from stats import acount
+from stats.counters import conversation_band, wait_band
+
+logger = logging.getLogger(__name__)
+
+EndedBy = Literal["visitor", "quick_exit", "counsellor", "visitor_gone", "system"]
+
+
+def config(name: str) -> Any:
+    return settings.CHAT[name]
+
+
+def token_hash(token: str) -> str:
+    """Tokens are looked up by a keyed hash, so a Redis dump does not hand out sessions."""
+    return hmac.new(settings.STATE_KEY.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Started:
+    contact_id: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Closed:
+    reason: Literal["hours", "nobody"]
+    info: ClosedInfo
+
+
+class Service:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._ticker: asyncio.Task[None] | None = None
+        self._ticker_loop: asyncio.AbstractEventLoop | None = None
+
+    # --- events ---
+    async def publish(self, group: str, event: dict[str, Any]) -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            # A lost nudge is recovered by sync/replay; a crash here would lose the change.
+            logger.warning("could not publish %s", event.get("type"), exc_info=True)
+
+    async def publish_conversation(self, contact: Contact, event: dict[str, Any]) -> None:
+        await self.publish(groups.visitor(contact.id), event)
+        for uid in {contact.counsellor, contact.offered_to} - {0}:
+            await self.publish(groups.staff(uid), event)
+
+    async def queue_changed(self) -> None:
+        await self.publish(groups.STAFF_ALL, {"type": "queue.changed"})
+        await self.publish(groups.WAITING, {"type": "queue.changed"})
+
+    # --- opening ---
+    async def availability(self, language: str, channel: Channel = "chat") -> Closed | None:
+        """None when a contact can join the queue now, else why not and what to show."""
+        schedule = await current_schedule()
+        if not schedule.is_open(datetime.now(UTC)):
+            reason: Literal["hours", "nobody"] = "hours"
+        elif policy.counsellors_on_duty(await self.store.counsellors()) == 0:
+            reason = "nobody"
+        else:
+            return None
+        info = await sync_to_async(closed_info)(schedule, language, reason)
+        return Closed(reason, info)
+
+    # --- visitor side ---
+    async def start_contact(
+        self, *, channel: Channel, language: str, kind: str = "", danger: bool = False
+    ) -> Started | Closed:
+        closed = await self.availability(language, channel)
+        if closed is not None:
+            metric = "contacts.out_of_hours" if closed.reason == "hours" else "contacts.nobody_on_duty"
+            await acount(metric, channel=channel)
+            return closed
+        token = secrets.token_urlsafe(24)  # 192 bits
+        contact = Contact(
+            id=secrets.token_hex(8),
+            channel=channel,
+            language=language,
+            kind=kind,
+            danger=danger,
+            enqueued_at=time.time(),
+        )
+        await self.store.add_contact(contact, token_hash(token))
+        await acount(
+            "contacts", channel=channel, language=language, kind=kind or "unknown", danger="yes" if danger else "no"
+        )
+        await self.queue_changed()
+        await self.route()
+        return Started(contact.id, token)
+
+    async def resume(self, token: str) -> Contact | None:
+        contact_id = await self.store.contact_for_token(token_hash(token))
+        if contact_id is None:
+            return None
+        return await self.store.get_contact(contact_id)
+
+    async def visitor_presence(self, contact_id: str, connected: bool) -> None:
+        await self.store.set_visitor_gone(contact_id, 0.0 if connected else time.time())
+        contact = await self.store.get_contact(contact_id)
+        if contact is not None and contact.counsellor:
+            await self.publish(
+                groups.staff(contact.counsellor),
+                {"type": "visitor.presence", "contact": contact_id, "connected": connected},
+            )
+
+    async def queue_status(self, contact_id: str) -> tuple[int, int | None] | None:
+        """(position, estimated wait in seconds or None) for a waiting contact."""
+        position = await self.store.position(contact_id)
+        if position is None:
+            return None
+        counsellors = await self.store.counsellors()
+        mean = await self.store.mean_handle_time(config("DEFAULT_HANDLE_SECONDS"))
+        return position, policy.estimate_wait_seconds(position, counsellors, mean_handle_seconds=mean)
+
+    # --- the conversation (both sides) ---
+    async def send(self, contact_id: str, sender: Sender, text: str, client_id: str) -> tuple[int, bool] | None:
+        result = await self.store.append_message(contact_id, sender, text, client_id, time.time())
+        if result is not None and not result[1]:
+            contact = await self.store.get_contact(contact_id)
+            if contact is not None:
+                await self.publish_conversation(contact, {"type": "conv.message", "contact": contact_id})
+        return result
+
+    async def typing(self, contact_id: str, sender: Sender) -> None:
+        contact = await self.store.get_contact(contact_id)
+        if contact is not None and contact.state == "active":
+            await self.publish_conversation(contact, {"type": "conv.typing", "contact": contact_id, "sender": sender})
+
+    async def end(self, contact_id: str, by: EndedBy) -> Contact | None:
+        contact = await self.store.end(contact_id)
+        if contact is None:
+            return None  # someone else ended it first
+        now = time.time()
+        if contact.answered_at:
+            duration = now - contact.answered_at
+            await self.store.record_handle_time(duration)
+            await acount("conversation", band=conversation_band(duration))
+        else:
+            await acount("contacts.left_before_answer", channel=contact.channel)
+        undelivered = max(0, contact.seq - contact.visitor_ack)
+        await self.publish_conversation(
+            contact, {"type": "conv.ended", "contact": contact_id, "by": by, "undelivered": undelivered}
+        )
+        await self.queue_changed()
+        await self.route()
+        return contact
+
+    # --- counsellor side ---
+    async def counsellor_online(self, profile: Counsellor) -> Counsellor:
+        counsellor = await self.store.upsert_counsellor(profile)
+        await self.store.set_counsellor_gone(profile.id, 0.0)
+        counsellor.gone_at = 0.0
+        return counsellor
+
+    async def counsellor_offline(self, counsellor_id: int) -> None:
+        await self.store.set_counsellor_gone(counsellor_id, time.time())
+
+    async def set_duty(self, counsellor_id: int, state: CounsellorState) -> Counsellor | None:
+        if state != "available":
+            # A counsellor stepping away must not sit on an offer.
+            for contact in await self.store.queue():
+                if contact.state == "offered" and contact.offered_to == counsellor_id:
+                    await self.withdraw(contact.id, counsellor_id, away=False)
+        counsellor = await self.store.set_counsellor_state(counsellor_id, state, time.time())
+        await self.publish(groups.staff(counsellor_id), {"type": "staff.changed"})
+        await self.queue_changed()
+        await self.route()
+        return counsellor
+
+    async def accept(self, counsellor_id: int, contact_id: str) -> Contact | None:
+        """Take an offered contact, or pick one from the queue."""
+        before = await self.store.get_contact(contact_id)
+        if before is None or not await self.store.accept(contact_id, counsellor_id, time.time()):
+            return None
+        contact = await self.store.get_contact(contact_id)
+        if contact is None:
+            return None
+        if not before.answered_at:
+            await acount("contacts.answered", channel=contact.channel)
+            await acount("wait", band=wait_band(contact.answered_at - contact.enqueued_at))
+        if before.state == "offered" and before.offered_to != counsellor_id:
+            await self.publish(groups.staff(before.offered_to), {"type": "offer.withdrawn", "contact": contact_id})
+        await self.publish_conversation(contact, {"type": "conv.started", "contact": contact_id})
+        await self.queue_changed()
+        return contact
+
+    async def withdraw(self, contact_id: str, counsellor_id: int, *, away: bool) -> bool:
+        if not await self.store.withdraw_offer(contact_id, counsellor_id, away=away):
+            return False
+        await self.publish(groups.staff(counsellor_id), {"type": "offer.withdrawn", "contact": contact_id})
+        if away:
+            await self.publish(groups.staff(counsellor_id), {"type": "staff.changed"})
+        await self.queue_changed()
+        return True
+
+    async def decline(self, counsellor_id: int, contact_id: str) -> bool:
+        ok = await self.withdraw(contact_id, counsellor_id, away=False)
+        if ok:
+            # Passing on an offer means "not me right now": give it to someone else first.
+            await self.store.set_counsellor_state(counsellor_id, "away", time.time())
+            await self.publish(groups.staff(counsellor_id), {"type": "staff.changed"})
+            await self.route()
+        return ok
+
+    async def requeue_all(self, counsellor_id: int) -> None:
+        counsellor = await self.store.get_counsellor(counsellor_id)
+        if counsellor is None:
+            return
+        for contact_id in counsellor.active:
+            if await self.store.requeue(contact_id, counsellor_id):
+                await self.publish(groups.visitor(contact_id), {"type": "conv.requeued", "contact": contact_id})
+                await self.publish(groups.staff(counsellor_id), {"type": "conv.requeued", "contact": contact_id})
+
+    # --- routing ---
+    async def route(self, now: float | None = None) -> int:
+        """Offer waiting contacts to free counsellors. Safe to run in every process at once:
+        each offer is a conditional update, and a lost race just means someone else won."""
+        made = 0
+        for _attempt in range(3):
+            at = time.time() if now is None else now
+            plan = policy.plan_offers(
+                await self.store.queue(),
+                await self.store.counsellors(),
+                now=at,
+                overflow_after=config("OVERFLOW_SECONDS"),
+            )
+            if not plan:
+                break
+            lost = 0
+            for offer in plan:
+                expires = at + config("OFFER_TIMEOUT_SECONDS")
+                if await self.store.offer(offer.contact_id, offer.counsellor_id, expires):
+                    made += 1
+                    await self.publish(
+                        groups.staff(offer.counsellor_id), {"type": "offer.made", "contact": offer.contact_id}
+                    )
+                else:
+                    lost += 1
+            if not lost:
+                break
+        if made:
+            await self.queue_changed()
+        return made
+
+    async def tick(self, now: float | None = None) -> None:
+        """Timers: offers nobody answered, visitors and counsellors who did not come back,
+        contacts that have waited past the language overflow."""
+        now = time.time() if now is None else now
+        for contact_id, counsellor_id in await self.store.expired_offers(now):
+            await self.withdraw(contact_id, counsellor_id, away=True)
+        for contact_id in await self.store.visitors_gone_before(now - config("GRACE_SECONDS")):
+            await self.end(contact_id, "visitor_gone")
+        for counsellor_id in await self.store.counsellors_gone_before(now - config("COUNSELLOR_GRACE_SECONDS")):
+            await self.requeue_all(counsellor_id)
+            await self.store.set_counsellor_state(counsellor_id, "off", now)
+            await self.store.set_counsellor_gone(counsellor_id, 0.0)
+            await self.queue_changed()
+        await self.route(now)
+
+    def ensure_ticker(self) -> None:
+        """Start this process's timer loop on the running event loop, once."""
+        loop = asyncio.get_running_loop()
+        if self._ticker is not None and not self._ticker.done() and self._ticker_loop is loop:
+            return
+        self._ticker_loop = loop
+        self._ticker = loop.create_task(self._tick_forever())
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(config("TICK_SECONDS"))
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis away for a moment: keep ticking, recover when it is back.
+                logger.warning("tick failed", exc_info=True)
+
+    async def stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._ticker
+            self._ticker = None
+
+
+_service: Service | None = None
+
+
+def get_service() -> Service:
+    global _service
+    if _service is None:
+        _service = Service(get_store())
+    return _service
+
+
+def reset_service() -> None:
+    """Forget the process's service and store (tests switch backends between runs)."""
+    global _service
+    _service = None
+    get_store.cache_clear()

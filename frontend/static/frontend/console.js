@@ -1,0 +1,259 @@
+/* The counsellor console. See docs/protocol.md for the frames. */
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var T = JSON.parse($("i18n").textContent);
+  var ws = null, retries = 0, me = null, counter = 0;
+  var convs = {};   // contact id -> {el, lastSeq, known, outbox, ended}
+  var offers = {};  // contact id -> {el, timer}
+
+  function t(key, params) {
+    var s = T[key] || key;
+    if (params) Object.keys(params).forEach(function (k) { s = s.split("{" + k + "}").join(params[k]); });
+    return s;
+  }
+  function status(text) { $("status").textContent = text || ""; $("status").hidden = !text; }
+  function send(frame) {
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; }
+    return false;
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function describe(c) {
+    var parts = [t("channel_" + c.channel), c.language.toUpperCase(), t("kind_" + (c.kind || ""))];
+    if (c.skill) parts.push(c.skill);
+    return parts.join(" · ");
+  }
+  function waited(seconds) {
+    return seconds < 120 ? t("waited_seconds", { seconds: seconds }) : t("waited", { minutes: Math.floor(seconds / 60) });
+  }
+
+  function connect() {
+    var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(proto + window.location.host + "/ws/console/");
+    ws.onopen = function () { retries = 0; status(""); };
+    ws.onmessage = function (e) {
+      var f;
+      try { f = JSON.parse(e.data); } catch (err) { return; }
+      if (HANDLERS[f.type]) HANDLERS[f.type](f);
+    };
+    ws.onclose = function (e) {
+      if (e.code === 4403) { window.location.href = "/accounts/login/?next=/console/"; return; }
+      status(t("reconnecting"));
+      var delay = Math.min(15000, 1000 * Math.pow(2, retries++)) * (0.5 + Math.random() / 2);
+      setTimeout(connect, delay);
+    };
+  }
+
+  var HANDLERS = {
+    hello: function (f) {
+      showMe(f.me);
+      f.conversations.forEach(function (c) { openConversation(c); });
+      // After a reconnect, ask for whatever this page has not seen in each conversation.
+      Object.keys(convs).forEach(function (id) {
+        if (!convs[id].ended) send({ type: "sync", contact: id, last_seq: convs[id].lastSeq });
+      });
+    },
+    me: function (f) { showMe(f); },
+    queue: function (f) {
+      var list = $("queue-list");
+      list.textContent = "";
+      $("queue-count").textContent = "(" + f.items.length + ")";
+      $("on-duty").textContent = t("on_duty", { n: f.on_duty });
+      if (!f.items.length) list.appendChild(el("li", "empty", t("queue_empty")));
+      f.items.forEach(function (c) {
+        var li = el("li", c.danger ? "danger" : "");
+        li.appendChild(el("span", "what", describe(c)));
+        if (c.danger) li.appendChild(el("strong", "flag", t("danger")));
+        li.appendChild(el("span", "waited", waited(c.waited)));
+        if (!c.offered) {
+          var b = el("button", "secondary", t("pick"));
+          b.type = "button";
+          b.addEventListener("click", function () { send({ type: "pick", contact: c.contact }); });
+          li.appendChild(b);
+        }
+        list.appendChild(li);
+      });
+    },
+    offer: function (f) {
+      if (offers[f.contact]) return;
+      var li = el("li", "offer" + (f.danger ? " danger" : ""));
+      li.appendChild(el("span", "what", describe(f)));
+      if (f.danger) li.appendChild(el("strong", "flag", t("danger")));
+      li.appendChild(el("span", "waited", waited(f.waited)));
+      var left = el("span", "expires", t("offer_expires", { seconds: f.expires_in }));
+      li.appendChild(left);
+      var accept = el("button", "primary", t("accept"));
+      accept.type = "button";
+      accept.addEventListener("click", function () { send({ type: "accept", contact: f.contact }); });
+      var decline = el("button", "secondary", t("decline"));
+      decline.type = "button";
+      decline.addEventListener("click", function () { send({ type: "decline", contact: f.contact }); removeOffer(f.contact); });
+      li.appendChild(accept);
+      li.appendChild(decline);
+      $("offer-list").appendChild(li);
+      $("offers").hidden = false;
+      var remaining = f.expires_in;
+      var timer = setInterval(function () {
+        remaining = Math.max(0, remaining - 1);
+        left.textContent = t("offer_expires", { seconds: remaining });
+      }, 1000);
+      offers[f.contact] = { el: li, timer: timer };
+      notify();
+      accept.focus();
+    },
+    offer_withdrawn: function (f) { removeOffer(f.contact); },
+    conversation: function (f) { removeOffer(f.contact); openConversation(f); },
+    message: function (f) { receive(f); },
+    sent: function (f) {
+      var c = convs[f.contact];
+      if (!c) return;
+      c.outbox = c.outbox.filter(function (m) {
+        if (m.id !== f.id) return true;
+        m.el.classList.remove("pending");
+        m.el.setAttribute("data-seq", f.seq);
+        var note = m.el.querySelector(".note");
+        if (note) note.remove();
+        return false;
+      });
+      markKnown(c, f.contact, f.seq);
+    },
+    typing: function (f) {
+      var c = convs[f.contact];
+      if (!c) return;
+      var p = c.el.querySelector(".typing");
+      p.hidden = false;
+      clearTimeout(c.typingTimer);
+      c.typingTimer = setTimeout(function () { p.hidden = true; }, 4000);
+    },
+    visitor: function (f) {
+      var c = convs[f.contact];
+      if (c) c.el.querySelector(".presence").textContent = f.state === "connected" ? t("visitor_connected") : t("visitor_away");
+    },
+    ended: function (f) {
+      removeOffer(f.contact);
+      var c = convs[f.contact];
+      if (!c || c.ended) return;
+      c.ended = true;
+      addNote(c, t("ended_" + f.by) || t("ended_system"));
+      if (f.undelivered) addNote(c, t("undelivered", { n: f.undelivered }));
+      c.el.querySelector(".composer").hidden = true;
+      c.el.querySelector(".end").hidden = true;
+      c.el.querySelector(".close").hidden = false;
+      c.el.classList.add("ended");
+    },
+    error: function (f) {
+      if (f.code === "not_available") { removeOffer(f.detail); status(t("not_available")); setTimeout(function () { status(""); }, 4000); }
+    },
+    pong: function () {}
+  };
+
+  function showMe(m) {
+    me = m;
+    $("me-name").textContent = m.name + " · " + m.load + "/" + m.capacity;
+    $("me-state").textContent = t("state_" + m.state);
+    Array.prototype.forEach.call(document.querySelectorAll("#duty button"), function (b) {
+      b.setAttribute("aria-pressed", b.getAttribute("data-state") === m.state ? "true" : "false");
+    });
+  }
+
+  function removeOffer(id) {
+    var o = offers[id];
+    if (!o) return;
+    clearInterval(o.timer);
+    o.el.remove();
+    delete offers[id];
+    $("offers").hidden = Object.keys(offers).length === 0;
+  }
+
+  function openConversation(info) {
+    if (convs[info.contact] && !convs[info.contact].ended) return;
+    var node = $("conversation-template").content.firstElementChild.cloneNode(true);
+    node.setAttribute("data-contact", info.contact);
+    node.querySelector(".title").textContent = describe(info);
+    node.querySelector(".presence").textContent = info.visitor === "away" ? t("visitor_away") : t("visitor_connected");
+    var c = { el: node, lastSeq: 0, known: {}, outbox: [], ended: false };
+    convs[info.contact] = c;
+    var textarea = node.querySelector("textarea");
+    var lastTyping = 0;
+    node.querySelector(".composer").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = textarea.value.trim();
+      if (!text) return;
+      var id = "c" + Date.now().toString(36) + (counter++).toString(36);
+      var li = addMessage(c, t("me"), text, "me pending", 0);
+      c.outbox.push({ id: id, text: text, el: li });
+      if (!send({ type: "send", contact: info.contact, id: id, text: text })) li.appendChild(el("span", "note", t("not_sent")));
+      textarea.value = "";
+    });
+    textarea.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); node.querySelector(".composer").requestSubmit(); }
+    });
+    textarea.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - lastTyping > 3000) { lastTyping = now; send({ type: "typing", contact: info.contact }); }
+    });
+    node.querySelector(".end").addEventListener("click", function () {
+      if (window.confirm(t("end_confirm"))) send({ type: "end", contact: info.contact });
+    });
+    node.querySelector(".close").addEventListener("click", function () {
+      node.remove();
+      delete convs[info.contact];
+      $("no-conversations").hidden = Object.keys(convs).length > 0;
+    });
+    $("conversations").appendChild(node);
+    $("no-conversations").hidden = true;
+    textarea.focus();
+  }
+
+  function markKnown(c, contact, seq) {
+    c.known[seq] = true;
+    while (c.known[c.lastSeq + 1]) { delete c.known[c.lastSeq + 1]; c.lastSeq++; }
+    clearTimeout(c.gapTimer);
+    if (Object.keys(c.known).length) {
+      c.gapTimer = setTimeout(function () { send({ type: "sync", contact: contact, last_seq: c.lastSeq }); }, 300);
+    }
+  }
+
+  function receive(f) {
+    var c = convs[f.contact];
+    if (!c || f.seq <= c.lastSeq || c.known[f.seq]) return;
+    if (!c.el.querySelector('[data-seq="' + f.seq + '"]')) {
+      addMessage(c, f.from === "visitor" ? t("visitor") : t("me"), f.text, f.from === "visitor" ? "them" : "me", f.seq);
+    }
+    if (f.from === "visitor") { c.el.querySelector(".typing").hidden = true; notify(); }
+    markKnown(c, f.contact, f.seq);
+    send({ type: "ack", contact: f.contact, seq: c.lastSeq });
+  }
+
+  function addMessage(c, who, text, cls, seq) {
+    var li = el("li", "msg " + cls);
+    li.appendChild(el("span", "who", who));
+    li.appendChild(el("p", "", text)); // text, never HTML
+    if (seq) li.setAttribute("data-seq", seq);
+    c.el.querySelector(".messages").appendChild(li);
+    li.scrollIntoView({ block: "end" });
+    return li;
+  }
+
+  function addNote(c, text) {
+    c.el.querySelector(".messages").appendChild(el("li", "msg system", text));
+  }
+
+  var baseTitle = document.title;
+  function notify() {
+    if (document.hasFocus()) return;
+    document.title = "● " + baseTitle;
+  }
+  window.addEventListener("focus", function () { document.title = baseTitle; });
+
+  Array.prototype.forEach.call(document.querySelectorAll("#duty button"), function (b) {
+    b.addEventListener("click", function () { send({ type: "duty", state: b.getAttribute("data-state") }); });
+  });
+  setInterval(function () { send({ type: "ping" }); }, 15000);
+  connect();
+})();

@@ -1,0 +1,330 @@
+/* The visitor page. Everything lives in this page's memory only: no cookie, no storage,
+   no service worker. See docs/protocol.md for the frames. */
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var T = JSON.parse($("i18n").textContent);
+  var CONFIG = JSON.parse($("config").textContent);
+  var SECTIONS = ["intro", "queue", "chat", "ended", "closed"];
+
+  var state = freshState();
+  function freshState() {
+    return {
+      ws: null, token: null, phase: CONFIG.closed ? "closed" : "intro", lang: CONFIG.lang,
+      lastSeq: 0, known: {}, outbox: [], name: "", retries: 0, retryTimer: null,
+      lastTyping: 0, typingTimer: null, queue: null, kind: "", danger: false, escAt: 0,
+      closing: false, gapTimer: null, counter: 0
+    };
+  }
+
+  function t(key, params) {
+    var s = T[key] || key;
+    if (params) Object.keys(params).forEach(function (k) { s = s.split("{" + k + "}").join(params[k]); });
+    return s;
+  }
+
+  function show(phase) {
+    state.phase = phase;
+    SECTIONS.forEach(function (id) { $(id).hidden = id !== phase; });
+    var focusable = { chat: "text", intro: "start", ended: "again" }[phase];
+    if (focusable) $(focusable).focus();
+  }
+
+  function status(text) {
+    var el = $("status");
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+
+  function applyLanguage(data) {
+    T = data.strings;
+    state.lang = data.lang;
+    document.documentElement.lang = data.lang;
+    document.documentElement.dir = data.dir;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (el) {
+      el.textContent = t(el.getAttribute("data-t"));
+    });
+    renderQueue();
+  }
+
+  $("lang").addEventListener("change", function (e) {
+    var code = e.target.value;
+    fetch("/i18n/" + encodeURIComponent(code) + ".json", { credentials: "omit", cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(applyLanguage)
+      .catch(function () { status(t("error")); });
+  });
+
+  // --- quick exit: leave at once, leave nothing behind ---
+  function quickExit() {
+    try { if (state.ws && state.ws.readyState === 1 && state.token) send({ type: "end", quick: true }); } catch (e) { /* leaving anyway */ }
+    wipe();
+    window.location.replace(CONFIG.quickExitUrl);
+  }
+  function wipe() {
+    state.closing = true;
+    if (state.ws) { try { state.ws.close(); } catch (e) { /* gone */ } }
+    clearTimeout(state.retryTimer);
+    $("messages").textContent = "";
+    $("text").value = "";
+    state = freshState();
+    state.closing = true;
+  }
+  $("quick-exit").addEventListener("click", quickExit);
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var now = Date.now();
+    if (now - state.escAt < 1500) quickExit();
+    state.escAt = now;
+  });
+  // Leaving by any route wipes the conversation, so Back (bfcache) never shows it again.
+  window.addEventListener("pagehide", wipe);
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) { state = freshState(); show("intro"); status(""); }
+  });
+
+  // --- the socket ---
+  function connect() {
+    state.closing = false;
+    var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(proto + window.location.host + "/ws/visitor/");
+    state.ws = ws;
+    ws.onopen = function () {
+      state.retries = 0;
+      status("");
+      if (state.token) send({ type: "resume", token: state.token, last_seq: state.lastSeq });
+      else send({ type: "start", lang: state.lang, kind: state.kind, danger: state.danger });
+    };
+    ws.onmessage = function (e) {
+      var frame;
+      try { frame = JSON.parse(e.data); } catch (err) { return; }
+      var handler = HANDLERS[frame.type];
+      if (handler) handler(frame);
+    };
+    ws.onclose = function () {
+      state.ws = null;
+      if (state.closing) return;
+      if (state.phase === "queue" || state.phase === "chat" || (state.phase === "intro" && !state.token)) {
+        if (state.phase !== "intro") status(t("reconnecting"));
+        var delay = Math.min(15000, 1000 * Math.pow(2, state.retries++)) * (0.5 + Math.random() / 2);
+        state.retryTimer = setTimeout(connect, delay);
+      }
+    };
+  }
+
+  function send(frame) {
+    if (state.ws && state.ws.readyState === 1) { state.ws.send(JSON.stringify(frame)); return true; }
+    return false;
+  }
+
+  function flushOutbox() {
+    state.outbox.forEach(function (m) { send({ type: "send", id: m.id, text: m.text }); });
+  }
+
+  var HANDLERS = {
+    started: function (f) {
+      state.token = f.token;
+      show("queue");
+    },
+    resumed: function (f) {
+      status("");
+      if (f.state === "active") { show("chat"); flushOutbox(); } else show("queue");
+    },
+    expired: function () {
+      state.token = null;
+      endWith(t("expired"));
+    },
+    queue: function (f) {
+      state.queue = f;
+      if (state.phase !== "queue") show("queue");
+      renderQueue();
+    },
+    closed: function (f) {
+      state.closing = true;
+      if (state.ws) state.ws.close();
+      $("closed-heading").textContent = f.reason === "hours" ? t("closed_heading") : t("busy_heading");
+      $("closed-heading").setAttribute("data-t", f.reason === "hours" ? "closed_heading" : "busy_heading");
+      $("closed-text").textContent = f.text;
+      var hours = $("hours");
+      hours.textContent = "";
+      f.hours.forEach(function (row) {
+        var div = document.createElement("div");
+        var dt = document.createElement("dt"); dt.textContent = row.day;
+        var dd = document.createElement("dd"); dd.textContent = row.periods.join(", ");
+        div.appendChild(dt); div.appendChild(dd); hours.appendChild(div);
+      });
+      show("closed");
+    },
+    joined: function (f) {
+      state.name = f.name || t("counsellor");
+      if (state.phase !== "chat") {
+        show("chat");
+        addNote(t("joined", { name: state.name }));
+      }
+      flushOutbox();
+    },
+    requeued: function () {
+      addNote(t("requeued"));
+      show("queue");
+    },
+    message: function (f) { receive(f); },
+    sent: function (f) {
+      state.outbox = state.outbox.filter(function (m) {
+        if (m.id !== f.id) return true;
+        m.el.classList.remove("pending");
+        m.el.removeAttribute("data-pending");
+        var note = m.el.querySelector(".note");
+        if (note) note.remove();
+        m.el.setAttribute("data-seq", f.seq);
+        return false;
+      });
+      markKnown(f.seq);
+    },
+    typing: function () {
+      var el = $("typing");
+      el.textContent = t("typing", { name: state.name });
+      el.hidden = false;
+      clearTimeout(state.typingTimer);
+      state.typingTimer = setTimeout(function () { el.hidden = true; }, 4000);
+    },
+    ended: function (f) {
+      state.token = null;
+      state.closing = true;
+      if (state.ws) state.ws.close();
+      var key = f.by === "visitor" || f.by === "quick_exit" ? "ended_by_visitor" : f.by === "counsellor" ? "ended_by_counsellor" : "ended_other";
+      endWith(t(key));
+    },
+    error: function (f) {
+      if (f.code === "not_in_conversation" && f.detail) {
+        markFailed(f.detail);
+      } else if (f.code === "too_long") {
+        status(t("too_long"));
+      }
+    }
+  };
+
+  function markKnown(seq) {
+    state.known[seq] = true;
+    while (state.known[state.lastSeq + 1]) { delete state.known[state.lastSeq + 1]; state.lastSeq++; }
+    var gap = Object.keys(state.known).length > 0;
+    clearTimeout(state.gapTimer);
+    // A hole means a nudge was lost on the way: ask for what is missing.
+    if (gap) state.gapTimer = setTimeout(function () { send({ type: "sync", last_seq: state.lastSeq }); }, 300);
+  }
+
+  function receive(f) {
+    if (f.seq <= state.lastSeq || state.known[f.seq]) return; // already shown: replay is idempotent
+    if (f.from !== "visitor") {
+      addMessage(f.from === "counsellor" ? state.name : "", f.text, "them", f.seq);
+      $("typing").hidden = true;
+    } else if (!document.querySelector('[data-seq="' + f.seq + '"]')) {
+      addMessage(t("you"), f.text, "me", f.seq);
+    }
+    markKnown(f.seq);
+    send({ type: "ack", seq: state.lastSeq });
+  }
+
+  function addMessage(who, text, cls, seq) {
+    var li = document.createElement("li");
+    li.className = "msg " + cls;
+    var label = document.createElement("span");
+    label.className = "who";
+    label.textContent = who;
+    var body = document.createElement("p");
+    body.textContent = text; // text, never HTML
+    li.appendChild(label);
+    li.appendChild(body);
+    if (seq) li.setAttribute("data-seq", seq);
+    $("messages").appendChild(li);
+    li.scrollIntoView({ block: "end" });
+    return li;
+  }
+
+  function addNote(text) {
+    var li = document.createElement("li");
+    li.className = "msg system";
+    li.textContent = text;
+    $("messages").appendChild(li);
+  }
+
+  function markFailed(id) {
+    state.outbox = state.outbox.filter(function (m) {
+      if (m.id !== id) return true;
+      m.el.classList.add("failed");
+      setNote(m.el, t("failed"));
+      return false;
+    });
+  }
+
+  function setNote(el, text) {
+    var note = el.querySelector(".note");
+    if (!note) { note = document.createElement("span"); note.className = "note"; el.appendChild(note); }
+    note.textContent = text;
+  }
+
+  function renderQueue() {
+    var q = state.queue;
+    if (!q) return;
+    $("queue-position").textContent = t("queue_position", { position: q.position });
+    var wait;
+    if (q.wait === null || q.wait === undefined) wait = t("queue_wait_unknown");
+    else if (q.wait < 60) wait = t("queue_wait_now");
+    else wait = t("queue_wait_minutes", { minutes: Math.ceil(q.wait / 60) });
+    $("queue-wait").textContent = wait;
+  }
+
+  function endWith(text) {
+    $("ended-text").textContent = text;
+    state.outbox.forEach(function (m) { m.el.classList.add("failed"); setNote(m.el, t("failed")); });
+    state.outbox = [];
+    show("ended");
+  }
+
+  // --- user actions ---
+  $("danger").addEventListener("change", function (e) { $("danger-help").hidden = !e.target.checked; });
+  $("start-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var kind = document.querySelector('input[name="kind"]:checked');
+    state.kind = kind ? kind.value : "";
+    state.danger = $("danger").checked;
+    status(t("connecting"));
+    connect();
+  });
+  $("again").addEventListener("click", function () {
+    var lang = state.lang;
+    state = freshState();
+    state.lang = lang;
+    $("messages").textContent = "";
+    show("intro");
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("button.end"), function (b) {
+    b.addEventListener("click", function () {
+      if (state.phase === "chat" && !window.confirm(t("end_confirm"))) return;
+      if (!send({ type: "end" })) { state.closing = true; if (state.ws) state.ws.close(); endWith(t("ended_by_visitor")); }
+    });
+  });
+  $("send-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = $("text").value.trim();
+    if (!text) return;
+    var id = "m" + Date.now().toString(36) + (state.counter++).toString(36);
+    var el = addMessage(t("you"), text, "me pending", 0);
+    el.setAttribute("data-pending", "1");
+    var msg = { id: id, text: text, el: el };
+    state.outbox.push(msg);
+    if (!send({ type: "send", id: id, text: text })) setNote(el, t("not_sent"));
+    $("text").value = "";
+    $("text").focus();
+  });
+  $("text").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("send-form").requestSubmit(); }
+  });
+  $("text").addEventListener("input", function () {
+    var now = Date.now();
+    if (now - state.lastTyping > 3000) { state.lastTyping = now; send({ type: "typing" }); }
+  });
+  // A quiet line every 25 s keeps proxies from dropping the socket and recovers any lost nudge.
+  setInterval(function () {
+    if (state.token && (state.phase === "chat" || state.phase === "queue")) send({ type: "sync", last_seq: state.lastSeq });
+  }, 25000);
+})();

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from frontend import views
+
+urlpatterns = [
+    path("", views.visitor, name="visitor"),
+    path("chat/", views.visitor, name="chat"),
+    path("i18n/<str:code>.json", views.visitor_catalog, name="catalog"),
+    path("console/", views.console, name="console"),
+]

@@ -1,0 +1,73 @@
+"""The visitor page, the counsellor console and the language catalogs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.http import require_GET
+
+from contacts.hours import load_schedule
+from contacts.info import closed_info
+from frontend.strings import CONSOLE, VISITOR, catalog
+
+LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
+RTL = {"ar", "fa", "ku", "he"}
+
+
+def pick_language(request: HttpRequest) -> str:
+    """Only an explicit choice (?lang=) or the default: the visitor page does not follow
+    the browser's language header, so that what a shared phone shows is predictable."""
+    code = request.GET.get("lang", settings.LANGUAGE_CODE)
+    return code if code in LANGUAGE_CODES else settings.LANGUAGE_CODE
+
+
+@require_GET
+def visitor(request: HttpRequest) -> HttpResponse:
+    language = pick_language(request)
+    schedule = load_schedule()
+    is_open = schedule.is_open(datetime.now(UTC))
+    with translation.override(language):
+        context = {
+            "lang": language,
+            "dir": "rtl" if language in RTL else "ltr",
+            "languages": [(code, translation.get_language_info(code)["name_local"]) for code, _ in settings.LANGUAGES],
+            "t": catalog(VISITOR, language),
+            "catalog": catalog(VISITOR, language),
+            "is_open": is_open,
+            "info": closed_info(schedule, language, "hours"),
+            "config": {"quickExitUrl": settings.CHAT["QUICK_EXIT_URL"], "lang": language},
+        }
+        return render(request, "frontend/visitor.html", context)
+
+
+@require_GET
+def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
+    if code not in LANGUAGE_CODES:
+        raise Http404
+    return JsonResponse(
+        {"lang": code, "dir": "rtl" if code in RTL else "ltr", "strings": catalog(VISITOR, code)},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@login_required
+@require_GET
+def console(request: HttpRequest) -> HttpResponse:
+    from routing.models import COUNSELLOR_GROUP
+
+    if not request.user.groups.filter(name=COUNSELLOR_GROUP).exists() or not hasattr(request.user, "counsellor"):
+        return render(request, "frontend/not_counsellor.html", status=403)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    context = {
+        "lang": language,
+        "dir": "rtl" if language in RTL else "ltr",
+        "catalog": catalog(CONSOLE, language),
+        "t": catalog(CONSOLE, language),
+        "config": {"lang": language},
+    }
+    return render(request, "frontend/console.html", context)

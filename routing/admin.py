@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+
+from routing.models import SKILL_CHOICES, CounsellorProfile
+
+
+class CounsellorProfileForm(forms.ModelForm):  # type: ignore[type-arg]
+    languages = forms.MultipleChoiceField(
+        choices=settings.CONTACT_LANGUAGES, widget=forms.CheckboxSelectMultiple, required=True
+    )
+    skills = forms.MultipleChoiceField(choices=SKILL_CHOICES, widget=forms.CheckboxSelectMultiple, required=False)
+
+    class Meta:
+        model = CounsellorProfile
+        fields = ["display_name", "languages", "skills", "max_chats"]
+
+
+class CounsellorProfileInline(admin.StackedInline):  # type: ignore[type-arg]
+    model = CounsellorProfile
+    form = CounsellorProfileForm
+    can_delete = False
+    extra = 0
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffAdmin(UserAdmin):  # type: ignore[type-arg]
+    inlines = [CounsellorProfileInline]
+    list_display = ["username", "display_name", "is_active", "is_staff"]
+
+    @admin.display(description="Visible name")
+    def display_name(self, obj: Any) -> str:
+        profile = getattr(obj, "counsellor", None)
+        return profile.display_name if profile else "–"

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def ensure_roles(**kwargs: Any) -> None:
+    """The two staff roles and what each may edit in admin. Idempotent."""
+    from django.contrib.auth.models import Group, Permission
+
+    from routing.models import COUNSELLOR_GROUP, SUPERVISOR_GROUP
+
+    Group.objects.get_or_create(name=COUNSELLOR_GROUP)
+    supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
+    # Supervisors run the service's configuration; accounts stay with admins (superusers).
+    editable = ["openinghours", "openingexception", "emergencynumber", "emergencynumberlabel", "servicetext"]
+    perms = Permission.objects.filter(content_type__app_label="contacts", content_type__model__in=editable)
+    supervisors.permissions.add(*perms)
+    supervisors.permissions.add(
+        *Permission.objects.filter(content_type__app_label="stats", codename__startswith="view_")
+    )
+
+
+class RoutingConfig(AppConfig):
+    name = "routing"
+
+    def ready(self) -> None:
+        post_migrate.connect(ensure_roles, sender=self)

@@ -1,0 +1,72 @@
+"""Create (or reset) a demo counsellor and a demo supervisor for trying the service."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from contacts.models import OpeningException, OpeningHours
+from routing.apps import ensure_roles
+from routing.models import COUNSELLOR_GROUP, SUPERVISOR_GROUP, CounsellorProfile
+
+
+class Command(BaseCommand):
+    help = "Create or reset the demo counsellor and supervisor (development only)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--always-open", action="store_true", help="Replace the opening hours with 00:00–24:00 every day."
+        )
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Base URL to print.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("The demo accounts are for development only (ENVIRONMENT=production is set).")
+        ensure_roles()
+        User = get_user_model()
+        passwords = {}
+        for username, display, group, extra in [
+            ("radgivare", "Sara", COUNSELLOR_GROUP, {}),
+            ("arbetsledare", "Maria", SUPERVISOR_GROUP, {"is_staff": True}),
+        ]:
+            user, _ = User.objects.get_or_create(username=username)
+            password = secrets.token_urlsafe(9)
+            user.set_password(password)
+            for key, value in extra.items():
+                setattr(user, key, value)
+            user.save()
+            user.groups.add(Group.objects.get(name=group))
+            passwords[username] = password
+            if group == COUNSELLOR_GROUP:
+                CounsellorProfile.objects.update_or_create(
+                    user=user, defaults={"display_name": display, "languages": ["sv", "en", "ar"], "max_chats": 2}
+                )
+        if options["always_open"]:
+            OpeningHours.objects.all().delete()
+            OpeningException.objects.all().delete()
+            for day in range(7):
+                OpeningHours.objects.create(weekday=day, opens=time(0, 0), closes=time(23, 59, 59, 999999))
+        url = options["url"].rstrip("/")
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "Demo accounts (passwords are new on every start):",
+                    f"  counsellor  radgivare     / {passwords['radgivare']}",
+                    f"  supervisor  arbetsledare  / {passwords['arbetsledare']}  (admin: {url}/admin/)",
+                    "",
+                    f"  Visitor page:       {url}/",
+                    f"  Counsellor console: {url}/console/",
+                    "  Open the console, log in, press 'Available', then start a chat on the visitor page",
+                    "  in another browser or a private window.",
+                    "  Opening hours: open around the clock (demo)." if options["always_open"] else "",
+                    "",
+                ]
+            )
+        )

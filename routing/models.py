@@ -1,0 +1,58 @@
+"""Counsellor profiles: what routing needs to know about a staff member."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+SKILL_CHOICES = [
+    ("nurse", _("Nurse/midwife")),
+    ("police", _("Police")),
+    ("professional", _("Professional consultation")),
+]
+COUNSELLOR_GROUP = "counsellor"
+SUPERVISOR_GROUP = "supervisor"
+
+
+def _validate_codes(value: object, allowed: set[str], what: str) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v in allowed for v in value):
+        raise ValidationError(_("Choose %(what)s from the list.") % {"what": what})
+
+
+def validate_languages(value: object) -> None:
+    _validate_codes(value, {code for code, _ in settings.CONTACT_LANGUAGES}, "languages")
+
+
+def validate_skills(value: object) -> None:
+    _validate_codes(value, {code for code, _ in SKILL_CHOICES}, "skills")
+
+
+def default_languages() -> list[str]:
+    return ["sv"]
+
+
+class CounsellorProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="counsellor")
+    display_name = models.CharField(
+        _("name shown to visitors"),
+        max_length=40,
+        help_text=_("A first name or a pseudonym. Visitors never see the account name."),
+    )
+    languages = models.JSONField(_("languages"), default=default_languages, validators=[validate_languages])
+    skills = models.JSONField(_("skills"), default=list, blank=True, validators=[validate_skills])
+    max_chats = models.PositiveSmallIntegerField(
+        _("chats at the same time"), default=2, help_text=_("How many conversations at once, 1–6.")
+    )
+
+    class Meta:
+        verbose_name = _("counsellor profile")
+        verbose_name_plural = _("counsellor profiles")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        if not 1 <= self.max_chats <= 6:
+            raise ValidationError({"max_chats": _("Between 1 and 6.")})

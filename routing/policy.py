@@ -1,0 +1,119 @@
+"""Routing policy: who is next, who gets them, how long the wait is.
+
+Pure functions over snapshots of live state. No Django, no I/O, no clock: the caller
+passes ``now``. The service layer applies a plan with conditional updates in the store,
+so two processes planning at once can never both win the same contact or counsellor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from routing.state import Contact, Counsellor
+
+
+def queue_key(contact: Contact) -> tuple[int, float, str]:
+    """Order of the one queue: in danger now, then returning after a counsellor left,
+    then everyone else; within each, longest waiting first."""
+    if contact.danger:
+        rank = 0
+    elif contact.requeued:
+        rank = 1
+    else:
+        rank = 2
+    return (rank, contact.enqueued_at, contact.id)
+
+
+def queue_score(contact: Contact) -> float:
+    """``queue_key`` folded into one number for a sorted set (rank, then time in ms)."""
+    rank, enqueued_at, _ = queue_key(contact)
+    return rank * 1e13 + round(enqueued_at * 1000)
+
+
+def ordered(contacts: Iterable[Contact]) -> list[Contact]:
+    return sorted(contacts, key=queue_key)
+
+
+def can_take_more(counsellor: Counsellor) -> bool:
+    return (
+        counsellor.state == "available"
+        and counsellor.gone_at == 0
+        and counsellor.offers == 0
+        and counsellor.load < counsellor.capacity
+    )
+
+
+def may_serve(counsellor: Counsellor, contact: Contact, *, now: float, overflow_after: float) -> bool:
+    """Whether this counsellor may be offered this contact at all (ignoring capacity)."""
+    if contact.skill and contact.skill not in counsellor.skills:
+        return False
+    if contact.language in counsellor.languages:
+        return True
+    return now - contact.enqueued_at >= overflow_after
+
+
+@dataclass(frozen=True)
+class Offer:
+    contact_id: str
+    counsellor_id: int
+
+
+def plan_offers(
+    queue: Sequence[Contact],
+    counsellors: Sequence[Counsellor],
+    *,
+    now: float,
+    overflow_after: float,
+) -> list[Offer]:
+    """Match waiting contacts to free counsellors, head of the queue first.
+
+    A counsellor who speaks the contact's language is preferred even after overflow;
+    among equals, the one idle longest gets it. Each counsellor gets at most one offer.
+    """
+    free = [c for c in counsellors if can_take_more(c)]
+    plan: list[Offer] = []
+    for contact in ordered(c for c in queue if c.state == "queued"):
+        if not free:
+            break
+        candidates = [c for c in free if may_serve(c, contact, now=now, overflow_after=overflow_after)]
+        if not candidates:
+            continue
+        best = min(
+            candidates,
+            key=lambda c: (contact.language not in c.languages, c.free_since, c.id),
+        )
+        plan.append(Offer(contact.id, best.id))
+        free.remove(best)
+    return plan
+
+
+def estimate_wait_seconds(
+    position: int,
+    counsellors: Sequence[Counsellor],
+    *,
+    mean_handle_seconds: float,
+) -> int | None:
+    """An honest estimate of the wait for the contact at ``position`` (1 = next).
+
+    Free slots take the first contacts at once; the rest wait for conversations to end,
+    at a rate of one per ``mean_handle / slots``. None when nobody is on duty, because
+    then there is no honest number to give.
+    """
+    working = [c for c in counsellors if c.state in ("available", "away") and c.gone_at == 0]
+    slots = sum(c.capacity for c in working if c.state == "available")
+    if slots == 0:
+        return None
+    # A pending offer is a slot about to be filled by a contact ahead in the queue (offers
+    # go to the head first), so it counts as free here, not as taken.
+    free = sum(max(0, c.capacity - c.load) for c in working if c.state == "available")
+    if position <= free:
+        return 0
+    ahead = position - free
+    return math.ceil(ahead / slots * mean_handle_seconds)
+
+
+def counsellors_on_duty(counsellors: Iterable[Counsellor]) -> int:
+    """Counsellors on shift (on a break counts: they come back to the queue)."""
+    return sum(1 for c in counsellors if c.state != "off")

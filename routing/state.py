@@ -1,0 +1,71 @@
+"""The live state of the service: contacts waiting or talking, counsellors on duty.
+
+Plain dataclasses with no Django and no I/O. They exist only in the state store (memory
+or Redis, always with a TTL) and never in the database: a contact leaves no row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Channel = Literal["chat", "phone"]
+ContactState = Literal["queued", "offered", "active"]
+CounsellorState = Literal["available", "break", "away", "off"]
+Sender = Literal["visitor", "counsellor", "system"]
+
+CHANNELS: tuple[Channel, ...] = ("chat", "phone")
+KINDS = ("self", "relative", "professional")
+SKILLS = ("nurse", "police", "professional")
+COUNSELLOR_STATES: tuple[CounsellorState, ...] = ("available", "break", "away", "off")
+
+
+@dataclass
+class Contact:
+    id: str
+    channel: Channel
+    language: str
+    enqueued_at: float
+    kind: str = ""  # "", or one of KINDS: who the visitor said they are
+    danger: bool = False  # "in danger right now": first in the queue
+    skill: str = ""  # "", or one of SKILLS: only counsellors with it may take the contact
+    state: ContactState = "queued"
+    requeued: bool = False  # came back to the queue after a counsellor left: goes first
+    offered_to: int = 0
+    offer_expires: float = 0.0
+    counsellor: int = 0
+    answered_at: float = 0.0
+    visitor_gone_at: float = 0.0  # 0 while the visitor's socket is connected
+    seq: int = 0  # last sequence number used in the conversation
+    visitor_ack: int = 0
+    counsellor_ack: int = 0
+
+
+@dataclass
+class Counsellor:
+    id: int
+    name: str  # the chosen first name or pseudonym a visitor sees
+    languages: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    capacity: int = 2
+    state: CounsellorState = "off"
+    active: tuple[str, ...] = field(default_factory=tuple)  # contact ids in conversation
+    offers: int = 0  # pending offers (at most one at a time)
+    free_since: float = 0.0  # when they last finished or started work: "idle longest"
+    gone_at: float = 0.0  # 0 while at least one console socket is connected
+
+    @property
+    def load(self) -> int:
+        return len(self.active)
+
+    @property
+    def on_duty(self) -> bool:
+        return self.state in ("available", "away") or (self.state == "break" and self.load > 0)
+
+
+@dataclass(frozen=True)
+class Message:
+    seq: int
+    sender: Sender
+    body: str
+    ts: float

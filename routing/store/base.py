@@ -1,0 +1,128 @@
+"""The store interface both backends implement (tests/test_store_contract.py)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
+
+
+class Store(ABC):
+    """Live state only. Every key carries a TTL of at most ``ttl`` seconds."""
+
+    ttl: int
+
+    # --- contacts and the queue ---
+    @abstractmethod
+    async def add_contact(self, contact: Contact, token_hash: str) -> None:
+        """Put a new contact in the queue, reachable later by its resumption token hash."""
+
+    @abstractmethod
+    async def get_contact(self, contact_id: str) -> Contact | None: ...
+
+    @abstractmethod
+    async def contact_for_token(self, token_hash: str) -> str | None: ...
+
+    @abstractmethod
+    async def queue(self) -> list[Contact]:
+        """Contacts waiting (queued or offered), in queue order."""
+
+    @abstractmethod
+    async def position(self, contact_id: str) -> int | None:
+        """1-based place in the queue, or None when not waiting."""
+
+    @abstractmethod
+    async def offer(self, contact_id: str, counsellor_id: int, expires_at: float) -> bool:
+        """queued -> offered, if the contact is still queued and the counsellor is
+        available, connected, without a pending offer and below capacity."""
+
+    @abstractmethod
+    async def withdraw_offer(self, contact_id: str, counsellor_id: int, *, away: bool) -> bool:
+        """offered (to this counsellor) -> queued; with ``away`` the counsellor who let
+        it time out is set to away."""
+
+    @abstractmethod
+    async def accept(self, contact_id: str, counsellor_id: int, now: float) -> bool:
+        """offered to this counsellor, or simply queued (picked from the queue) ->
+        active with this counsellor, if they are on duty and below capacity."""
+
+    @abstractmethod
+    async def requeue(self, contact_id: str, counsellor_id: int) -> bool:
+        """active with this counsellor -> queued again, ahead of new contacts."""
+
+    @abstractmethod
+    async def end(self, contact_id: str) -> Contact | None:
+        """Delete the contact and everything about it; returns its last state, or None
+        if another process ended it first."""
+
+    @abstractmethod
+    async def set_visitor_gone(self, contact_id: str, at: float) -> None:
+        """Record when the visitor's socket went away (0: connected again)."""
+
+    @abstractmethod
+    async def expired_offers(self, now: float) -> list[tuple[str, int]]: ...
+
+    @abstractmethod
+    async def visitors_gone_before(self, before: float) -> list[str]: ...
+
+    # --- the conversation ---
+    @abstractmethod
+    async def append_message(
+        self, contact_id: str, sender: Sender, body: str, client_id: str, now: float
+    ) -> tuple[int, bool] | None:
+        """Append to an active conversation: (seq, False); a repeated ``client_id``:
+        (the seq it got the first time, True) and nothing appended. None when there is
+        no active conversation."""
+
+    @abstractmethod
+    async def messages_after(self, contact_id: str, seq: int) -> list[Message]: ...
+
+    @abstractmethod
+    async def ack(self, contact_id: str, role: Sender, seq: int) -> None:
+        """Cumulative: everything up to ``seq`` reached ``role``. Never moves backwards."""
+
+    # --- counsellors ---
+    @abstractmethod
+    async def upsert_counsellor(self, counsellor: Counsellor) -> Counsellor:
+        """Create, or refresh the profile fields (name, languages, skills, capacity) and
+        keep the live ones (state, active, offers). Returns the stored record."""
+
+    @abstractmethod
+    async def get_counsellor(self, counsellor_id: int) -> Counsellor | None: ...
+
+    @abstractmethod
+    async def counsellors(self) -> list[Counsellor]: ...
+
+    @abstractmethod
+    async def set_counsellor_state(
+        self, counsellor_id: int, state: CounsellorState, now: float
+    ) -> Counsellor | None: ...
+
+    @abstractmethod
+    async def set_counsellor_gone(self, counsellor_id: int, at: float) -> None: ...
+
+    @abstractmethod
+    async def counsellors_gone_before(self, before: float) -> list[int]: ...
+
+    @abstractmethod
+    async def remove_counsellor(self, counsellor_id: int) -> None:
+        """Forget a counsellor who is off duty with no conversation left."""
+
+    # --- aggregates for estimates ---
+    @abstractmethod
+    async def record_handle_time(self, seconds: float) -> None: ...
+
+    @abstractmethod
+    async def mean_handle_time(self, default: float) -> float: ...
+
+    # --- maintenance ---
+    @abstractmethod
+    async def flush(self) -> None:
+        """Delete every key of this store (tests and the sweep's --all)."""
+
+    async def close(self) -> None:
+        return None
+
+
+HANDLE_EMA_WEIGHT = 0.1  # each ended conversation moves the mean handling time by 10 %
+MAX_MESSAGES = 2000  # a conversation keeps at most this many messages for replay

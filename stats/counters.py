@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import sync_to_async
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+# Every metric and the dimension values it may take. A value outside its vocabulary is
+# refused, so free text (or anything identifying) can never become a counter.
+METRICS: dict[str, dict[str, frozenset[str]]] = {
+    "contacts": {
+        "channel": frozenset({"chat", "phone"}),
+        "language": frozenset({"sv", "en", "ar", "fa", "so", "ti", "ku", "uk"}),
+        "kind": frozenset({"self", "relative", "professional", "unknown"}),
+        "danger": frozenset({"yes", "no"}),
+    },
+    "contacts.answered": {"channel": frozenset({"chat", "phone"})},
+    "contacts.left_before_answer": {"channel": frozenset({"chat", "phone"})},
+    "contacts.out_of_hours": {"channel": frozenset({"chat", "phone"})},
+    "contacts.nobody_on_duty": {"channel": frozenset({"chat", "phone"})},
+    "wait": {"band": frozenset({"0-1m", "1-5m", "5-15m", "15-30m", "30m+"})},
+    "conversation": {"band": frozenset({"0-5m", "5-15m", "15-30m", "30-60m", "60m+"})},
+}
+
+
+def band(seconds: float, edges: list[tuple[float, str]], last: str) -> str:
+    for limit, name in edges:
+        if seconds < limit:
+            return name
+    return last
+
+
+def wait_band(seconds: float) -> str:
+    return band(seconds, [(60, "0-1m"), (300, "1-5m"), (900, "5-15m"), (1800, "15-30m")], "30m+")
+
+
+def conversation_band(seconds: float) -> str:
+    return band(seconds, [(300, "0-5m"), (900, "5-15m"), (1800, "15-30m"), (3600, "30-60m")], "60m+")
+
+
+def count(metric: str, n: int = 1, **dimensions: str) -> None:
+    """Add ``n`` to today's count of ``metric``, once per dimension given (each counted
+    on its own: no combination of dimensions is ever stored)."""
+    from stats.models import DailyCount
+
+    allowed = METRICS.get(metric)
+    if allowed is None:
+        raise ValueError(f"unknown metric {metric!r}")
+    pairs = [("", "")]
+    for dim, value in dimensions.items():
+        if dim not in allowed or value not in allowed[dim]:
+            raise ValueError(f"{metric}: {dim} is not a counted dimension or has an unknown value")
+        pairs.append((dim, value))
+    day = timezone.localdate()
+    for dim, value in pairs:
+        row = DailyCount.objects.filter(day=day, metric=metric, dimension=dim, value=value)
+        if row.update(count=F("count") + n):
+            continue
+        try:
+            with transaction.atomic():
+                DailyCount.objects.create(day=day, metric=metric, dimension=dim, value=value, count=n)
+        except IntegrityError:
+            # Another process created the row first: add to it instead.
+            row.update(count=F("count") + n)
+
+
+async def acount(metric: str, n: int = 1, **dimensions: str) -> None:
+    """``count`` from async code. A counter failure must never break a conversation."""
+    try:
+        await sync_to_async(count)(metric, n, **dimensions)
+    except Exception:
+        logger.exception("could not count %s", metric)

@@ -1,0 +1,332 @@
+"""Whole conversations through the real ASGI app, on the embedded default and on Redis."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from contacts.service import Service
+from tests.conftest import console, visitor
+
+pytestmark = [pytest.mark.usefixtures("open_all_day")]
+
+
+async def chat_between(service: Service, user: Any, **start: Any) -> tuple[Any, Any, str]:
+    """A counsellor on duty and a visitor in conversation with them."""
+    staff = await console(user)
+    await staff.send(type="duty", state="available")
+    await staff.expect("me", state="available")
+    v = await visitor(**start)
+    await v.expect("started")
+    offer = await staff.expect("offer")
+    await staff.send(type="accept", contact=offer["contact"])
+    await staff.expect("conversation", contact=offer["contact"])
+    await v.expect("joined")
+    return staff, v, offer["contact"]
+
+
+async def test_a_visitor_and_a_counsellor_hold_a_conversation(service: Service, sara: Any) -> None:
+    staff, v, cid = await chat_between(service, sara, lang="sv", kind="self")
+    await v.send(type="send", id="v1", text="Hej, jag behöver prata")
+    sent = await v.expect("sent", id="v1")
+    got = await staff.expect("message", contact=cid)
+    assert got["text"] == "Hej, jag behöver prata" and got["from"] == "visitor" and got["seq"] == sent["seq"] == 1
+    await staff.send(type="ack", contact=cid, seq=1)
+
+    await staff.send(type="typing", contact=cid)
+    await v.expect("typing")
+    await v.send(type="typing")
+    await staff.expect("typing", contact=cid)
+
+    await staff.send(type="send", contact=cid, id="c1", text="Hej! Jag heter Sara. Berätta.")
+    await staff.expect("sent", id="c1", seq=2)
+    msg = await v.expect("message")
+    assert msg["seq"] == 2 and msg["from"] == "counsellor" and msg["text"] == "Hej! Jag heter Sara. Berätta."
+    await v.send(type="ack", seq=2)
+
+    await staff.send(type="end", contact=cid)
+    ended = await v.expect("ended")
+    assert ended["by"] == "counsellor"
+    assert (await staff.expect("ended", contact=cid))["by"] == "counsellor"
+    assert await service.store.get_contact(cid) is None
+    await v.close()
+    await staff.close()
+
+
+async def test_the_visitor_sees_the_counsellors_chosen_name_only(service: Service, sara: Any) -> None:
+    staff, v, _ = await chat_between(service, sara)
+    joined = next(f for f in v.seen if f["type"] == "joined")
+    assert joined["name"] == "Sara"
+    assert "sara" not in str(v.seen).replace("Sara", "")  # never the account name
+    await v.close()
+    await staff.close()
+
+
+async def test_queue_position_and_estimate_move_as_the_queue_moves(service: Service, sara: Any) -> None:
+    staff = await console(sara)
+    await staff.send(type="duty", state="break")  # on shift, not taking contacts
+    first = await visitor()
+    await first.expect("started")
+    q1 = await first.expect("queue")
+    assert q1["position"] == 1 and q1["wait"] is None  # nobody taking contacts: no made-up number
+    second = await visitor()
+    await second.expect("queue", position=2)
+    queue = await staff.expect("queue")
+    while len(queue["items"]) < 2:
+        queue = await staff.expect("queue")
+    assert [i["waited"] >= 0 for i in queue["items"]] == [True, True]
+    assert set(queue["items"][0]) >= {"contact", "channel", "language", "kind", "danger", "waited"}
+
+    await staff.send(type="duty", state="available")
+    offer = await staff.expect("offer")
+    await staff.send(type="accept", contact=offer["contact"])
+    await first.expect("joined")
+    update = await second.expect("queue", position=1)
+    assert update["wait"] == 0  # Sara has a second free slot
+    for s in (first, second, staff):
+        await s.close()
+
+
+async def test_someone_in_danger_goes_first(service: Service, sara: Any) -> None:
+    staff = await console(sara)
+    await staff.send(type="duty", state="break")
+    calm = await visitor()
+    await calm.expect("started")
+    urgent = await visitor(danger=True)
+    await urgent.expect("started")
+    await urgent.expect("queue", position=1)
+    await staff.send(type="duty", state="available")
+    offer = await staff.expect("offer")
+    assert offer["danger"] is True
+    for s in (calm, urgent, staff):
+        await s.close()
+
+
+async def test_an_unanswered_offer_goes_to_the_next_counsellor_and_the_silent_one_to_away(
+    service: Service, sara: Any, omar: Any
+) -> None:
+    s1, s2 = await console(sara), await console(omar)
+    await s1.send(type="duty", state="available")
+    await s1.expect("me", state="available")
+    await s2.send(type="duty", state="available")
+    await s2.expect("me", state="available")
+    v = await visitor()
+    await v.expect("started")
+    first = await s1.expect("offer")  # Sara has been idle longest
+    await service.tick(time.time() + 31)
+    await s1.expect("offer_withdrawn", contact=first["contact"])
+    await s1.expect("me", state="away")
+    second = await s2.expect("offer")
+    assert second["contact"] == first["contact"]
+    await s2.send(type="accept", contact=second["contact"])
+    await v.expect("joined", name="Omar")
+    await s1.send(type="accept", contact=first["contact"])  # too late
+    assert (await s1.expect("error"))["code"] == "not_available"
+    for s in (v, s1, s2):
+        await s.close()
+
+
+async def test_a_declined_offer_is_re_offered(service: Service, sara: Any, omar: Any) -> None:
+    s1, s2 = await console(sara), await console(omar)
+    for s in (s1, s2):
+        await s.send(type="duty", state="available")
+        await s.expect("me", state="available")
+    v = await visitor()
+    offer = await s1.expect("offer")
+    await s1.send(type="decline", contact=offer["contact"])
+    assert (await s2.expect("offer"))["contact"] == offer["contact"]
+    for s in (v, s1, s2):
+        await s.close()
+
+
+async def test_a_counsellor_never_holds_more_than_their_capacity(service: Service, omar: Any) -> None:
+    staff = await console(omar)  # one chat at a time
+    await staff.send(type="duty", state="available")
+    a = await visitor()
+    offer = await staff.expect("offer")
+    await staff.send(type="accept", contact=offer["contact"])
+    await staff.expect("conversation")
+    b = await visitor()
+    await b.expect("started")
+    await b.expect("queue", position=1)
+    assert not [f for f in await staff.frames() if f["type"] == "offer"]
+    queued = (await service.store.queue())[0]
+    await staff.send(type="pick", contact=queued.id)
+    assert (await staff.expect("error"))["code"] == "not_available"
+    await staff.send(type="end", contact=offer["contact"])
+    assert (await staff.expect("offer"))["contact"] == queued.id
+    for s in (a, b, staff):
+        await s.close()
+
+
+async def test_a_language_nobody_speaks_overflows_to_any_counsellor_after_a_while(service: Service, sara: Any) -> None:
+    staff = await console(sara)  # Swedish and English
+    await staff.send(type="duty", state="available")
+    v = await visitor(lang="ar")
+    await v.expect("started")
+    assert not [f for f in await staff.frames() if f["type"] == "offer"]
+    await service.tick(time.time() + 181)
+    offer = await staff.expect("offer")
+    assert offer["language"] == "ar"
+    await v.close()
+    await staff.close()
+
+
+async def test_reconnect_replays_every_unacknowledged_message_once_in_order(service: Service, sara: Any) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    token = next(f for f in v.seen if f["type"] == "started")["token"]
+    assert len(token) >= 22  # at least 128 bits, URL-safe base64
+    for i in range(1, 4):
+        await staff.send(type="send", contact=cid, id=f"c{i}", text=f"meddelande {i}")
+        await v.expect("message", seq=i)
+    await v.send(type="ack", seq=1)
+    await v.close()
+    assert (await staff.expect("visitor", contact=cid))["state"] == "away"
+    await staff.send(type="send", contact=cid, id="c4", text="är du kvar?")
+    await staff.expect("sent", id="c4")
+
+    back = await visitor(start=False)
+    await back.send(type="resume", token=token, last_seq=1)
+    assert (await back.expect("resumed"))["state"] == "active"
+    await back.expect("joined", name="Sara")
+    replay = [f for f in await back.frames() if f["type"] == "message"]
+    assert [(m["seq"], m["text"]) for m in replay] == [
+        (2, "meddelande 2"),
+        (3, "meddelande 3"),
+        (4, "är du kvar?"),
+    ]
+    assert (await staff.expect("visitor", contact=cid))["state"] == "connected"
+
+    # A message the page sent but never saw confirmed is sent again with the same id:
+    await back.send(type="send", id="v-same", text="hej igen")
+    first = await back.expect("sent", id="v-same")
+    await back.send(type="send", id="v-same", text="hej igen")
+    again = await back.expect("sent", id="v-same")
+    assert first["seq"] == again["seq"] == 5
+    assert len([f for f in await staff.frames() if f["type"] == "message"]) == 1
+    await back.close()
+    await staff.close()
+
+
+async def test_a_lost_nudge_is_recovered_by_sync(service: Service, sara: Any) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    # Written straight to the store: no event reaches the sockets, as if the layer dropped it.
+    await service.store.append_message(cid, "counsellor", "tappad", "x1", time.time())
+    assert not [f for f in await v.frames(0.3) if f["type"] == "message"]
+    await v.send(type="sync", last_seq=0)
+    assert (await v.expect("message"))["text"] == "tappad"
+    await v.close()
+    await staff.close()
+
+
+async def test_a_visitor_who_does_not_come_back_ends_the_chat_and_the_counsellor_is_told(
+    service: Service, sara: Any
+) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    await staff.send(type="send", contact=cid, id="c1", text="hallå?")
+    await staff.expect("sent")
+    await v.close()  # never acknowledged
+    await staff.expect("visitor", contact=cid, state="away")
+    await service.tick(time.time() + 121)
+    ended = await staff.expect("ended", contact=cid)
+    assert ended["by"] == "visitor_gone" and ended["undelivered"] == 1
+    assert await service.store.get_contact(cid) is None
+    await staff.close()
+
+
+async def test_quick_exit_tells_the_counsellor_the_visitor_left_quickly(service: Service, sara: Any) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    await v.send(type="end", quick=True)
+    assert (await staff.expect("ended", contact=cid))["by"] == "quick_exit"
+    await v.close()
+    await staff.close()
+
+
+async def test_a_counsellor_who_drops_gets_their_contacts_requeued_after_the_grace(
+    service: Service, sara: Any, omar: Any
+) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    await staff.close()
+    await service.tick(time.time() + 10)  # within the grace: nothing happens
+    assert (await service.store.get_contact(cid)).state == "active"  # type: ignore[union-attr]
+    await service.tick(time.time() + 61)
+    await v.expect("requeued")
+    await v.expect("queue", position=1)
+    other = await console(omar)
+    await other.send(type="duty", state="available")
+    assert (await other.expect("offer"))["contact"] == cid
+    await v.close()
+    await other.close()
+
+
+async def test_a_counsellor_cannot_act_in_another_counsellors_conversation(
+    service: Service, sara: Any, omar: Any
+) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    intruder = await console(omar)
+    for frame in (
+        {"type": "send", "contact": cid, "id": "x", "text": "hej"},
+        {"type": "end", "contact": cid},
+        {"type": "sync", "contact": cid, "last_seq": 0},
+    ):
+        await intruder.send(**frame)
+        assert (await intruder.expect("error"))["code"] == "not_yours"
+    assert (await service.store.get_contact(cid)).state == "active"  # type: ignore[union-attr]
+    for s in (v, staff, intruder):
+        await s.close()
+
+
+async def test_closed_hours_show_hours_and_numbers_instead_of_a_queue(service: Service, sara: Any) -> None:
+    from contacts.models import EmergencyNumber, EmergencyNumberLabel, OpeningHours
+
+    def setup() -> None:
+        OpeningHours.objects.all().delete()
+        n = EmergencyNumber.objects.create(number="112", dial="112")
+        EmergencyNumberLabel.objects.create(number=n, language="en", text="Emergency")
+
+    await sync_to_async(setup)()
+    from contacts import hours
+
+    hours.invalidate()
+    staff = await console(sara)
+    await staff.send(type="duty", state="available")
+    v = await visitor(lang="en")
+    closed = await v.expect("closed")
+    assert closed["reason"] == "hours"
+    assert closed["numbers"] == [{"number": "112", "dial": "112", "url": "", "label": "Emergency"}]
+    assert next(row["day"] for row in closed["hours"]) == "Monday"
+    assert await service.store.queue() == []
+    await v.close()
+    await staff.close()
+
+
+async def test_nobody_on_duty_gets_the_busy_message(service: Service) -> None:
+    v = await visitor(lang="sv")
+    closed = await v.expect("closed")
+    assert closed["reason"] == "nobody"
+    assert await service.store.queue() == []
+    await v.close()
+
+
+async def test_daily_counters_follow_the_conversation(service: Service, sara: Any) -> None:
+    from stats.models import DailyCount
+
+    staff, v, cid = await chat_between(service, sara, kind="relative")
+    await staff.send(type="end", contact=cid)
+    await v.expect("ended")
+
+    def counts() -> dict[tuple[str, str, str], int]:
+        return {(r.metric, r.dimension, r.value): r.count for r in DailyCount.objects.all()}
+
+    got = await sync_to_async(counts)()
+    assert got[("contacts", "", "")] == 1
+    assert got[("contacts", "channel", "chat")] == 1
+    assert got[("contacts", "kind", "relative")] == 1
+    assert got[("contacts.answered", "", "")] == 1
+    assert got[("wait", "band", "0-1m")] == 1
+    assert got[("conversation", "band", "0-5m")] == 1
+    await v.close()
+    await staff.close()

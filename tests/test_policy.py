@@ -1,0 +1,92 @@
+"""Routing policy: pure functions, no Django, no I/O."""
+
+from __future__ import annotations
+
+from routing.policy import Offer, estimate_wait_seconds, ordered, plan_offers
+from routing.state import Contact, Counsellor
+
+
+def contact(cid: str, at: float, language: str = "sv", **kw: object) -> Contact:
+    return Contact(id=cid, channel="chat", language=language, enqueued_at=at, **kw)  # type: ignore[arg-type]
+
+
+def counsellor(uid: int, languages: tuple[str, ...] = ("sv",), **kw: object) -> Counsellor:
+    base: dict[str, object] = {"name": f"C{uid}", "capacity": 2, "state": "available"}
+    base.update(kw)
+    return Counsellor(id=uid, languages=languages, **base)  # type: ignore[arg-type]
+
+
+def test_in_danger_goes_first_then_returning_then_longest_waiting() -> None:
+    queue = [
+        contact("new", 30),
+        contact("old", 10),
+        contact("danger", 40, danger=True),
+        contact("back", 35, requeued=True),
+    ]
+    assert [c.id for c in ordered(queue)] == ["danger", "back", "old", "new"]
+
+
+def test_the_counsellor_idle_longest_gets_the_head_of_the_queue() -> None:
+    plan = plan_offers(
+        [contact("a", 1), contact("b", 2)],
+        [counsellor(1, free_since=50), counsellor(2, free_since=10)],
+        now=100,
+        overflow_after=60,
+    )
+    assert plan == [Offer("a", 2), Offer("b", 1)]
+
+
+def test_each_counsellor_gets_one_offer_at_a_time() -> None:
+    plan = plan_offers([contact("a", 1), contact("b", 2)], [counsellor(1, capacity=3)], now=5, overflow_after=60)
+    assert plan == [Offer("a", 1)]
+
+
+def test_busy_away_gone_or_full_counsellors_get_nothing() -> None:
+    team = [
+        counsellor(1, state="break"),
+        counsellor(2, state="away"),
+        counsellor(3, gone_at=5.0),
+        counsellor(4, capacity=1, active=("x",)),
+        counsellor(5, offers=1),
+        counsellor(6, state="off"),
+    ]
+    assert plan_offers([contact("a", 1)], team, now=5, overflow_after=60) == []
+
+
+def test_language_waits_for_a_speaker_until_the_overflow_time() -> None:
+    team = [counsellor(1, languages=("sv",))]
+    assert plan_offers([contact("a", 0, "ar")], team, now=59, overflow_after=60) == []
+    assert plan_offers([contact("a", 0, "ar")], team, now=60, overflow_after=60) == [Offer("a", 1)]
+
+
+def test_a_speaker_is_preferred_even_after_overflow() -> None:
+    team = [counsellor(1, languages=("sv",), free_since=0), counsellor(2, languages=("ar",), free_since=50)]
+    assert plan_offers([contact("a", 0, "ar")], team, now=500, overflow_after=60) == [Offer("a", 2)]
+
+
+def test_a_contact_nobody_can_take_does_not_block_the_ones_behind() -> None:
+    team = [counsellor(1, languages=("sv",))]
+    plan = plan_offers([contact("a", 0, "ar"), contact("b", 1, "sv")], team, now=10, overflow_after=60)
+    assert plan == [Offer("b", 1)]
+
+
+def test_a_skill_is_required_and_never_overflows() -> None:
+    team = [counsellor(1), counsellor(2, skills=("nurse",), free_since=99)]
+    assert plan_offers([contact("a", 0, skill="nurse")], team, now=10_000, overflow_after=60) == [Offer("a", 2)]
+    assert plan_offers([contact("a", 0, skill="police")], team, now=10_000, overflow_after=60) == []
+
+
+def test_offered_contacts_are_not_planned_again() -> None:
+    assert plan_offers([contact("a", 0, state="offered")], [counsellor(1)], now=1, overflow_after=60) == []
+
+
+def test_wait_estimate_is_zero_with_a_free_slot_and_grows_with_the_queue() -> None:
+    team = [counsellor(1, capacity=2, active=("x",)), counsellor(2, capacity=2, active=("y", "z"))]
+    assert estimate_wait_seconds(1, team, mean_handle_seconds=600) == 0
+    # 4 slots; contact 3 has 2 ahead of it beyond the free slot: 2/4 of a handling time.
+    assert estimate_wait_seconds(3, team, mean_handle_seconds=600) == 300
+
+
+def test_no_estimate_when_nobody_is_taking_contacts() -> None:
+    assert estimate_wait_seconds(1, [counsellor(1, state="break")], mean_handle_seconds=600) is None
+    assert estimate_wait_seconds(1, [], mean_handle_seconds=600) is None

@@ -1,0 +1,257 @@
+"""The one contract both state-store backends keep. The Redis run uses the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from routing.state import Contact, Counsellor
+from routing.store.base import Store
+from routing.store.memory import MemoryStore
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def make_store(kind: str, ttl: int = 3600) -> Store:
+    if kind == "memory":
+        return MemoryStore(ttl=ttl)
+    from routing.store.redis import RedisStore
+
+    return RedisStore(REDIS_URL, prefix=f"test-{uuid.uuid4().hex[:8]}", ttl=ttl, max_connections=50)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    s = make_store(request.param)
+    yield s
+    await s.flush()
+    await s.close()
+
+
+def contact(cid: str, at: float, **kw: object) -> Contact:
+    return Contact(id=cid, channel="chat", language=str(kw.pop("language", "sv")), enqueued_at=at, **kw)  # type: ignore[arg-type]
+
+
+def counsellor(uid: int, **kw: object) -> Counsellor:
+    base: dict[str, object] = {"name": f"C{uid}", "languages": ("sv",), "capacity": 2, "state": "available"}
+    base.update(kw)
+    return Counsellor(id=uid, **base)  # type: ignore[arg-type]
+
+
+async def test_new_contacts_wait_in_queue_order(store: Store) -> None:
+    await store.add_contact(contact("late", 300), "t1")
+    await store.add_contact(contact("early", 100), "t2")
+    await store.add_contact(contact("danger", 400, danger=True), "t3")
+    await store.add_contact(contact("back", 350, requeued=True), "t4")
+    assert [c.id for c in await store.queue()] == ["danger", "back", "early", "late"]
+    assert await store.position("early") == 3
+    assert await store.position("nope") is None
+    assert await store.contact_for_token("t2") == "early"
+    assert await store.contact_for_token("unknown") is None
+    got = await store.get_contact("danger")
+    assert got is not None and got.danger and got.language == "sv" and got.enqueued_at == 400
+
+
+async def test_a_contact_is_offered_to_one_counsellor_only(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t")
+    await store.upsert_counsellor(counsellor(1))
+    await store.upsert_counsellor(counsellor(2))
+    results = await asyncio.gather(*(store.offer("a", uid, 50.0) for uid in (1, 2, 1, 2)))
+    assert sum(results) == 1
+    got = await store.get_contact("a")
+    assert got is not None and got.state == "offered" and got.offered_to in (1, 2)
+    offers = {c.id: c.offers for c in await store.counsellors()}
+    assert sorted(offers.values()) == [0, 1]
+
+
+async def test_a_counsellor_gets_one_offer_at_a_time_and_never_beyond_capacity(store: Store) -> None:
+    for i in range(4):
+        await store.add_contact(contact(f"c{i}", i), f"t{i}")
+    await store.upsert_counsellor(counsellor(1, capacity=1))
+    assert await store.offer("c0", 1, 99)
+    assert not await store.offer("c1", 1, 99)  # already has a pending offer
+    assert await store.accept("c0", 1, 10)
+    assert not await store.offer("c1", 1, 99)  # at capacity
+    assert not await store.accept("c1", 1, 10)  # picking is capped too
+    c = await store.get_counsellor(1)
+    assert c is not None and c.active == ("c0",) and c.offers == 0 and c.free_since == 10
+
+
+async def test_offers_need_an_available_connected_counsellor(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t")
+    assert not await store.offer("a", 9, 99)  # unknown counsellor
+    await store.upsert_counsellor(counsellor(1, state="break"))
+    assert not await store.offer("a", 1, 99)
+    await store.set_counsellor_state(1, "available", 5)
+    await store.set_counsellor_gone(1, 7)
+    assert not await store.offer("a", 1, 99)
+    await store.set_counsellor_gone(1, 0)
+    assert await store.offer("a", 1, 99)
+
+
+async def test_a_timed_out_offer_returns_to_the_queue_and_the_counsellor_to_away(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t")
+    await store.upsert_counsellor(counsellor(1))
+    assert await store.offer("a", 1, 20)
+    assert await store.expired_offers(19) == []
+    assert await store.expired_offers(20) == [("a", 1)]
+    assert not await store.withdraw_offer("a", 2, away=True)  # not theirs
+    assert await store.withdraw_offer("a", 1, away=True)
+    assert not await store.withdraw_offer("a", 1, away=True)  # already done
+    got = await store.get_contact("a")
+    c = await store.get_counsellor(1)
+    assert got is not None and got.state == "queued" and got.offered_to == 0
+    assert c is not None and c.state == "away" and c.offers == 0
+    assert await store.expired_offers(100) == []
+
+
+async def test_only_the_offered_counsellor_can_accept_an_offer(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t")
+    await store.upsert_counsellor(counsellor(1))
+    await store.upsert_counsellor(counsellor(2))
+    assert await store.offer("a", 1, 99)
+    assert not await store.accept("a", 2, 5)
+    assert await store.accept("a", 1, 5)
+    assert not await store.accept("a", 1, 5)
+    got = await store.get_contact("a")
+    assert got is not None and got.state == "active" and got.counsellor == 1 and got.answered_at == 5
+    assert await store.queue() == []
+
+
+async def test_a_requeued_contact_goes_ahead_of_new_ones(store: Store) -> None:
+    await store.add_contact(contact("old", 1), "t1")
+    await store.add_contact(contact("new", 2), "t2")
+    await store.upsert_counsellor(counsellor(1))
+    assert await store.accept("new", 1, 3)
+    assert not await store.requeue("new", 2)
+    assert await store.requeue("new", 1)
+    assert [c.id for c in await store.queue()] == ["new", "old"]
+    c = await store.get_counsellor(1)
+    assert c is not None and c.active == ()
+    got = await store.get_contact("new")
+    assert got is not None and got.requeued and got.answered_at == 3
+
+
+async def test_ending_deletes_the_contact_and_frees_the_counsellor(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "tok")
+    await store.upsert_counsellor(counsellor(1))
+    await store.accept("a", 1, 2)
+    await store.append_message("a", "visitor", "hej", "m1", 3)
+    ended = await store.end("a")
+    assert ended is not None and ended.id == "a" and ended.counsellor == 1 and ended.seq == 1
+    assert await store.end("a") is None
+    assert await store.get_contact("a") is None
+    assert await store.contact_for_token("tok") is None
+    assert await store.messages_after("a", 0) == []
+    c = await store.get_counsellor(1)
+    assert c is not None and c.active == ()
+
+
+async def test_ending_an_offered_contact_clears_the_offer(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "tok")
+    await store.upsert_counsellor(counsellor(1))
+    await store.offer("a", 1, 99)
+    await store.end("a")
+    c = await store.get_counsellor(1)
+    assert c is not None and c.offers == 0
+    assert await store.expired_offers(1000) == []
+
+
+async def test_messages_are_numbered_once_each(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t")
+    assert await store.append_message("a", "visitor", "too early", "x", 1) is None
+    await store.upsert_counsellor(counsellor(1))
+    await store.accept("a", 1, 2)
+    assert await store.append_message("a", "visitor", "hej", "v1", 3) == (1, False)
+    assert await store.append_message("a", "counsellor", "hej hej", "c1", 4) == (2, False)
+    assert await store.append_message("a", "visitor", "hej", "v1", 5) == (1, True)
+    assert await store.append_message("a", "visitor", "العربية ✓ <b>", "v2", 6) == (3, False)
+    msgs = await store.messages_after("a", 1)
+    assert [(m.seq, m.sender, m.body) for m in msgs] == [
+        (2, "counsellor", "hej hej"),
+        (3, "visitor", "العربية ✓ <b>"),
+    ]
+    assert msgs[0].ts == 4
+
+
+async def test_concurrent_messages_get_distinct_sequence_numbers(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t")
+    await store.upsert_counsellor(counsellor(1))
+    await store.accept("a", 1, 2)
+    results = await asyncio.gather(*(store.append_message("a", "visitor", str(i), f"id{i}", 3) for i in range(50)))
+    assert sorted(r[0] for r in results if r) == list(range(1, 51))
+
+
+async def test_acks_only_move_forward(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t")
+    await store.upsert_counsellor(counsellor(1))
+    await store.accept("a", 1, 2)
+    for i in range(3):
+        await store.append_message("a", "counsellor", "x", f"i{i}", 3)
+    await store.ack("a", "visitor", 2)
+    await store.ack("a", "visitor", 1)
+    await store.ack("a", "counsellor", 99)  # beyond the last seq: capped
+    got = await store.get_contact("a")
+    assert got is not None and got.visitor_ack == 2 and got.counsellor_ack == 3
+
+
+async def test_counsellor_profile_refresh_keeps_live_state(store: Store) -> None:
+    await store.upsert_counsellor(counsellor(1))
+    await store.add_contact(contact("a", 1), "t")
+    await store.accept("a", 1, 2)
+    stored = await store.upsert_counsellor(counsellor(1, name="Sara", languages=("sv", "ar"), capacity=3, state="off"))
+    assert stored.name == "Sara" and stored.languages == ("sv", "ar") and stored.capacity == 3
+    assert stored.state == "available" and stored.active == ("a",)
+    assert await store.set_counsellor_state(99, "off", 1) is None
+    after = await store.set_counsellor_state(1, "break", 10)
+    assert after is not None and after.state == "break" and after.free_since == 2
+    after = await store.set_counsellor_state(1, "available", 11)
+    assert after is not None and after.free_since == 11
+    await store.remove_counsellor(1)
+    assert await store.get_counsellor(1) is None
+
+
+async def test_absences_are_listed_until_they_end(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t")
+    await store.upsert_counsellor(counsellor(1))
+    await store.set_visitor_gone("a", 50)
+    await store.set_counsellor_gone(1, 60)
+    assert await store.visitors_gone_before(49) == []
+    assert await store.visitors_gone_before(50) == ["a"]
+    assert await store.counsellors_gone_before(60) == [1]
+    await store.set_visitor_gone("a", 0)
+    await store.set_counsellor_gone(1, 0)
+    assert await store.visitors_gone_before(1000) == []
+    assert await store.counsellors_gone_before(1000) == []
+
+
+async def test_mean_handle_time_is_a_moving_average(store: Store) -> None:
+    assert await store.mean_handle_time(900) == 900
+    await store.record_handle_time(600)
+    assert await store.mean_handle_time(900) == pytest.approx(600)
+    await store.record_handle_time(1600)
+    assert await store.mean_handle_time(900) == pytest.approx(700)
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_everything_is_forgotten_after_the_ttl(kind: str) -> None:
+    s = make_store(kind, ttl=1)
+    try:
+        await s.add_contact(contact("a", time.time()), "tok")
+        await s.upsert_counsellor(counsellor(1))
+        await s.accept("a", 1, time.time())
+        await s.append_message("a", "visitor", "secret", "m", time.time())
+        await asyncio.sleep(2.2)
+        assert await s.get_contact("a") is None
+        assert await s.contact_for_token("tok") is None
+        assert await s.queue() == []
+        assert await s.messages_after("a", 0) == []
+        assert await s.get_counsellor(1) is None
+    finally:
+        await s.flush()
+        await s.close()
