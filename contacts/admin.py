@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from contacts.models import EmergencyNumber, EmergencyNumberLabel, OpeningException, OpeningHours, ServiceText
+from contacts.models import (
+    CannedResponse,
+    EmergencyNumber,
+    EmergencyNumberLabel,
+    OpeningException,
+    OpeningHours,
+    ServiceText,
+)
 
 
 @admin.register(OpeningHours)
@@ -32,3 +39,10 @@ class EmergencyNumberAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 @admin.register(ServiceText)
 class ServiceTextAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["key", "language", "text"]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["shortcut", "language", "title"]
+    list_filter = ["language"]
+    search_fields = ["shortcut", "title"]

@@ -21,6 +21,7 @@ from django.conf import settings
 from contacts import groups, protocol
 from contacts.protocol import FrameError
 from contacts.service import Closed, Service, get_service
+from contacts.text import counsellor_html
 from routing.state import Contact, Counsellor
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -72,6 +73,8 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     def message_frame(self, contact: str | None, seq: int, sender: str, body: str, ts: float) -> dict[str, Any]:
         frame: dict[str, Any] = {"type": "message", "seq": seq, "from": sender, "text": body, "ts": int(ts * 1000)}
+        if sender == "counsellor":
+            frame["html"] = counsellor_html(body)
         if contact:
             frame["contact"] = contact
         return frame
@@ -290,6 +293,10 @@ class CounsellorConsumer(BaseConsumer):
                 conversations.append(self.conversation_info(contact))
         await self.out({"type": "hello", "me": self.me_info(me), "conversations": conversations})
         await self.send_queue()
+        for contact in await self.service.store.queue():
+            # An offer made while this console was reloading is still this counsellor's.
+            if contact.state == "offered" and contact.offered_to == self.uid:
+                await self.offer_made({"contact": contact.id})
 
     async def disconnect(self, code: int) -> None:
         if self._queue_task is not None:

@@ -117,3 +117,21 @@ class ServiceText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.language})"
+
+
+class CannedResponse(models.Model):
+    """A prepared answer a counsellor inserts with ``/shortcut`` then Tab, per language."""
+
+    shortcut = models.SlugField(_("shortcut"), max_length=30, help_text=_("Typed as /shortcut in the console."))
+    language = models.CharField(_("language"), max_length=8, choices=settings.CONTACT_LANGUAGES)
+    title = models.CharField(_("title"), max_length=80)
+    text = models.TextField(_("text"), max_length=2000)
+
+    class Meta:
+        ordering = ["shortcut", "language"]
+        unique_together = [("shortcut", "language")]
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut} ({self.language})"

@@ -65,6 +65,12 @@ VISITOR: dict[str, Promise] = {
     "error": _("Something went wrong. Please try again."),
     "too_long": _("The message is too long."),
     "conversation": _("Conversation"),
+    "pii_warning": _(
+        "It looks like your message contains a personal identity number, a phone number, an e-mail "
+        "address or a street address. You don't need to tell us who you are. Send it anyway?"
+    ),
+    "send_anyway": _("Send anyway"),
+    "edit": _("Edit the message"),
 }
 
 CONSOLE: dict[str, Promise] = {
@@ -115,6 +121,16 @@ CONSOLE: dict[str, Promise] = {
     "message_label": _("Message"),
     "language": _("Language"),
     "error": _("Something went wrong."),
+    "wrapup_heading": _("Wrap-up (optional)"),
+    "wrapup_hint": _("Only counted in the statistics, never stored with the conversation."),
+    "wrapup_kind": _("Who wrote"),
+    "wrapup_age": _("Age"),
+    "wrapup_municipality": _("Municipality"),
+    "wrapup_topics": _("Topics"),
+    "wrapup_save": _("Save wrap-up"),
+    "wrapup_saved": _("Wrap-up saved. Thank you."),
+    "canned": _("Canned responses"),
+    "canned_hint": _("Type /shortcut and press Tab, or choose here"),
 }
 
 

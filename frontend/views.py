@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from contacts.hours import load_schedule
 from contacts.info import closed_info
 from frontend.strings import CONSOLE, VISITOR, catalog
+from stats import vocab
 
 LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
 RTL = {"ar", "fa", "ku", "he"}
@@ -62,12 +63,24 @@ def console(request: HttpRequest) -> HttpResponse:
 
     if not request.user.groups.filter(name=COUNSELLOR_GROUP).exists() or not hasattr(request.user, "counsellor"):
         return render(request, "frontend/not_counsellor.html", status=403)
+    from contacts.models import CannedResponse
+
     language = translation.get_language() or settings.LANGUAGE_CODE
+    canned = [
+        {"shortcut": c.shortcut, "language": c.language, "title": c.title, "text": c.text}
+        for c in CannedResponse.objects.all()
+    ]
     context = {
         "lang": language,
         "dir": "rtl" if language in RTL else "ltr",
         "catalog": catalog(CONSOLE, language),
         "t": catalog(CONSOLE, language),
-        "config": {"lang": language},
+        "config": {"lang": language, "canned": canned, "me": request.user.counsellor.display_name},
+        "vocab": {
+            "kinds": vocab.KINDS,
+            "ages": vocab.AGE_BANDS,
+            "municipalities": vocab.MUNICIPALITIES,
+            "topics": vocab.TOPICS,
+        },
     }
     return render(request, "frontend/console.html", context)

@@ -16,17 +16,18 @@ COUNSELLOR_GROUP = "counsellor"
 SUPERVISOR_GROUP = "supervisor"
 
 
-def _validate_codes(value: object, allowed: set[str], what: str) -> None:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v in allowed for v in value):
-        raise ValidationError(_("Choose %(what)s from the list.") % {"what": what})
+def _valid_codes(value: object, allowed: set[str]) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v in allowed for v in value)
 
 
 def validate_languages(value: object) -> None:
-    _validate_codes(value, {code for code, _ in settings.CONTACT_LANGUAGES}, "languages")
+    if not _valid_codes(value, {code for code, _ in settings.CONTACT_LANGUAGES}):
+        raise ValidationError(_("Choose languages from the list."))
 
 
 def validate_skills(value: object) -> None:
-    _validate_codes(value, {code for code, _ in SKILL_CHOICES}, "skills")
+    if not _valid_codes(value, {code for code, _ in SKILL_CHOICES}):
+        raise ValidationError(_("Choose skills from the list."))
 
 
 def default_languages() -> list[str]:

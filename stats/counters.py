@@ -7,6 +7,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from stats import vocab
+
 logger = logging.getLogger(__name__)
 
 # Every metric and the dimension values it may take. A value outside its vocabulary is
@@ -24,6 +26,14 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
     "contacts.nobody_on_duty": {"channel": frozenset({"chat", "phone"})},
     "wait": {"band": frozenset({"0-1m", "1-5m", "5-15m", "15-30m", "30m+"})},
     "conversation": {"band": frozenset({"0-5m", "5-15m", "15-30m", "30-60m", "60m+"})},
+    # The counsellor's optional wrap-up. Each field is its own one-dimensional count: a
+    # combination (say age band with municipality) could single a person out.
+    "wrapup": {
+        "kind": vocab.codes(vocab.KINDS),
+        "age": vocab.codes(vocab.AGE_BANDS),
+        "municipality": vocab.codes(vocab.MUNICIPALITIES),
+    },
+    "wrapup.topic": {"topic": vocab.codes(vocab.TOPICS)},
 }
 
 

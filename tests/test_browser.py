@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, expect, sync_playwright
 
 from tests.server import CHROMIUM_ARGS, Server, chromium_path, embedded_server
 
@@ -29,7 +29,7 @@ def browser() -> Iterator[Browser]:
 
 
 def log_in_counsellor(browser: Browser, server: Server) -> Any:
-    page = browser.new_context().new_page()
+    page = browser.new_context(locale="sv-SE").new_page()  # the console follows the browser's language
     page.on("dialog", lambda d: d.accept())
     page.goto(server.url + "/console/")
     page.fill("#id_username", "radgivare")
@@ -47,7 +47,12 @@ def test_a_visitor_and_a_counsellor_chat_in_two_browsers(browser: Browser, serve
     visitor_context = browser.new_context()
     page = visitor_context.new_page()
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", on_dialog)
     response = page.goto(server.url + "/")
     assert response is not None
     assert response.headers["cache-control"] == "no-store"

@@ -330,3 +330,36 @@ async def test_daily_counters_follow_the_conversation(service: Service, sara: An
     assert got[("conversation", "band", "0-5m")] == 1
     await v.close()
     await staff.close()
+
+
+async def test_a_reloaded_console_gets_its_pending_offer_and_conversations_back(service: Service, sara: Any) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    await v.send(type="send", id="v1", text="första")
+    await staff.expect("message", contact=cid)
+    second = await visitor()
+    offer = await staff.expect("offer")
+    await staff.close()
+
+    reloaded = await console(sara)
+    hello = next(f for f in reloaded.seen if f["type"] == "hello")
+    assert [c["contact"] for c in hello["conversations"]] == [cid]
+    assert (await reloaded.expect("offer"))["contact"] == offer["contact"]
+    await reloaded.send(type="sync", contact=cid, last_seq=0)
+    assert (await reloaded.expect("message", contact=cid))["text"] == "första"
+    for s in (v, second, reloaded):
+        await s.close()
+
+
+async def test_markup_is_never_passed_on_and_counsellor_links_are_safe(service: Service, sara: Any) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    await v.send(type="send", id="v1", text="<img src=x onerror=alert(1)>")
+    got = await staff.expect("message", contact=cid)
+    assert got["text"] == "<img src=x onerror=alert(1)>" and "html" not in got
+    await staff.send(type="send", contact=cid, id="c1", text="Se https://hedersfortryck.se <b>nu</b>")
+    msg = await v.expect("message", seq=2)
+    assert msg["html"] == (
+        'Se <a href="https://hedersfortryck.se" rel="noopener noreferrer" target="_blank">'
+        "https://hedersfortryck.se</a> &lt;b&gt;nu&lt;/b&gt;"
+    )
+    await v.close()
+    await staff.close()

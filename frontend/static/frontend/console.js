@@ -3,6 +3,7 @@
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
   var T = JSON.parse($("i18n").textContent);
+  var CONFIG = JSON.parse($("config").textContent);
   var ws = null, retries = 0, me = null, counter = 0;
   var convs = {};   // contact id -> {el, lastSeq, known, outbox, ended}
   var offers = {};  // contact id -> {el, timer}
@@ -143,11 +144,19 @@
       if (f.undelivered) addNote(c, t("undelivered", { n: f.undelivered }));
       c.el.querySelector(".composer").hidden = true;
       c.el.querySelector(".end").hidden = true;
+      c.el.querySelector(".canned").hidden = true;
       c.el.querySelector(".close").hidden = false;
+      if (f.by !== "requeued") c.el.querySelector(".wrapup").hidden = false;
       c.el.classList.add("ended");
     },
     error: function (f) {
       if (f.code === "not_available") { removeOffer(f.detail); status(t("not_available")); setTimeout(function () { status(""); }, 4000); }
+    },
+    wrapped: function (f) {
+      var c = convs[f.contact];
+      if (!c) return;
+      c.el.querySelector(".wrapup").hidden = true;
+      addNote(c, t("wrapup_saved"));
     },
     pong: function () {}
   };
@@ -192,6 +201,25 @@
     });
     textarea.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); node.querySelector(".composer").requestSubmit(); }
+      if (e.key === "Tab" && !e.shiftKey) {
+        var m = /(^|\s)\/([\w-]+)$/.exec(textarea.value);
+        var text = m && cannedText(m[2], info.language);
+        if (text) { e.preventDefault(); textarea.value = textarea.value.slice(0, textarea.value.length - m[2].length - 1) + text; }
+      }
+    });
+    var select = node.querySelector(".canned-select");
+    var shortcuts = {};
+    CONFIG.canned.forEach(function (c) { shortcuts[c.shortcut] = shortcuts[c.shortcut] || c.title; });
+    Object.keys(shortcuts).forEach(function (key) {
+      var opt = el("option", "", "/" + key + " – " + shortcuts[key]);
+      opt.value = key;
+      select.appendChild(opt);
+    });
+    select.addEventListener("change", function () {
+      var text = cannedText(select.value, info.language);
+      if (text) textarea.value = (textarea.value ? textarea.value + " " : "") + text;
+      select.value = "";
+      textarea.focus();
     });
     textarea.addEventListener("input", function () {
       var now = Date.now();
@@ -199,6 +227,15 @@
     });
     node.querySelector(".end").addEventListener("click", function () {
       if (window.confirm(t("end_confirm"))) send({ type: "end", contact: info.contact });
+    });
+    var wrapup = node.querySelector(".wrapup");
+    wrapup.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var topics = Array.prototype.map.call(wrapup.querySelectorAll("input[name=topic]:checked"), function (i) { return i.value; });
+      send({
+        type: "wrapup", contact: info.contact, kind: wrapup.elements.kind.value, age: wrapup.elements.age.value,
+        municipality: wrapup.elements.municipality.value, topics: topics
+      });
     });
     node.querySelector(".close").addEventListener("click", function () {
       node.remove();
@@ -208,6 +245,16 @@
     $("conversations").appendChild(node);
     $("no-conversations").hidden = true;
     textarea.focus();
+  }
+
+  // The conversation's language first, then Swedish; {namn} becomes my visible name.
+  function cannedText(shortcut, language) {
+    var pick = null;
+    CONFIG.canned.forEach(function (c) {
+      if (c.shortcut !== shortcut) return;
+      if (c.language === language || (!pick && c.language === "sv")) pick = c;
+    });
+    return pick ? pick.text.split("{namn}").join(CONFIG.me) : null;
   }
 
   function markKnown(c, contact, seq) {

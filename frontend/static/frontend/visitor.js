@@ -215,7 +215,7 @@
   function receive(f) {
     if (f.seq <= state.lastSeq || state.known[f.seq]) return; // already shown: replay is idempotent
     if (f.from !== "visitor") {
-      addMessage(f.from === "counsellor" ? state.name : "", f.text, "them", f.seq);
+      addMessage(f.from === "counsellor" ? state.name : "", f.text, "them", f.seq, f.html);
       $("typing").hidden = true;
     } else if (!document.querySelector('[data-seq="' + f.seq + '"]')) {
       addMessage(t("you"), f.text, "me", f.seq);
@@ -224,14 +224,16 @@
     send({ type: "ack", seq: state.lastSeq });
   }
 
-  function addMessage(who, text, cls, seq) {
+  // ``html`` comes only with a counsellor's message: the server escaped the text and
+  // added nothing but links (contacts/text.py). Everything else is set as text.
+  function addMessage(who, text, cls, seq, html) {
     var li = document.createElement("li");
     li.className = "msg " + cls;
     var label = document.createElement("span");
     label.className = "who";
     label.textContent = who;
     var body = document.createElement("p");
-    body.textContent = text; // text, never HTML
+    if (html) body.innerHTML = html; else body.textContent = text;
     li.appendChild(label);
     li.appendChild(body);
     if (seq) li.setAttribute("data-seq", seq);
@@ -303,19 +305,38 @@
       if (!send({ type: "end" })) { state.closing = true; if (state.ws) state.ws.close(); endWith(t("ended_by_visitor")); }
     });
   });
+  // Checked in the browser only: the text never leaves the page unless the visitor sends it.
+  var PII = [
+    /\b(?:19|20)?\d{2}[01]\d[0-3]\d[-+ ]?\d{4}\b/,                          // personnummer
+    /(?:\+|00)\d{2}[\s-]*\d(?:[\s-]*\d){6,11}|\b0[1-9](?:[\s-]*\d){6,9}\b/, // phone number
+    /[^\s@]+@[^\s@]+\.[a-z]{2,}/i,                                          // e-mail
+    /\b[a-zåäöé]+(?:gatan|vägen|väg|gata|gränd|backe|torg|torget|stigen|allén|plan|leden)\s+\d+/i // street address
+  ];
+  function looksIdentifying(text) {
+    return PII.some(function (re) { return re.test(text); });
+  }
+  function sendText(text) {
+    var id = "m" + Date.now().toString(36) + (state.counter++).toString(36);
+    var el = addMessage(t("you"), text, "me pending", 0);
+    el.setAttribute("data-pending", "1");
+    state.outbox.push({ id: id, text: text, el: el });
+    if (!send({ type: "send", id: id, text: text })) setNote(el, t("not_sent"));
+    $("text").value = "";
+    $("text").focus();
+  }
   $("send-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var text = $("text").value.trim();
     if (!text) return;
-    var id = "m" + Date.now().toString(36) + (state.counter++).toString(36);
-    var el = addMessage(t("you"), text, "me pending", 0);
-    el.setAttribute("data-pending", "1");
-    var msg = { id: id, text: text, el: el };
-    state.outbox.push(msg);
-    if (!send({ type: "send", id: id, text: text })) setNote(el, t("not_sent"));
-    $("text").value = "";
-    $("text").focus();
+    if (looksIdentifying(text)) { $("pii").hidden = false; $("pii-send").focus(); return; }
+    sendText(text);
   });
+  $("pii-send").addEventListener("click", function () {
+    $("pii").hidden = true;
+    var text = $("text").value.trim();
+    if (text) sendText(text);
+  });
+  $("pii-edit").addEventListener("click", function () { $("pii").hidden = true; $("text").focus(); });
   $("text").addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("send-form").requestSubmit(); }
   });

@@ -1,0 +1,95 @@
+"""The pages over plain HTTP: headers that leave no trace, languages, who gets in."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from routing.apps import ensure_roles
+from routing.models import SUPERVISOR_GROUP
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_visitor_page_leaves_no_trace_and_loads_nothing_from_elsewhere(client: Client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert not response.cookies  # no session, no CSRF cookie, nothing
+    html = response.content.decode()
+    assert 'src="http' not in html and 'stylesheet" href="http' not in html  # nothing loaded from elsewhere
+    assert '<html lang="sv" dir="ltr">' in html
+    assert "<script>" not in html  # no inline script: the strict CSP allows none
+
+
+def test_arabic_is_right_to_left(client: Client) -> None:
+    html = client.get("/?lang=ar").content.decode()
+    assert '<html lang="ar" dir="rtl">' in html
+
+
+def test_an_unknown_language_falls_back_to_swedish(client: Client) -> None:
+    assert '<html lang="sv"' in client.get("/?lang=xx").content.decode()
+
+
+def test_a_language_catalog_can_be_fetched_mid_chat(client: Client) -> None:
+    data = client.get("/i18n/ar.json").json()
+    assert data["dir"] == "rtl" and "queue_position" in data["strings"]
+    assert "{position}" in data["strings"]["queue_position"]
+    assert client.get("/i18n/xx.json").status_code == 404
+
+
+def test_closed_hours_are_shown_on_the_page(client: Client) -> None:
+    from contacts.models import OpeningHours
+
+    OpeningHours.objects.all().delete()
+    html = client.get("/?lang=en").content.decode()
+    assert 'id="intro" hidden' in html
+    assert "112" in html
+
+
+def test_the_page_opens_the_chat_when_open(client: Client) -> None:
+    from contacts import hours
+    from contacts.models import OpeningHours
+
+    OpeningHours.objects.all().delete()
+    for day in range(7):
+        OpeningHours.objects.create(weekday=day, opens=time(0), closes=time(23, 59, 59, 999999))
+    hours.invalidate()
+    html = client.get("/").content.decode()
+    assert 'id="intro" hidden' not in html
+
+
+def test_the_console_needs_a_counsellor_login(client: Client, sara: Any) -> None:
+    response = client.get("/console/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    plain = User.objects.create_user("plain", password="p" * 16)
+    client.force_login(plain)
+    assert client.get("/console/").status_code == 403
+    client.force_login(sara)
+    response = client.get("/console/")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+
+
+def test_a_supervisor_edits_opening_hours_in_admin_and_a_counsellor_cannot(client: Client, sara: Any) -> None:
+    ensure_roles()
+    boss = User.objects.create_user("boss", password="b" * 16, is_staff=True)
+    boss.groups.add(Group.objects.get(name=SUPERVISOR_GROUP))
+    client.force_login(boss)
+    response = client.post(
+        "/admin/contacts/openingexception/add/",
+        {"date": "2026-12-24", "closed": "on", "note": "Julafton"},
+    )
+    assert response.status_code == 302
+    from contacts.models import OpeningException
+
+    assert OpeningException.objects.get().note == "Julafton"
+    assert client.get("/admin/auth/user/").status_code == 403  # accounts stay with admins
+    client.force_login(sara)
+    assert client.get("/admin/contacts/openinghours/").status_code == 302  # not staff: to login
