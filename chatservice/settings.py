@@ -30,9 +30,13 @@ DEBUG = envbool("DEBUG", False)
 # A development process without a key gets a random one: sessions then last one run,
 # which is what a demo wants. Production must set it (see chatservice/checks.py).
 SECRET_KEY = envstr("SECRET_KEY") or ("" if PRODUCTION else secrets.token_urlsafe(50))
+if PRODUCTION and not SECRET_KEY:
+    # Django itself would fail later with a less helpful traceback.
+    raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set in production")
 
-# Key for wrapping per-conversation message keys and for keyed hashes of identifiers.
-# Never stored in Redis or the database. Development gets a per-process random key.
+# Key for keyed hashes of identifiers (the visitors' resumption tokens), so a Redis dump
+# hands out no session. Never stored in Redis or the database. Development gets a
+# per-process random key.
 STATE_KEY = envstr("STATE_KEY") or ("" if PRODUCTION else secrets.token_hex(32))
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]")
@@ -186,12 +190,14 @@ SECURE_SSL_REDIRECT = envbool("SSL_REDIRECT", False)
 
 # --- The service's own behaviour (docs/configuration.md) ---
 CHAT: dict[str, Any] = {
-    # How long a visitor may be gone (page reload, lost network) and come back with the
-    # resumption token before the conversation ends.
+    # How long a visitor may be gone (lost network, a phone that slept) and come back with
+    # the resumption token before the conversation ends. The token lives in page memory
+    # only, so a reload or a closed tab cannot come back: the chat ends after this time.
     "GRACE_SECONDS": envint("CHAT_GRACE_SECONDS", 120, minimum=5),
     # How long a counsellor's console may be gone before their conversations go back to
     # the front of the queue.
-    "COUNSELLOR_GRACE_SECONDS": envint("COUNSELLOR_GRACE_SECONDS", 60, minimum=5),
+    # At least twice the console's 15 s keep-alive, so a live console is never taken for gone.
+    "COUNSELLOR_GRACE_SECONDS": envint("COUNSELLOR_GRACE_SECONDS", 60, minimum=30),
     "OFFER_TIMEOUT_SECONDS": envint("OFFER_TIMEOUT_SECONDS", 30, minimum=5),
     # After this long in the queue a contact may be offered to any available counsellor,
     # whatever their languages.

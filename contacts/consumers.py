@@ -22,12 +22,21 @@ from contacts import groups, protocol
 from contacts.protocol import FrameError
 from contacts.service import Closed, Service, get_service
 from contacts.text import counsellor_html
+from routing import state
 from routing.state import Contact, Counsellor
+from stats import vocab
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 LANGUAGES = frozenset(code for code, _ in settings.LANGUAGES)
 KINDS = frozenset({"", "self", "relative", "professional"})
 DUTY_STATES = frozenset({"available", "break", "off"})
+TRANSFER_TARGETS = frozenset({"counsellor", "language", "skill"})
+CONTACT_LANGUAGES = frozenset(code for code, _ in settings.CONTACT_LANGUAGES)
+SKILLS = frozenset(state.SKILLS)
+WRAPUP_KINDS = vocab.codes(vocab.KINDS)
+WRAPUP_AGES = vocab.codes(vocab.AGE_BANDS)
+WRAPUP_MUNICIPALITIES = vocab.codes(vocab.MUNICIPALITIES)
+WRAPUP_TOPICS = vocab.codes(vocab.TOPICS)
 QUEUE_REFRESH_SECONDS = 0.5  # at most two position updates a second per socket
 
 
@@ -93,6 +102,7 @@ class VisitorConsumer(BaseConsumer):
 
     contact_id: str | None = None
     delivered = 0  # highest seq this socket has handed to the page
+    joined_sent = False
     own: set[int]
     _queue_task: asyncio.Task[None] | None = None
 
@@ -148,7 +158,7 @@ class VisitorConsumer(BaseConsumer):
     async def on_send(self, frame: dict[str, Any]) -> None:
         cid = self.require_contact()
         message_id = protocol.client_id(frame)
-        body = protocol.text(frame)
+        body = protocol.message_text(frame, message_id)
         result = await self.service.send(cid, "visitor", body, message_id)
         if result is None:
             raise FrameError("not_in_conversation", message_id)
@@ -169,12 +179,20 @@ class VisitorConsumer(BaseConsumer):
         await self.out({"type": "ended", "by": "visitor", "undelivered": 0})
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
+        """Keep-alive and catch-up: whatever nudge was lost, the page ends up right."""
         cid = self.require_contact()
         last_seq = protocol.seq(frame, "last_seq")
         contact = await self.service.store.get_contact(cid)
         if contact is None:
+            await self.detach()
+            await self.out({"type": "ended", "by": "system", "undelivered": 0})
             return
+        if contact.visitor_gone_at:
+            # An old socket's late disconnect marked this visitor gone while they are here.
+            await self.service.visitor_presence(cid, connected=True)
         if contact.state == "active":
+            if not self.joined_sent:
+                await self.send_joined(contact)
             self.delivered = min(last_seq, self.delivered)
             await self.deliver()
         else:
@@ -189,6 +207,7 @@ class VisitorConsumer(BaseConsumer):
     async def attach(self, contact_id: str) -> None:
         self.contact_id = contact_id
         self.delivered = 0
+        self.joined_sent = False
         self.own = set()
         await self.join(groups.visitor(contact_id))
         await self.join(groups.WAITING)
@@ -208,6 +227,7 @@ class VisitorConsumer(BaseConsumer):
             await self.out({"type": "queue", "position": position, "wait": wait})
 
     async def send_joined(self, contact: Contact) -> None:
+        self.joined_sent = True
         counsellor = await self.service.store.get_counsellor(contact.counsellor)
         await self.out({"type": "joined", "name": counsellor.name if counsellor else ""})
 
@@ -249,9 +269,18 @@ class VisitorConsumer(BaseConsumer):
     async def conv_requeued(self, event: dict[str, Any]) -> None:
         if event["contact"] != self.contact_id:
             return
+        self.joined_sent = False
         await self.join(groups.WAITING)
-        await self.out({"type": "requeued"})
+        await self.out({"type": "requeued", "reason": event.get("reason", "disconnected")})
         await self.send_queue_status()
+
+    async def conv_transferred(self, event: dict[str, Any]) -> None:
+        if event["contact"] != self.contact_id:
+            return
+        contact = await self.service.store.get_contact(event["contact"])
+        if contact is not None:
+            counsellor = await self.service.store.get_counsellor(contact.counsellor)
+            await self.out({"type": "transferred", "name": counsellor.name if counsellor else ""})
 
 
 class CounsellorConsumer(BaseConsumer):
@@ -266,6 +295,8 @@ class CounsellorConsumer(BaseConsumer):
         "end": "on_end",
         "sync": "on_sync",
         "ping": "on_ping",
+        "transfer": "on_transfer",
+        "wrapup": "on_wrapup",
     }
 
     uid = 0
@@ -324,7 +355,7 @@ class CounsellorConsumer(BaseConsumer):
     async def on_send(self, frame: dict[str, Any]) -> None:
         cid = await self.mine(frame)
         message_id = protocol.client_id(frame)
-        body = protocol.text(frame)
+        body = protocol.message_text(frame, message_id)
         result = await self.service.send(cid, "counsellor", body, message_id)
         if result is None:
             raise FrameError("not_in_conversation", message_id)
@@ -346,6 +377,39 @@ class CounsellorConsumer(BaseConsumer):
         last_seq = protocol.seq(frame, "last_seq")
         self.delivered[cid] = min(last_seq, self.delivered.get(cid, last_seq))
         await self.deliver(cid)
+
+    async def on_transfer(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        target = protocol.choice(frame, "to", TRANSFER_TARGETS)
+        if target == "counsellor":
+            to_id = frame.get("counsellor")
+            if isinstance(to_id, bool) or not isinstance(to_id, int):
+                raise FrameError("bad_field", "counsellor")
+            ok = await self.service.transfer_to_counsellor(self.uid, cid, to_id)
+        elif target == "language":
+            language = protocol.choice(frame, "language", CONTACT_LANGUAGES)
+            ok = await self.service.transfer_to_queue(self.uid, cid, language=language)
+        else:
+            skill = protocol.choice(frame, "skill", SKILLS)
+            ok = await self.service.transfer_to_queue(self.uid, cid, skill=skill)
+        if not ok:
+            raise FrameError("not_available", cid)
+
+    async def on_wrapup(self, frame: dict[str, Any]) -> None:
+        cid = protocol.contact_id(frame)
+        fields = {}
+        for key, allowed in (("kind", WRAPUP_KINDS), ("age", WRAPUP_AGES), ("municipality", WRAPUP_MUNICIPALITIES)):
+            value = protocol.choice(frame, key, allowed | {""}, "")
+            if value:
+                fields[key] = value
+        topics = frame.get("topics", [])
+        if not isinstance(topics, list) or len(topics) > len(WRAPUP_TOPICS):
+            raise FrameError("bad_field", "topics")
+        if not all(isinstance(t, str) and t in WRAPUP_TOPICS for t in topics):
+            raise FrameError("bad_field", "topics")
+        if not await self.service.wrapup(self.uid, cid, fields, sorted(set(topics))):
+            raise FrameError("not_yours", cid)
+        await self.out({"type": "wrapped", "contact": cid})
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await self.service.store.set_counsellor_gone(self.uid, 0.0)
@@ -399,7 +463,21 @@ class CounsellorConsumer(BaseConsumer):
         counsellors = await self.service.store.counsellors()
         items = [{**self.contact_info(c), "offered": c.state == "offered"} for c in queue]
         on_duty = sum(1 for c in counsellors if c.state != "off")
-        await self.out({"type": "queue", "items": items, "on_duty": on_duty})
+        # Who a conversation can be handed to: colleagues on shift, with their load.
+        colleagues = [
+            {
+                "id": c.id,
+                "name": c.name,
+                "state": c.state,
+                "load": c.load,
+                "capacity": c.capacity,
+                "languages": list(c.languages),
+                "skills": list(c.skills),
+            }
+            for c in counsellors
+            if c.state != "off" and c.id != self.uid
+        ]
+        await self.out({"type": "queue", "items": items, "on_duty": on_duty, "colleagues": colleagues})
 
     async def deliver(self, cid: str) -> None:
         start = self.delivered.get(cid, 0)
@@ -451,6 +529,9 @@ class CounsellorConsumer(BaseConsumer):
     async def conv_requeued(self, event: dict[str, Any]) -> None:
         self.delivered.pop(event["contact"], None)
         await self.out({"type": "ended", "contact": event["contact"], "by": "requeued", "undelivered": 0})
+
+    async def conv_transferred(self, event: dict[str, Any]) -> None:
+        return None  # the new counsellor gets conv.started, the old one conv.ended
 
     async def visitor_presence(self, event: dict[str, Any]) -> None:
         await self.out(

@@ -61,6 +61,14 @@ def text(frame: dict[str, Any], key: str = "text") -> str:
     return value
 
 
+def message_text(frame: dict[str, Any], message_id: str) -> str:
+    """The text of a ``send``; a refusal names the message, so the page can mark it."""
+    try:
+        return text(frame)
+    except FrameError as err:
+        raise FrameError(err.code, message_id) from None
+
+
 def seq(frame: dict[str, Any], key: str = "seq") -> int:
     value = frame.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:

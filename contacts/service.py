@@ -164,6 +164,8 @@ class Service:
             await self.publish_conversation(contact, {"type": "conv.typing", "contact": contact_id, "sender": sender})
 
     async def end(self, contact_id: str, by: EndedBy) -> Contact | None:
+        before = await self.store.get_contact(contact_id)
+        unseen = await self.store.messages_after(contact_id, before.visitor_ack) if before else []
         contact = await self.store.end(contact_id)
         if contact is None:
             return None  # someone else ended it first
@@ -174,7 +176,10 @@ class Service:
             await acount("conversation", band=conversation_band(duration))
         else:
             await acount("contacts.left_before_answer", channel=contact.channel)
-        undelivered = max(0, contact.seq - contact.visitor_ack)
+        if contact.counsellor:
+            await self.store.open_wrapup(contact_id, contact.counsellor)
+        # What the counsellor wrote that the visitor's page never confirmed: told, not lost silently.
+        undelivered = sum(1 for m in unseen if m.sender == "counsellor")
         await self.publish_conversation(
             contact, {"type": "conv.ended", "contact": contact_id, "by": by, "undelivered": undelivered}
         )
@@ -238,6 +243,47 @@ class Service:
             await self.publish(groups.staff(counsellor_id), {"type": "staff.changed"})
             await self.route()
         return ok
+
+    async def transfer_to_counsellor(self, from_id: int, contact_id: str, to_id: int) -> bool:
+        """Hand a conversation to a colleague; the whole conversation goes with it."""
+        if from_id == to_id or not await self.store.transfer(contact_id, from_id, to_id, time.time()):
+            return False
+        await self.store.open_wrapup(contact_id, from_id)
+        await self.publish(
+            groups.staff(from_id), {"type": "conv.ended", "contact": contact_id, "by": "transferred", "undelivered": 0}
+        )
+        contact = await self.store.get_contact(contact_id)
+        if contact is not None:
+            await self.publish_conversation(contact, {"type": "conv.transferred", "contact": contact_id})
+            await self.publish(groups.staff(to_id), {"type": "conv.started", "contact": contact_id})
+        await self.queue_changed()
+        await self.route()
+        return True
+
+    async def transfer_to_queue(self, from_id: int, contact_id: str, *, language: str = "", skill: str = "") -> bool:
+        """Send a conversation back to the front of the queue for a language or a skill."""
+        if not await self.store.retarget(contact_id, from_id, language=language, skill=skill):
+            return False
+        await self.store.open_wrapup(contact_id, from_id)
+        await self.publish(
+            groups.staff(from_id), {"type": "conv.ended", "contact": contact_id, "by": "transferred", "undelivered": 0}
+        )
+        await self.publish(
+            groups.visitor(contact_id), {"type": "conv.requeued", "contact": contact_id, "reason": "transfer"}
+        )
+        await self.queue_changed()
+        await self.route()
+        return True
+
+    async def wrapup(self, counsellor_id: int, contact_id: str, fields: dict[str, str], topics: list[str]) -> bool:
+        """Count the counsellor's optional wrap-up, once per conversation and counsellor."""
+        if not await self.store.take_wrapup(contact_id, counsellor_id):
+            return False
+        if fields:
+            await acount("wrapup", **fields)
+        for topic in topics:
+            await acount("wrapup.topic", topic=topic)
+        return True
 
     async def requeue_all(self, counsellor_id: int) -> None:
         counsellor = await self.store.get_counsellor(counsellor_id)

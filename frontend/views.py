@@ -41,7 +41,12 @@ def visitor(request: HttpRequest) -> HttpResponse:
             "catalog": catalog(VISITOR, language),
             "is_open": is_open,
             "info": closed_info(schedule, language, "hours"),
-            "config": {"quickExitUrl": settings.CHAT["QUICK_EXIT_URL"], "lang": language},
+            "config": {
+                "quickExitUrl": settings.CHAT["QUICK_EXIT_URL"],
+                "lang": language,
+                "closed": not is_open,
+                "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
+            },
         }
         return render(request, "frontend/visitor.html", context)
 
@@ -75,7 +80,13 @@ def console(request: HttpRequest) -> HttpResponse:
         "dir": "rtl" if language in RTL else "ltr",
         "catalog": catalog(CONSOLE, language),
         "t": catalog(CONSOLE, language),
-        "config": {"lang": language, "canned": canned, "me": request.user.counsellor.display_name},
+        "config": {
+            "lang": language,
+            "canned": canned,
+            "me": request.user.counsellor.display_name,
+            "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
+            "languages": settings.CONTACT_LANGUAGES,
+        },
         "vocab": {
             "kinds": vocab.KINDS,
             "ages": vocab.AGE_BANDS,

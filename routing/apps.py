@@ -15,12 +15,16 @@ def ensure_roles(**kwargs: Any) -> None:
     Group.objects.get_or_create(name=COUNSELLOR_GROUP)
     supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
     # Supervisors run the service's configuration; accounts stay with admins (superusers).
-    editable = ["openinghours", "openingexception", "emergencynumber", "emergencynumberlabel", "servicetext"]
+    editable = [
+        "openinghours",
+        "openingexception",
+        "emergencynumber",
+        "emergencynumberlabel",
+        "servicetext",
+        "cannedresponse",
+    ]
     perms = Permission.objects.filter(content_type__app_label="contacts", content_type__model__in=editable)
     supervisors.permissions.add(*perms)
-    supervisors.permissions.add(
-        *Permission.objects.filter(content_type__app_label="stats", codename__startswith="view_")
-    )
 
 
 class RoutingConfig(AppConfig):

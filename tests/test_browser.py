@@ -28,8 +28,8 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-def log_in_counsellor(browser: Browser, server: Server) -> Any:
-    page = browser.new_context(locale="sv-SE").new_page()  # the console follows the browser's language
+def log_in_counsellor(browser: Browser, server: Server, **context: Any) -> Any:
+    page = browser.new_context(locale="sv-SE", **context).new_page()  # the console follows the browser's language
     page.on("dialog", lambda d: d.accept())
     page.goto(server.url + "/console/")
     page.fill("#id_username", "radgivare")

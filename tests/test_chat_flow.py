@@ -363,3 +363,80 @@ async def test_markup_is_never_passed_on_and_counsellor_links_are_safe(service: 
     )
     await v.close()
     await staff.close()
+
+
+async def test_a_conversation_is_handed_to_a_colleague_and_nothing_is_lost(
+    service: Service, sara: Any, omar: Any
+) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    colleague = await console(omar)
+    await colleague.send(type="duty", state="available")
+    await colleague.expect("me", state="available")
+    await v.send(type="send", id="v1", text="jag vill prata med någon som kan arabiska")
+    await staff.expect("message", contact=cid)
+    await staff.send(type="transfer", contact=cid, to="counsellor", counsellor=omar.pk)
+    assert (await staff.expect("ended", contact=cid))["by"] == "transferred"
+    assert (await v.expect("transferred"))["name"] == "Omar"
+    await colleague.expect("conversation", contact=cid)
+    history = await colleague.expect("message", contact=cid)
+    assert history["text"] == "jag vill prata med någon som kan arabiska"
+    await colleague.send(type="send", contact=cid, id="o1", text="مرحبا")
+    assert (await v.expect("message", seq=2))["text"] == "مرحبا"
+    for s in (v, staff, colleague):
+        await s.close()
+
+
+async def test_a_transfer_to_a_skill_goes_to_the_front_of_the_queue(service: Service, sara: Any) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    await staff.send(type="transfer", contact=cid, to="skill", skill="witchcraft")
+    assert (await staff.expect("error"))["code"] == "bad_field"
+    await staff.send(type="transfer", contact=cid, to="skill", skill="nurse")
+    assert (await staff.expect("ended", contact=cid))["by"] == "transferred"
+    assert (await v.expect("requeued"))["reason"] == "transfer"
+    await v.expect("queue", position=1)
+    got = await service.store.get_contact(cid)
+    assert got is not None and got.skill == "nurse"
+    await v.close()
+    await staff.close()
+
+
+async def test_the_wrapup_is_counted_once_and_only_from_the_counsellor(service: Service, sara: Any, omar: Any) -> None:
+    from stats.models import DailyCount
+
+    staff, v, cid = await chat_between(service, sara)
+    await staff.send(type="end", contact=cid)
+    await staff.expect("ended", contact=cid)
+    other = await console(omar)
+    await other.send(type="wrapup", contact=cid, kind="self", topics=["threats"])
+    assert (await other.expect("error"))["code"] == "not_yours"
+    await staff.send(type="wrapup", contact=cid, kind="self", age="13-17", municipality="tierp", topics=["threats"])
+    await staff.expect("wrapped", contact=cid)
+    await staff.send(type="wrapup", contact=cid, kind="self")
+    assert (await staff.expect("error"))["code"] == "not_yours"
+    await staff.send(type="wrapup", contact=cid, age="200")
+    assert (await staff.expect("error"))["code"] == "bad_field"
+
+    def counts() -> dict[tuple[str, str, str], int]:
+        return {(r.metric, r.dimension, r.value): r.count for r in DailyCount.objects.filter(metric__startswith="wrap")}
+
+    assert await sync_to_async(counts)() == {
+        ("wrapup", "", ""): 1,
+        ("wrapup", "kind", "self"): 1,
+        ("wrapup", "age", "13-17"): 1,
+        ("wrapup", "municipality", "tierp"): 1,
+        ("wrapup.topic", "", ""): 1,
+        ("wrapup.topic", "topic", "threats"): 1,
+    }
+    for s in (v, staff, other):
+        await s.close()
+
+
+async def test_sync_recovers_a_lost_join_and_a_lost_end(service: Service, sara: Any) -> None:
+    staff, v, cid = await chat_between(service, sara)
+    await v.send(type="sync", last_seq=0)
+    assert not [f for f in await v.frames(0.3) if f["type"] == "joined"]  # already told once
+    await service.store.end(cid)  # ended behind the page's back, as if the event was lost
+    await v.send(type="sync", last_seq=0)
+    assert (await v.expect("ended"))["by"] == "system"
+    await v.close()
+    await staff.close()

@@ -23,6 +23,7 @@ ALLOWED_MODELS = {
     "contacts.emergencynumber": "configuration",
     "contacts.emergencynumberlabel": "configuration",
     "contacts.servicetext": "configuration",
+    "contacts.cannedresponse": "configuration",
     "routing.counsellorprofile": "staff",
     "stats.dailycount": "aggregate per day, metric and one dimension value",
 }

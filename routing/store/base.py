@@ -50,6 +50,23 @@ class Store(ABC):
     async def requeue(self, contact_id: str, counsellor_id: int) -> bool:
         """active with this counsellor -> queued again, ahead of new contacts."""
 
+    async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
+        """active with ``from_id`` -> active with ``to_id``, if the colleague is on shift,
+        connected and below capacity. The conversation (messages, seq) goes along."""
+        raise NotImplementedError
+
+    async def retarget(self, contact_id: str, counsellor_id: int, *, language: str = "", skill: str = "") -> bool:
+        """Like ``requeue``, and the contact now needs this language and/or skill."""
+        raise NotImplementedError
+
+    async def open_wrapup(self, contact_id: str, counsellor_id: int) -> None:
+        """Let this counsellor file one wrap-up for this conversation (holds nothing else)."""
+        raise NotImplementedError
+
+    async def take_wrapup(self, contact_id: str, counsellor_id: int) -> bool:
+        """Use the wrap-up ticket: True once, for the counsellor it was opened for."""
+        raise NotImplementedError
+
     @abstractmethod
     async def end(self, contact_id: str) -> Contact | None:
         """Delete the contact and everything about it; returns its last state, or None

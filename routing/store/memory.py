@@ -34,6 +34,7 @@ class MemoryStore(Store):
         self._tokens: dict[str, tuple[str, float]] = {}
         self._counsellors: dict[int, tuple[Counsellor, float]] = {}
         self._handle_mean: float | None = None
+        self._wrapups: dict[tuple[str, int], float] = {}
 
     # --- expiry ---
     def _deadline(self) -> float:
@@ -50,6 +51,9 @@ class MemoryStore(Store):
         for uid, (_, expires) in list(self._counsellors.items()):
             if expires <= now:
                 del self._counsellors[uid]
+        for key, expires in list(self._wrapups.items()):
+            if expires <= now:
+                del self._wrapups[key]
 
     def _touch(self, contact: Contact) -> None:
         self._contacts[contact.id] = contact
@@ -182,20 +186,61 @@ class MemoryStore(Store):
             self._save_counsellor(counsellor)
             return True
 
+    def _requeue(self, contact_id: str, counsellor_id: int) -> Contact | None:
+        contact = self._contacts.get(contact_id)
+        if contact is None or contact.state != "active" or contact.counsellor != counsellor_id:
+            return None
+        contact.state = "queued"
+        contact.counsellor = 0
+        contact.requeued = True
+        self._touch(contact)
+        counsellor = self._counsellor(counsellor_id)
+        if counsellor is not None:
+            counsellor.active = tuple(a for a in counsellor.active if a != contact_id)
+            self._save_counsellor(counsellor)
+        return contact
+
     async def requeue(self, contact_id: str, counsellor_id: int) -> bool:
         with self._lock:
+            return self._requeue(contact_id, counsellor_id) is not None
+
+    async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
+        with self._lock:
             contact = self._contacts.get(contact_id)
-            if contact is None or contact.state != "active" or contact.counsellor != counsellor_id:
+            source = self._counsellor(from_id)
+            target = self._counsellor(to_id)
+            if contact is None or contact.state != "active" or contact.counsellor != from_id or target is None:
                 return False
-            contact.state = "queued"
-            contact.counsellor = 0
-            contact.requeued = True
+            if target.state == "off" or target.gone_at or target.load >= target.capacity:
+                return False
+            contact.counsellor = to_id
+            target.active = (*target.active, contact_id)
+            target.free_since = now
+            self._save_counsellor(target)
+            if source is not None:
+                source.active = tuple(a for a in source.active if a != contact_id)
+                source.free_since = now
+                self._save_counsellor(source)
             self._touch(contact)
-            counsellor = self._counsellor(counsellor_id)
-            if counsellor is not None:
-                counsellor.active = tuple(a for a in counsellor.active if a != contact_id)
-                self._save_counsellor(counsellor)
             return True
+
+    async def retarget(self, contact_id: str, counsellor_id: int, *, language: str = "", skill: str = "") -> bool:
+        with self._lock:
+            contact = self._requeue(contact_id, counsellor_id)
+            if contact is None:
+                return False
+            contact.language = language or contact.language
+            contact.skill = skill
+            return True
+
+    async def open_wrapup(self, contact_id: str, counsellor_id: int) -> None:
+        with self._lock:
+            self._wrapups[(contact_id, counsellor_id)] = self._deadline()
+
+    async def take_wrapup(self, contact_id: str, counsellor_id: int) -> bool:
+        with self._lock:
+            expires = self._wrapups.pop((contact_id, counsellor_id), 0.0)
+            return expires > time.time()
 
     async def end(self, contact_id: str) -> Contact | None:
         with self._lock:
@@ -329,4 +374,5 @@ class MemoryStore(Store):
             self._conversations.clear()
             self._tokens.clear()
             self._counsellors.clear()
+            self._wrapups.clear()
             self._handle_mean = None

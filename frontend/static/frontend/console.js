@@ -6,6 +6,7 @@
   var CONFIG = JSON.parse($("config").textContent);
   var ws = null, retries = 0, me = null, counter = 0;
   var convs = {};   // contact id -> {el, lastSeq, known, outbox, ended}
+  var colleagues = [];  // counsellors on shift, from the last queue frame
   var offers = {};  // contact id -> {el, timer}
 
   function t(key, params) {
@@ -36,14 +37,21 @@
   function connect() {
     var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
     ws = new WebSocket(proto + window.location.host + "/ws/console/");
-    ws.onopen = function () { retries = 0; status(""); };
+    var opened = false;
+    ws.onopen = function () { opened = true; retries = 0; status(""); };
     ws.onmessage = function (e) {
       var f;
       try { f = JSON.parse(e.data); } catch (err) { return; }
       if (HANDLERS[f.type]) HANDLERS[f.type](f);
     };
     ws.onclose = function (e) {
-      if (e.code === 4403) { window.location.href = "/accounts/login/?next=/console/"; return; }
+      if (!opened) {
+        // A refused handshake looks like any network error: ask the page itself whether
+        // the session is still valid, and go to the login page if it is not.
+        fetch(window.location.pathname, { redirect: "manual", cache: "no-store" }).then(function (r) {
+          if (r.type === "opaqueredirect" || r.status === 403) window.location.href = "/accounts/login/?next=/console/";
+        }).catch(function () {});
+      }
       status(t("reconnecting"));
       var delay = Math.min(15000, 1000 * Math.pow(2, retries++)) * (0.5 + Math.random() / 2);
       setTimeout(connect, delay);
@@ -54,13 +62,19 @@
     hello: function (f) {
       showMe(f.me);
       f.conversations.forEach(function (c) { openConversation(c); });
-      // After a reconnect, ask for whatever this page has not seen in each conversation.
+      // After a reconnect, ask for whatever this page has not seen in each conversation,
+      // and send again what was typed while the connection was down.
       Object.keys(convs).forEach(function (id) {
-        if (!convs[id].ended) send({ type: "sync", contact: id, last_seq: convs[id].lastSeq });
+        var c = convs[id];
+        if (c.ended) return;
+        send({ type: "sync", contact: id, last_seq: c.lastSeq });
+        c.outbox.forEach(function (m) { send({ type: "send", contact: id, id: m.id, text: m.text }); });
       });
     },
     me: function (f) { showMe(f); },
     queue: function (f) {
+      colleagues = f.colleagues || [];
+      Object.keys(convs).forEach(function (id) { if (!convs[id].ended) fillTransfer(convs[id].el); });
       var list = $("queue-list");
       list.textContent = "";
       $("queue-count").textContent = "(" + f.items.length + ")";
@@ -140,17 +154,29 @@
       var c = convs[f.contact];
       if (!c || c.ended) return;
       c.ended = true;
-      addNote(c, t("ended_" + f.by) || t("ended_system"));
+      addNote(c, T["ended_" + f.by] ? t("ended_" + f.by) : t("ended_system"));
       if (f.undelivered) addNote(c, t("undelivered", { n: f.undelivered }));
       c.el.querySelector(".composer").hidden = true;
       c.el.querySelector(".end").hidden = true;
       c.el.querySelector(".canned").hidden = true;
+      c.el.querySelector(".transfer").hidden = true;
       c.el.querySelector(".close").hidden = false;
       if (f.by !== "requeued") c.el.querySelector(".wrapup").hidden = false;
       c.el.classList.add("ended");
     },
     error: function (f) {
       if (f.code === "not_available") { removeOffer(f.detail); status(t("not_available")); setTimeout(function () { status(""); }, 4000); }
+      if (f.code === "not_yours" && convs[f.detail]) HANDLERS.ended({ contact: f.detail, by: "system", undelivered: 0 });
+      if (f.detail) {
+        Object.keys(convs).forEach(function (id) {
+          convs[id].outbox = convs[id].outbox.filter(function (m) {
+            if (m.id !== f.detail) return true;
+            m.el.classList.add("failed");
+            m.el.appendChild(el("span", "note", t("error")));
+            return false;
+          });
+        });
+      }
     },
     wrapped: function (f) {
       var c = convs[f.contact];
@@ -181,6 +207,7 @@
 
   function openConversation(info) {
     if (convs[info.contact] && !convs[info.contact].ended) return;
+    if (convs[info.contact]) convs[info.contact].el.remove(); // came back after a transfer or requeue
     var node = $("conversation-template").content.firstElementChild.cloneNode(true);
     node.setAttribute("data-contact", info.contact);
     node.querySelector(".title").textContent = describe(info);
@@ -228,6 +255,17 @@
     node.querySelector(".end").addEventListener("click", function () {
       if (window.confirm(t("end_confirm"))) send({ type: "end", contact: info.contact });
     });
+    fillTransfer(node);
+    node.querySelector(".transfer").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var value = node.querySelector(".transfer select").value;
+      if (!value) return;
+      var kind = value.split(":")[0], target = value.slice(kind.length + 1);
+      var frame = { type: "transfer", contact: info.contact, to: kind };
+      if (kind === "counsellor") frame.counsellor = parseInt(target, 10);
+      else frame[kind] = target;
+      send(frame);
+    });
     var wrapup = node.querySelector(".wrapup");
     wrapup.addEventListener("submit", function (e) {
       e.preventDefault();
@@ -245,6 +283,29 @@
     $("conversations").appendChild(node);
     $("no-conversations").hidden = true;
     textarea.focus();
+  }
+
+  // Transfer targets: a colleague on shift, anyone who speaks a language, or a skill.
+  function fillTransfer(node) {
+    var select = node.querySelector(".transfer select");
+    var keep = select.value;
+    while (select.options.length > 1) select.remove(1);
+    colleagues.forEach(function (c) {
+      var o = el("option", "", t("transfer_colleague", { name: c.name, load: c.load, capacity: c.capacity }));
+      o.value = "counsellor:" + c.id;
+      select.appendChild(o);
+    });
+    CONFIG.languages.forEach(function (pair) {
+      var o = el("option", "", t("transfer_language", { language: pair[1] }));
+      o.value = "language:" + pair[0];
+      select.appendChild(o);
+    });
+    ["nurse", "police", "professional"].forEach(function (skill) {
+      var o = el("option", "", t("transfer_skill", { skill: t("skill_" + skill) }));
+      o.value = "skill:" + skill;
+      select.appendChild(o);
+    });
+    select.value = keep;
   }
 
   // The conversation's language first, then Swedish; {namn} becomes my visible name.

@@ -145,6 +145,18 @@
       $("closed-heading").textContent = f.reason === "hours" ? t("closed_heading") : t("busy_heading");
       $("closed-heading").setAttribute("data-t", f.reason === "hours" ? "closed_heading" : "busy_heading");
       $("closed-text").textContent = f.text;
+      var numbers = $("numbers");
+      numbers.textContent = "";
+      f.numbers.forEach(function (n) {
+        var li = document.createElement("li");
+        var a = document.createElement(n.dial || n.url ? "a" : "span");
+        if (n.dial) a.href = "tel:" + n.dial;
+        else if (n.url) { a.href = n.url; a.rel = "noopener noreferrer"; }
+        a.textContent = n.number;
+        var label = document.createElement("span");
+        label.textContent = " " + n.label;
+        li.appendChild(a); li.appendChild(label); numbers.appendChild(li);
+      });
       var hours = $("hours");
       hours.textContent = "";
       f.hours.forEach(function (row) {
@@ -160,11 +172,15 @@
       if (state.phase !== "chat") {
         show("chat");
         addNote(t("joined", { name: state.name }));
+        flushOutbox();
       }
-      flushOutbox();
     },
-    requeued: function () {
-      addNote(t("requeued"));
+    transferred: function (f) {
+      state.name = f.name || t("counsellor");
+      addNote(t("transferred", { name: state.name }));
+    },
+    requeued: function (f) {
+      addNote(t(f.reason === "transfer" ? "requeued_transfer" : "requeued"));
       show("queue");
     },
     message: function (f) { receive(f); },
@@ -195,11 +211,9 @@
       endWith(t(key));
     },
     error: function (f) {
-      if (f.code === "not_in_conversation" && f.detail) {
-        markFailed(f.detail);
-      } else if (f.code === "too_long") {
-        status(t("too_long"));
-      }
+      // A refused message is marked on the page, never dropped silently.
+      if (["not_in_conversation", "too_long", "empty", "bad_field"].indexOf(f.code) >= 0 && f.detail) markFailed(f.detail);
+      if (f.code === "too_long") status(t("too_long"));
     }
   };
 

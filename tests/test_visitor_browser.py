@@ -1,0 +1,199 @@
+"""The visitor page in a real browser: quick exit, no trace, Arabic, reconnects, accessibility."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.server import CHROMIUM_ARGS, ROOT, Server, chromium_path, embedded_server
+from tests.test_browser import log_in_counsellor
+
+pytestmark = pytest.mark.browser
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+NEUTRAL = "/neutral-test-page/"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    # The quick exit goes to a page of this same server, so the test needs no network.
+    with embedded_server(tmp_path_factory.mktemp("server"), {"QUICK_EXIT_URL": NEUTRAL}) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def staff(browser: Browser, server: Server) -> Iterator[Any]:
+    page = log_in_counsellor(browser, server)
+    yield page
+    # End what this test left open, so the next test's counsellor has free capacity.
+    for button in page.locator(".conversation:not(.ended) button.end").all():
+        button.click()
+    expect(page.locator(".conversation:not(.ended)")).to_have_count(0)
+    page.click("#duty button[data-state=off]")
+    page.context.close()
+
+
+def start_chat(page: Page, staff: Any, server: Server, lang: str = "sv") -> None:
+    page.goto(f"{server.url}/?lang={lang}")
+    page.click("#start")
+    offer = staff.locator("#offer-list li")
+    expect(offer).to_have_count(1)
+    offer.locator("button.primary").click()
+    expect(page.locator("#chat")).to_be_visible()
+
+
+def storage_is_empty(page: Page) -> bool:
+    return bool(
+        page.evaluate(
+            """async () => document.cookie === "" && localStorage.length === 0 && sessionStorage.length === 0
+                && (await indexedDB.databases()).length === 0
+                && (await navigator.serviceWorker.getRegistrations()).length === 0"""
+        )
+    )
+
+
+@pytest.mark.parametrize("how", ["button", "escape"])
+def test_quick_exit_leaves_at_once_and_back_shows_nothing(
+    browser: Browser, server: Server, staff: Any, how: str
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    start_chat(page, staff, server)
+    page.fill("#text", "hemligt meddelande")
+    page.keyboard.press("Enter")
+    expect(staff.locator(".conversation .messages")).to_contain_text("hemligt meddelande")
+    if how == "button":
+        page.click("#quick-exit")
+    else:
+        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")
+    page.wait_for_url(f"**{NEUTRAL}")
+    expect(staff.locator(".conversation").last).to_contain_text("lämnade snabbt")  # "left quickly"
+    page.go_back()  # the chat page was replaced in history: Back does not return to it
+    expect(page.locator("body")).not_to_contain_text("hemligt meddelande")
+    page.goto(server.url + "/")
+    expect(page.locator("#intro")).to_be_visible()
+    assert storage_is_empty(page)
+    context.close()
+
+
+def test_a_chat_in_arabic_is_right_to_left(browser: Browser, server: Server, staff: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    start_chat(page, staff, server, lang="ar")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    page.fill("#text", "مرحبا، أحتاج إلى المساعدة")
+    page.keyboard.press("Enter")
+    conversation = staff.locator(".conversation").last
+    expect(conversation.locator(".messages")).to_contain_text("مرحبا، أحتاج إلى المساعدة")
+    expect(conversation.locator(".title")).to_contain_text("AR")
+    context.close()
+
+
+def test_the_language_can_be_switched_during_a_chat(browser: Browser, server: Server, staff: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    start_chat(page, staff, server)
+    page.select_option("#lang", "en")
+    expect(page.locator("#send-form button")).to_have_text("Send")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.select_option("#lang", "ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("#chat")).to_be_visible()  # still in the same conversation
+    context.close()
+
+
+def test_a_dropped_socket_reconnects_and_nothing_is_lost(browser: Browser, server: Server, staff: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    start_chat(page, staff, server)
+    conversation = staff.locator(".conversation").last
+    context.set_offline(True)
+    page.evaluate("() => undefined")
+    # Offline: the page keeps what the visitor types and says it is not sent yet.
+    page.fill("#text", "skrivet utan nät")
+    page.keyboard.press("Enter")
+    conversation.locator("textarea").fill("svar medan du var borta")
+    conversation.locator("textarea").press("Enter")
+    context.set_offline(False)
+    expect(page.locator("#messages")).to_contain_text("svar medan du var borta", timeout=20_000)
+    expect(conversation.locator(".messages")).to_contain_text("skrivet utan nät", timeout=20_000)
+    expect(page.locator("#messages li.pending")).to_have_count(0)
+    context.close()
+
+
+def audit(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    violations: list[dict[str, Any]] = page.evaluate("axe.run().then(r => r.violations)")
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def test_no_serious_accessibility_violations(browser: Browser, server: Server, staff: Any) -> None:
+    # bypass_csp only here, so that axe can be injected; every other test proves the CSP.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(server.url + "/")
+    assert audit(page) == [], "idle"
+    start_chat(page, staff, server)
+    page.fill("#text", "hej")
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages li.me")).to_have_count(1)
+    assert audit(page) == [], "in chat"
+    console = log_in_counsellor(browser, server, bypass_csp=True)
+    assert audit(console) == [], "console"
+    console.context.close()
+    page.click("#chat button.end")
+    expect(page.locator("#ended")).to_be_visible()
+    assert audit(page) == [], "ended"
+    context.close()
+
+
+def test_the_closed_page_is_accessible(browser: Browser, server: Server) -> None:
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(server.url + "/")
+    page.click("#start")  # nobody on duty: the busy message with the numbers
+    expect(page.locator("#closed")).to_be_visible()
+    assert audit(page) == [], "closed"
+    context.close()
+
+
+def test_the_first_load_is_light(browser: Browser, server: Server) -> None:
+    context = browser.new_context(extra_http_headers={"Accept-Encoding": "gzip, br"})
+    page = context.new_page()
+    sizes: dict[str, int] = {}
+
+    def count(response: Any) -> None:
+        body = response.body()
+        sizes[response.url] = int(response.headers.get("content-length", len(body)))
+
+    page.on("response", count)
+    page.goto(server.url + "/")
+    page.wait_for_load_state("networkidle")
+    total = sum(sizes.values())
+    assert total < 60_000, sizes
+    assert all(url.startswith(server.url) for url in sizes)  # nothing from a third party
+    context.close()
+
+
+def test_screenshots_for_the_docs(browser: Browser, server: Server, staff: Any) -> None:
+    out = Path(ROOT / "docs" / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    for lang in ("sv", "ar"):
+        context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=1)
+        page = context.new_page()
+        page.goto(f"{server.url}/?lang={lang}")
+        page.screenshot(path=str(out / f"visitor-{lang}.png"), full_page=True)
+        context.close()
