@@ -280,7 +280,7 @@ class Service:
         if not await self.store.take_wrapup(contact_id, counsellor_id):
             return False
         if fields:
-            await acount("wrapup", **fields)
+            await acount("wrapup", 1, **fields)
         for topic in topics:
             await acount("wrapup.topic", topic=topic)
         return True

@@ -131,6 +131,8 @@ CONSOLE: dict[str, Promise] = {
     "wrapup_topics": _("Topics"),
     "wrapup_save": _("Save wrap-up"),
     "wrapup_saved": _("Wrap-up saved. Thank you."),
+    "sound": _("Sound"),
+    "unread": _("{n} new"),
     "canned": _("Canned responses"),
     "transfer": _("Transfer to"),
     "transfer_button": _("Transfer"),

@@ -255,3 +255,34 @@ async def test_everything_is_forgotten_after_the_ttl(kind: str) -> None:
     finally:
         await s.flush()
         await s.close()
+
+
+async def test_every_redis_key_has_a_ttl_and_ending_leaves_no_contact_key() -> None:
+    from routing.store.redis import RedisStore
+
+    s = make_store("redis")
+    assert isinstance(s, RedisStore)
+    try:
+        await s.add_contact(contact("a", 1), "tok")
+        await s.add_contact(contact("b", 2), "tok2")
+        await s.upsert_counsellor(counsellor(1))
+        await s.offer("b", 1, 99)
+        await s.accept("a", 1, 2)
+        await s.append_message("a", "visitor", "hej", "m1", 3)
+        await s.ack("a", "counsellor", 1)
+        await s.set_visitor_gone("a", 4)
+        await s.set_counsellor_gone(1, 5)
+        await s.record_handle_time(60)
+        await s.open_wrapup("a", 1)
+        keys = [k async for k in s.redis.scan_iter(match=f"{s.prefix}:*")]
+        assert len(keys) >= 10
+        for key in keys:
+            assert 0 < await s.redis.ttl(key) <= 3600, key
+        await s.end("a")
+        await s.end("b")
+        left = sorted([k.split(":", 1)[1] async for k in s.redis.scan_iter(match=f"{s.prefix}:*")])
+        # Only the counsellor, aggregate and wrap-up ticket remain; nothing of either contact.
+        assert left == ["agg", "cgone", "p:1", "ps", "w:a:1"]
+    finally:
+        await s.flush()
+        await s.close()

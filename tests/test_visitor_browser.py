@@ -89,15 +89,21 @@ def test_quick_exit_leaves_at_once_and_back_shows_nothing(
 
 
 def test_a_chat_in_arabic_is_right_to_left(browser: Browser, server: Server, staff: Any) -> None:
+    staff.click("#duty button[data-state=break]")  # Sara speaks no Arabic; Omar does
+    omar = log_in_counsellor(browser, server, "radgivare2")
     context = browser.new_context()
     page = context.new_page()
-    start_chat(page, staff, server, lang="ar")
+    start_chat(page, omar, server, lang="ar")
     assert page.evaluate("document.documentElement.dir") == "rtl"
     page.fill("#text", "مرحبا، أحتاج إلى المساعدة")
     page.keyboard.press("Enter")
-    conversation = staff.locator(".conversation").last
+    conversation = omar.locator(".conversation").last
     expect(conversation.locator(".messages")).to_contain_text("مرحبا، أحتاج إلى المساعدة")
     expect(conversation.locator(".title")).to_contain_text("AR")
+    conversation.locator("button.end").click()
+    expect(page.locator("#ended")).to_be_visible()
+    omar.click("#duty button[data-state=off]")
+    omar.context.close()
     context.close()
 
 
@@ -197,3 +203,76 @@ def test_screenshots_for_the_docs(browser: Browser, server: Server, staff: Any) 
         page.goto(f"{server.url}/?lang={lang}")
         page.screenshot(path=str(out / f"visitor-{lang}.png"), full_page=True)
         context.close()
+
+
+def test_canned_response_transfer_and_wrapup_in_the_console(browser: Browser, server: Server, staff: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    start_chat(page, staff, server)
+    conversation = staff.locator(".conversation:not(.ended)").last
+    textarea = conversation.locator("textarea")
+    textarea.fill("/hej")
+    textarea.press("Tab")
+    expect(textarea).to_have_value("Hej och välkommen! Jag heter Sara. Du är anonym här. Vad vill du prata om?")
+    textarea.press("Enter")
+    expect(page.locator("#messages")).to_contain_text("Jag heter Sara")
+
+    omar = log_in_counsellor(browser, server, "radgivare2")
+    expect(conversation.locator(".transfer select option", has_text="Omar")).to_have_count(1)
+    conversation.locator(".transfer select").select_option(
+        label=conversation.locator(".transfer select option", has_text="Omar").inner_text()
+    )
+    conversation.locator(".transfer button").click()
+    expect(page.locator("#messages")).to_contain_text("Nu pratar du med Omar")
+    handed = omar.locator(".conversation").last
+    expect(handed.locator(".messages")).to_contain_text("Jag heter Sara")  # the history came along
+
+    ended = staff.locator(".conversation.ended").last
+    expect(ended).to_contain_text("lämnade över")
+    ended.locator(".wrapup select[name=age]").select_option("13-17")
+    ended.locator(".wrapup input[value=honour]").check()
+    ended.locator(".wrapup button").click()
+    expect(ended).to_contain_text("Sparat")
+    handed.locator("button.end").click()
+    expect(page.locator("#ended")).to_be_visible()
+    omar.click("#duty button[data-state=off]")
+    omar.context.close()
+    context.close()
+
+
+def test_the_visitor_is_warned_before_sending_something_identifying(
+    browser: Browser, server: Server, staff: Any
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    start_chat(page, staff, server)
+    page.fill("#text", "ring mig på 070-123 45 67")
+    page.keyboard.press("Enter")
+    expect(page.locator("#pii")).to_be_visible()
+    expect(page.locator("#messages li.me")).to_have_count(0)  # nothing sent yet
+    page.click("#pii-edit")
+    page.fill("#text", "ring mig senare")
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages li.me")).to_have_count(1)
+    context.close()
+
+
+def test_a_320_pixel_screen_needs_no_horizontal_scrolling(browser: Browser, server: Server) -> None:
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    for lang in ("sv", "ar"):
+        page.goto(f"{server.url}/?lang={lang}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    context.close()
+
+
+def test_console_screenshot_for_the_docs(browser: Browser, server: Server, staff: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    start_chat(page, staff, server)
+    page.fill("#text", "Hej, jag undrar om jag kan få prata med någon om min familj.")
+    page.keyboard.press("Enter")
+    expect(staff.locator(".conversation .messages").last).to_contain_text("min familj")
+    staff.set_viewport_size({"width": 1200, "height": 700})
+    staff.screenshot(path=str(ROOT / "docs" / "screenshots" / "console.png"))
+    context.close()

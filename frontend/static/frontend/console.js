@@ -215,6 +215,7 @@
     var c = { el: node, lastSeq: 0, known: {}, outbox: [], ended: false };
     convs[info.contact] = c;
     var textarea = node.querySelector("textarea");
+    node.addEventListener("focusin", function () { markRead(c); });
     var lastTyping = 0;
     node.querySelector(".composer").addEventListener("submit", function (e) {
       e.preventDefault();
@@ -333,7 +334,7 @@
     if (!c.el.querySelector('[data-seq="' + f.seq + '"]')) {
       addMessage(c, f.from === "visitor" ? t("visitor") : t("me"), f.text, f.from === "visitor" ? "them" : "me", f.seq);
     }
-    if (f.from === "visitor") { c.el.querySelector(".typing").hidden = true; notify(); }
+    if (f.from === "visitor") { c.el.querySelector(".typing").hidden = true; notify(); markUnread(c); }
     markKnown(c, f.contact, f.seq);
     send({ type: "ack", contact: f.contact, seq: c.lastSeq });
   }
@@ -352,12 +353,39 @@
     c.el.querySelector(".messages").appendChild(el("li", "msg system", text));
   }
 
-  var baseTitle = document.title;
-  function notify() {
-    if (document.hasFocus()) return;
-    document.title = "● " + baseTitle;
+  // New offers and messages: a count in the tab title while the console is not in view,
+  // and a short tone (switchable, remembered only for this page's life).
+  var baseTitle = document.title, unseen = 0, audio = null;
+  function beep() {
+    if (!$("sound").checked) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 660;
+      gain.gain.setValueAtTime(0.15, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + 0.4);
+    } catch (e) { /* no audio: the title still shows it */ }
   }
-  window.addEventListener("focus", function () { document.title = baseTitle; });
+  function notify() {
+    beep();
+    if (document.hasFocus()) return;
+    unseen++;
+    document.title = "(" + unseen + ") " + baseTitle;
+  }
+  window.addEventListener("focus", function () { unseen = 0; document.title = baseTitle; });
+  function markUnread(c) {
+    if (document.activeElement && c.el.contains(document.activeElement)) return;
+    c.unread = (c.unread || 0) + 1;
+    var badge = c.el.querySelector(".unread");
+    badge.textContent = t("unread", { n: c.unread });
+    badge.hidden = false;
+  }
+  function markRead(c) {
+    c.unread = 0;
+    c.el.querySelector(".unread").hidden = true;
+  }
 
   Array.prototype.forEach.call(document.querySelectorAll("#duty button"), function (b) {
     b.addEventListener("click", function () { send({ type: "duty", state: b.getAttribute("data-state") }); });

@@ -33,6 +33,7 @@ class Command(BaseCommand):
         passwords = {}
         for username, display, group, extra in [
             ("radgivare", "Sara", COUNSELLOR_GROUP, {}),
+            ("radgivare2", "Omar", COUNSELLOR_GROUP, {}),
             ("arbetsledare", "Maria", SUPERVISOR_GROUP, {"is_staff": True}),
         ]:
             user, _ = User.objects.get_or_create(username=username)
@@ -44,8 +45,9 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=group))
             passwords[username] = password
             if group == COUNSELLOR_GROUP:
+                languages = ["sv", "en"] if username == "radgivare" else ["sv", "ar"]
                 CounsellorProfile.objects.update_or_create(
-                    user=user, defaults={"display_name": display, "languages": ["sv", "en", "ar"], "max_chats": 2}
+                    user=user, defaults={"display_name": display, "languages": languages, "max_chats": 2}
                 )
         if options["always_open"]:
             OpeningHours.objects.all().delete()
@@ -58,7 +60,8 @@ class Command(BaseCommand):
                 [
                     "",
                     "Demo accounts (passwords are new on every start):",
-                    f"  counsellor  radgivare     / {passwords['radgivare']}",
+                    f"  counsellor  radgivare     / {passwords['radgivare']}  (Sara: Swedish, English)",
+                    f"  counsellor  radgivare2    / {passwords['radgivare2']}  (Omar: Swedish, Arabic)",
                     f"  supervisor  arbetsledare  / {passwords['arbetsledare']}  (admin: {url}/admin/)",
                     "",
                     f"  Visitor page:       {url}/",

@@ -1,0 +1,582 @@
+"""Redis backend of the live-state store (production, any number of server processes).
+
+Key layout (every key starts with ``{prefix}:`` and carries a TTL of ``ttl`` seconds,
+refreshed on every write, so nothing can outlive an abandoned conversation):
+
+- ``c:{id}`` hash: one contact (the fields of ``routing.state.Contact`` plus ``tok``,
+  the keyed hash of its resumption token, so ``end`` can delete the token key)
+- ``q`` sorted set: waiting contacts, scored by ``policy.queue_score``
+- ``tok:{hash}`` string: token hash -> contact id
+- ``m:{id}`` list: the conversation's messages as JSON; ``ids:{id}`` hash: client
+  message id -> seq, for idempotent resends
+- ``offers`` / ``vgone`` sorted sets: pending offers by expiry, absent visitors by time
+- ``p:{uid}`` hash: one counsellor (``active`` is a comma-separated list of contact ids);
+  ``ps`` set: counsellor ids; ``cgone`` sorted set: absent consoles by time
+- ``w:{id}:{uid}``: a one-use wrap-up ticket; ``agg`` hash: mean handling time
+
+Every operation that reads and then writes runs as one Lua script, so it is atomic
+across processes: that is what makes double assignment impossible. Scripts build key
+names from the prefix, which standalone Redis and Sentinel allow and Redis Cluster
+does not (channels-redis does not support Cluster either).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import weakref
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+from routing.policy import queue_score
+from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
+from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, Store
+
+PRELUDE = """
+local P = ARGV[1]
+local TTL = tonumber(ARGV[2])
+local function ck(id) return P .. ':c:' .. id end
+local function pk(uid) return P .. ':p:' .. uid end
+local function count(list)
+  if not list or list == '' then return 0 end
+  local n = 1
+  for _ in string.gmatch(list, ',') do n = n + 1 end
+  return n
+end
+local function add(list, id)
+  if not list or list == '' then return id end
+  return list .. ',' .. id
+end
+local function remove(list, id)
+  local out = {}
+  for item in string.gmatch(list or '', '[^,]+') do
+    if item ~= id then table.insert(out, item) end
+  end
+  return table.concat(out, ',')
+end
+local function contains(list, id)
+  for item in string.gmatch(list or '', '[^,]+') do
+    if item == id then return true end
+  end
+  return false
+end
+local function touch(id)
+  redis.call('EXPIRE', ck(id), TTL)
+  redis.call('EXPIRE', P .. ':m:' .. id, TTL)
+  redis.call('EXPIRE', P .. ':ids:' .. id, TTL)
+  local tok = redis.call('HGET', ck(id), 'tok')
+  if tok then redis.call('EXPIRE', P .. ':tok:' .. tok, TTL) end
+end
+local function index(key, score, member)
+  redis.call('ZADD', P .. ':' .. key, score, member)
+  redis.call('EXPIRE', P .. ':' .. key, TTL)
+end
+local function keep(uid)
+  redis.call('EXPIRE', pk(uid), TTL)
+  redis.call('EXPIRE', P .. ':ps', TTL)
+end
+"""
+
+SCRIPTS = {
+    # ARGV: P, TTL, id, tok, score, then field/value pairs
+    "add": """
+local id = ARGV[3]
+local pairs = {}
+for i = 6, #ARGV do table.insert(pairs, ARGV[i]) end
+redis.call('HSET', ck(id), 'tok', ARGV[4], unpack(pairs))
+redis.call('SET', P .. ':tok:' .. ARGV[4], id, 'EX', TTL)
+touch(id)
+index('q', ARGV[5], id)
+return 1
+""",
+    # ARGV: P, TTL, id, uid, expires
+    "offer": """
+local id, uid = ARGV[3], ARGV[4]
+if redis.call('HGET', ck(id), 'state') ~= 'queued' then return 0 end
+if redis.call('EXISTS', pk(uid)) == 0 then return 0 end
+local s = redis.call('HMGET', pk(uid), 'state', 'gone_at', 'offers', 'capacity', 'active')
+if s[1] ~= 'available' or tonumber(s[2]) ~= 0 or tonumber(s[3]) ~= 0 then return 0 end
+if count(s[5]) >= tonumber(s[4]) then return 0 end
+redis.call('HSET', ck(id), 'state', 'offered', 'offered_to', uid, 'offer_expires', ARGV[5])
+redis.call('HINCRBY', pk(uid), 'offers', 1)
+index('offers', ARGV[5], id)
+touch(id)
+keep(uid)
+return 1
+""",
+    # ARGV: P, TTL, id, uid, away (1/0)
+    "withdraw": """
+local id, uid = ARGV[3], ARGV[4]
+local c = redis.call('HMGET', ck(id), 'state', 'offered_to')
+if c[1] ~= 'offered' or c[2] ~= uid then return 0 end
+redis.call('HSET', ck(id), 'state', 'queued', 'offered_to', '0', 'offer_expires', '0.0')
+redis.call('ZREM', P .. ':offers', id)
+touch(id)
+if redis.call('EXISTS', pk(uid)) == 1 then
+  local s = redis.call('HMGET', pk(uid), 'state', 'offers')
+  redis.call('HSET', pk(uid), 'offers', math.max(0, tonumber(s[2]) - 1))
+  if ARGV[5] == '1' and s[1] == 'available' then redis.call('HSET', pk(uid), 'state', 'away') end
+  keep(uid)
+end
+return 1
+""",
+    # ARGV: P, TTL, id, uid, now
+    "accept": """
+local id, uid, now = ARGV[3], ARGV[4], ARGV[5]
+local c = redis.call('HMGET', ck(id), 'state', 'offered_to', 'answered_at')
+if not c[1] then return 0 end
+if redis.call('EXISTS', pk(uid)) == 0 then return 0 end
+local s = redis.call('HMGET', pk(uid), 'state', 'capacity', 'active', 'offers')
+if s[1] == 'off' then return 0 end
+local offered_here = c[1] == 'offered' and c[2] == uid
+if not (offered_here or c[1] == 'queued') then return 0 end
+if count(s[3]) >= tonumber(s[2]) then return 0 end
+if offered_here then redis.call('HSET', pk(uid), 'offers', math.max(0, tonumber(s[4]) - 1)) end
+redis.call('HSET', ck(id), 'state', 'active', 'offered_to', '0', 'offer_expires', '0.0', 'counsellor', uid,
+  'requeued', '0')
+if tonumber(c[3]) == 0 then redis.call('HSET', ck(id), 'answered_at', now) end
+redis.call('HSET', pk(uid), 'active', add(s[3], id), 'free_since', now)
+redis.call('ZREM', P .. ':q', id)
+redis.call('ZREM', P .. ':offers', id)
+touch(id)
+keep(uid)
+return 1
+""",
+    # ARGV: P, TTL, id, uid, score, language ('' keeps), skill ('-' keeps)
+    "requeue": """
+local id, uid = ARGV[3], ARGV[4]
+local c = redis.call('HMGET', ck(id), 'state', 'counsellor')
+if c[1] ~= 'active' or c[2] ~= uid then return 0 end
+redis.call('HSET', ck(id), 'state', 'queued', 'counsellor', '0', 'requeued', '1')
+if ARGV[6] ~= '' then redis.call('HSET', ck(id), 'language', ARGV[6]) end
+if ARGV[7] ~= '-' then redis.call('HSET', ck(id), 'skill', ARGV[7]) end
+index('q', ARGV[5], id)
+touch(id)
+if redis.call('EXISTS', pk(uid)) == 1 then
+  redis.call('HSET', pk(uid), 'active', remove(redis.call('HGET', pk(uid), 'active'), id))
+  keep(uid)
+end
+return 1
+""",
+    # ARGV: P, TTL, id, from, to, now
+    "transfer": """
+local id, from, to, now = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local c = redis.call('HMGET', ck(id), 'state', 'counsellor')
+if c[1] ~= 'active' or c[2] ~= from then return 0 end
+if redis.call('EXISTS', pk(to)) == 0 then return 0 end
+local s = redis.call('HMGET', pk(to), 'state', 'gone_at', 'capacity', 'active')
+if s[1] == 'off' or tonumber(s[2]) ~= 0 or count(s[4]) >= tonumber(s[3]) then return 0 end
+redis.call('HSET', ck(id), 'counsellor', to)
+redis.call('HSET', pk(to), 'active', add(s[4], id), 'free_since', now)
+keep(to)
+if redis.call('EXISTS', pk(from)) == 1 then
+  redis.call('HSET', pk(from), 'active', remove(redis.call('HGET', pk(from), 'active'), id), 'free_since', now)
+  keep(from)
+end
+touch(id)
+return 1
+""",
+    # ARGV: P, TTL, id, now -> the contact's fields before deletion, or nil
+    "end": """
+local id, now = ARGV[3], ARGV[4]
+local all = redis.call('HGETALL', ck(id))
+if #all == 0 then return nil end
+local f = {}
+for i = 1, #all, 2 do f[all[i]] = all[i + 1] end
+redis.call('DEL', ck(id), P .. ':m:' .. id, P .. ':ids:' .. id)
+if f['tok'] then redis.call('DEL', P .. ':tok:' .. f['tok']) end
+redis.call('ZREM', P .. ':q', id)
+redis.call('ZREM', P .. ':offers', id)
+redis.call('ZREM', P .. ':vgone', id)
+local seen = {}
+for _, uid in ipairs({f['counsellor'], f['offered_to']}) do
+  if uid and uid ~= '0' and not seen[uid] and redis.call('EXISTS', pk(uid)) == 1 then
+    seen[uid] = true
+    local s = redis.call('HMGET', pk(uid), 'active', 'offers')
+    if contains(s[1], id) then
+      redis.call('HSET', pk(uid), 'active', remove(s[1], id), 'free_since', now)
+    end
+    if f['state'] == 'offered' and f['offered_to'] == uid then
+      redis.call('HSET', pk(uid), 'offers', math.max(0, tonumber(s[2]) - 1))
+    end
+    keep(uid)
+  end
+end
+return all
+""",
+    # ARGV: P, TTL, id, at
+    "visitor_gone": """
+local id = ARGV[3]
+if redis.call('EXISTS', ck(id)) == 0 then return 0 end
+redis.call('HSET', ck(id), 'visitor_gone_at', ARGV[4])
+if tonumber(ARGV[4]) > 0 then index('vgone', ARGV[4], id) else redis.call('ZREM', P .. ':vgone', id) end
+touch(id)
+return 1
+""",
+    # ARGV: P, TTL, id, sender, body, client_id, now, max -> {seq, duplicate}
+    "append": """
+local id, client_id = ARGV[3], ARGV[6]
+if redis.call('HGET', ck(id), 'state') ~= 'active' then return nil end
+local ids = P .. ':ids:' .. id
+if client_id ~= '' then
+  local known = redis.call('HGET', ids, client_id)
+  if known then return {tonumber(known), 1} end
+end
+local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
+local mk = P .. ':m:' .. id
+redis.call('RPUSH', mk, cjson.encode({seq = seq, sender = ARGV[4], body = ARGV[5], ts = ARGV[7]}))
+redis.call('LTRIM', mk, -tonumber(ARGV[8]), -1)
+if client_id ~= '' then redis.call('HSET', ids, client_id, seq) end
+touch(id)
+return {seq, 0}
+""",
+    # ARGV: P, TTL, id, field, seq
+    "ack": """
+local id = ARGV[3]
+local c = redis.call('HMGET', ck(id), ARGV[4], 'seq')
+if not c[2] then return 0 end
+local new = math.min(tonumber(ARGV[5]), tonumber(c[2]))
+if new > tonumber(c[1] or '0') then redis.call('HSET', ck(id), ARGV[4], new) end
+touch(id)
+return 1
+""",
+    # ARGV: P, TTL, uid, name, languages, skills, capacity, then the live fields
+    "upsert": """
+local uid = ARGV[3]
+if redis.call('EXISTS', pk(uid)) == 1 then
+  redis.call('HSET', pk(uid), 'name', ARGV[4], 'languages', ARGV[5], 'skills', ARGV[6], 'capacity', ARGV[7])
+else
+  redis.call('HSET', pk(uid), 'name', ARGV[4], 'languages', ARGV[5], 'skills', ARGV[6], 'capacity', ARGV[7],
+    'state', ARGV[8], 'active', ARGV[9], 'offers', ARGV[10], 'free_since', ARGV[11], 'gone_at', ARGV[12])
+end
+redis.call('SADD', P .. ':ps', uid)
+keep(uid)
+return redis.call('HGETALL', pk(uid))
+""",
+    # ARGV: P, TTL, uid, state, now
+    "state": """
+local uid = ARGV[3]
+if redis.call('EXISTS', pk(uid)) == 0 then return nil end
+if ARGV[4] == 'available' and redis.call('HGET', pk(uid), 'state') ~= 'available' then
+  redis.call('HSET', pk(uid), 'free_since', ARGV[5])
+end
+redis.call('HSET', pk(uid), 'state', ARGV[4])
+keep(uid)
+return redis.call('HGETALL', pk(uid))
+""",
+    # ARGV: P, TTL, uid, at
+    "counsellor_gone": """
+local uid = ARGV[3]
+if redis.call('EXISTS', pk(uid)) == 0 then return 0 end
+redis.call('HSET', pk(uid), 'gone_at', ARGV[4])
+if tonumber(ARGV[4]) > 0 then index('cgone', ARGV[4], uid) else redis.call('ZREM', P .. ':cgone', uid) end
+keep(uid)
+return 1
+""",
+    # ARGV: P, TTL, seconds, weight
+    "handle": """
+local key = P .. ':agg'
+local mean = redis.call('HGET', key, 'mean')
+local s = tonumber(ARGV[3])
+if mean then s = tonumber(mean) + tonumber(ARGV[4]) * (s - tonumber(mean)) end
+redis.call('HSET', key, 'mean', string.format('%.17g', s))
+redis.call('EXPIRE', key, TTL)
+return 1
+""",
+}
+
+_FLOATS = ("enqueued_at", "offer_expires", "answered_at", "visitor_gone_at")
+_INTS = ("offered_to", "counsellor", "seq", "visitor_ack", "counsellor_ack")
+
+
+def _contact_fields(c: Contact) -> dict[str, str]:
+    return {
+        "id": c.id,
+        "channel": c.channel,
+        "language": c.language,
+        "kind": c.kind,
+        "danger": "1" if c.danger else "0",
+        "skill": c.skill,
+        "state": c.state,
+        "requeued": "1" if c.requeued else "0",
+        **{name: repr(float(getattr(c, name))) for name in _FLOATS},
+        **{name: str(int(getattr(c, name))) for name in _INTS},
+    }
+
+
+def _contact(raw: dict[str, str]) -> Contact:
+    return Contact(
+        id=raw["id"],
+        channel=raw["channel"],  # type: ignore[arg-type]
+        language=raw["language"],
+        kind=raw.get("kind", ""),
+        danger=raw.get("danger") == "1",
+        skill=raw.get("skill", ""),
+        state=raw["state"],  # type: ignore[arg-type]
+        requeued=raw.get("requeued") == "1",
+        **{name: float(raw.get(name, "0")) for name in _FLOATS},  # type: ignore[arg-type]
+        **{name: int(raw.get(name, "0")) for name in _INTS},
+    )
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v for v in (value or "").split(",") if v)
+
+
+def _counsellor(raw: dict[str, str]) -> Counsellor:
+    return Counsellor(
+        id=int(raw["id"]),
+        name=raw.get("name", ""),
+        languages=_split(raw.get("languages")),
+        skills=_split(raw.get("skills")),
+        capacity=int(raw.get("capacity", "1")),
+        state=raw.get("state", "off"),  # type: ignore[arg-type]
+        active=_split(raw.get("active")),
+        offers=int(raw.get("offers", "0")),
+        free_since=float(raw.get("free_since", "0")),
+        gone_at=float(raw.get("gone_at", "0")),
+    )
+
+
+def _pairs(flat: list[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+class RedisStore(Store):
+    def __init__(self, url: str, *, prefix: str, ttl: int, max_connections: int) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.ttl = ttl
+        self.max_connections = max_connections
+        # redis.asyncio connections belong to the event loop that made them: one client
+        # per loop (daphne has one; tests and sync_to_async threads may have others).
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[aioredis.Redis, dict[str, AsyncScript]]
+        ] = weakref.WeakKeyDictionary()
+
+    def _client(self) -> tuple[aioredis.Redis, dict[str, AsyncScript]]:
+        loop = asyncio.get_running_loop()
+        found = self._clients.get(loop)
+        if found is None:
+            pool = aioredis.ConnectionPool.from_url(
+                self.url, max_connections=self.max_connections, decode_responses=True
+            )
+            client = aioredis.Redis(connection_pool=pool)
+            scripts = {name: client.register_script(PRELUDE + body) for name, body in SCRIPTS.items()}
+            found = (client, scripts)
+            self._clients[loop] = found
+        return found
+
+    @property
+    def redis(self) -> Any:
+        # Typed as Any: with decode_responses=True every reply is str, which redis-py's
+        # bytes-or-str stubs cannot express.
+        return self._client()[0]
+
+    async def _run(self, name: str, *args: Any) -> Any:
+        scripts = self._client()[1]
+        return await scripts[name](keys=[], args=[self.prefix, self.ttl, *args])
+
+    def _key(self, *parts: str | int) -> str:
+        return ":".join([self.prefix, *map(str, parts)])
+
+    async def _live_contacts(self, ids: list[str], index: str) -> list[Contact]:
+        """The contacts behind index members; members whose hash expired are dropped."""
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for cid in ids:
+                pipe.hgetall(self._key("c", cid))
+            raws: list[dict[str, str]] = await pipe.execute()
+        out, dangling = [], []
+        for cid, raw in zip(ids, raws, strict=True):
+            if raw:
+                out.append(_contact(raw))
+            else:
+                dangling.append(cid)
+        if dangling:
+            await self.redis.zrem(self._key(index), *dangling)
+        return out
+
+    # --- contacts and the queue ---
+    async def add_contact(self, contact: Contact, token_hash: str) -> None:
+        fields = _contact_fields(contact)
+        flat = [item for pair in fields.items() for item in pair]
+        await self._run("add", contact.id, token_hash, queue_score(contact), *flat)
+
+    async def get_contact(self, contact_id: str) -> Contact | None:
+        raw = await self.redis.hgetall(self._key("c", contact_id))
+        return _contact(raw) if raw else None
+
+    async def contact_for_token(self, token_hash: str) -> str | None:
+        found: str | None = await self.redis.get(self._key("tok", token_hash))
+        return found
+
+    async def queue(self) -> list[Contact]:
+        ids = await self.redis.zrange(self._key("q"), 0, -1)
+        return [c for c in await self._live_contacts(ids, "q") if c.state in ("queued", "offered")]
+
+    async def position(self, contact_id: str) -> int | None:
+        for index, contact in enumerate(await self.queue(), start=1):
+            if contact.id == contact_id:
+                return index
+        return None
+
+    async def offer(self, contact_id: str, counsellor_id: int, expires_at: float) -> bool:
+        return bool(await self._run("offer", contact_id, counsellor_id, repr(float(expires_at))))
+
+    async def withdraw_offer(self, contact_id: str, counsellor_id: int, *, away: bool) -> bool:
+        return bool(await self._run("withdraw", contact_id, counsellor_id, "1" if away else "0"))
+
+    async def accept(self, contact_id: str, counsellor_id: int, now: float) -> bool:
+        return bool(await self._run("accept", contact_id, counsellor_id, repr(float(now))))
+
+    async def _requeue(self, contact_id: str, counsellor_id: int, language: str, skill: str | None) -> bool:
+        contact = await self.get_contact(contact_id)
+        if contact is None:
+            return False
+        contact.requeued = True  # danger and arrival time never change: the score is safe to compute here
+        skill_arg = "-" if skill is None else skill
+        return bool(await self._run("requeue", contact_id, counsellor_id, queue_score(contact), language, skill_arg))
+
+    async def requeue(self, contact_id: str, counsellor_id: int) -> bool:
+        return await self._requeue(contact_id, counsellor_id, "", None)
+
+    async def retarget(self, contact_id: str, counsellor_id: int, *, language: str = "", skill: str = "") -> bool:
+        return await self._requeue(contact_id, counsellor_id, language, skill)
+
+    async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
+        return bool(await self._run("transfer", contact_id, from_id, to_id, repr(float(now))))
+
+    async def open_wrapup(self, contact_id: str, counsellor_id: int) -> None:
+        await self.redis.set(self._key("w", contact_id, counsellor_id), "1", ex=self.ttl)
+
+    async def take_wrapup(self, contact_id: str, counsellor_id: int) -> bool:
+        return bool(await self.redis.delete(self._key("w", contact_id, counsellor_id)))
+
+    async def end(self, contact_id: str) -> Contact | None:
+        flat = await self._run("end", contact_id, repr(time.time()))
+        return _contact(_pairs(flat)) if flat else None
+
+    async def set_visitor_gone(self, contact_id: str, at: float) -> None:
+        await self._run("visitor_gone", contact_id, repr(float(at)))
+
+    async def expired_offers(self, now: float) -> list[tuple[str, int]]:
+        ids = await self.redis.zrangebyscore(self._key("offers"), "-inf", now)
+        return [(c.id, c.offered_to) for c in await self._live_contacts(ids, "offers") if c.state == "offered"]
+
+    async def visitors_gone_before(self, before: float) -> list[str]:
+        ids = await self.redis.zrangebyscore(self._key("vgone"), "(0", before)
+        return [c.id for c in await self._live_contacts(ids, "vgone") if 0 < c.visitor_gone_at <= before]
+
+    # --- the conversation ---
+    async def append_message(
+        self, contact_id: str, sender: Sender, body: str, client_id: str, now: float
+    ) -> tuple[int, bool] | None:
+        result = await self._run("append", contact_id, sender, body, client_id, repr(float(now)), MAX_MESSAGES)
+        if result is None:
+            return None
+        return int(result[0]), bool(result[1])
+
+    async def messages_after(self, contact_id: str, seq: int) -> list[Message]:
+        out = []
+        for item in await self.redis.lrange(self._key("m", contact_id), 0, -1):
+            data = json.loads(item)
+            if int(data["seq"]) > seq:
+                out.append(Message(int(data["seq"]), data["sender"], data["body"], float(data["ts"])))
+        return out
+
+    async def ack(self, contact_id: str, role: Sender, seq: int) -> None:
+        if role in ("visitor", "counsellor"):
+            await self._run("ack", contact_id, f"{role}_ack", seq)
+
+    # --- counsellors ---
+    async def upsert_counsellor(self, counsellor: Counsellor) -> Counsellor:
+        c = counsellor
+        flat = await self._run(
+            "upsert",
+            c.id,
+            c.name,
+            ",".join(c.languages),
+            ",".join(c.skills),
+            c.capacity,
+            c.state,
+            ",".join(c.active),
+            c.offers,
+            repr(float(c.free_since)),
+            repr(float(c.gone_at)),
+        )
+        return _counsellor({**_pairs(flat), "id": str(c.id)})
+
+    async def get_counsellor(self, counsellor_id: int) -> Counsellor | None:
+        raw = await self.redis.hgetall(self._key("p", counsellor_id))
+        return _counsellor({**raw, "id": str(counsellor_id)}) if raw else None
+
+    async def counsellors(self) -> list[Counsellor]:
+        uids = sorted(int(u) for u in await self.redis.smembers(self._key("ps")))
+        if not uids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for uid in uids:
+                pipe.hgetall(self._key("p", uid))
+            raws: list[dict[str, str]] = await pipe.execute()
+        out, dangling = [], []
+        for uid, raw in zip(uids, raws, strict=True):
+            if raw:
+                out.append(_counsellor({**raw, "id": str(uid)}))
+            else:
+                dangling.append(uid)
+        if dangling:
+            await self.redis.srem(self._key("ps"), *dangling)
+        return out
+
+    async def set_counsellor_state(self, counsellor_id: int, state: CounsellorState, now: float) -> Counsellor | None:
+        flat = await self._run("state", counsellor_id, state, repr(float(now)))
+        return _counsellor({**_pairs(flat), "id": str(counsellor_id)}) if flat else None
+
+    async def set_counsellor_gone(self, counsellor_id: int, at: float) -> None:
+        await self._run("counsellor_gone", counsellor_id, repr(float(at)))
+
+    async def counsellors_gone_before(self, before: float) -> list[int]:
+        uids = [int(u) for u in await self.redis.zrangebyscore(self._key("cgone"), "(0", before)]
+        out = []
+        for uid in uids:
+            c = await self.get_counsellor(uid)
+            if c is None:
+                await self.redis.zrem(self._key("cgone"), uid)
+            elif 0 < c.gone_at <= before:
+                out.append(uid)
+        return out
+
+    async def remove_counsellor(self, counsellor_id: int) -> None:
+        await self.redis.delete(self._key("p", counsellor_id))
+        await self.redis.srem(self._key("ps"), counsellor_id)
+        await self.redis.zrem(self._key("cgone"), counsellor_id)
+
+    # --- aggregates ---
+    async def record_handle_time(self, seconds: float) -> None:
+        await self._run("handle", repr(float(seconds)), HANDLE_EMA_WEIGHT)
+
+    async def mean_handle_time(self, default: float) -> float:
+        mean = await self.redis.hget(self._key("agg"), "mean")
+        return default if mean is None else float(mean)
+
+    # --- maintenance ---
+    async def flush(self) -> None:
+        batch: list[str] = []
+        async for key in self.redis.scan_iter(match=f"{self.prefix}:*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                await self.redis.unlink(*batch)
+                batch = []
+        if batch:
+            await self.redis.unlink(*batch)
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        found = self._clients.pop(loop, None)
+        if found is not None:
+            await found[0].aclose()
