@@ -34,11 +34,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from contacts.consumers import CounsellorConsumer, VisitorConsumer  # noqa: E402
+from contacts.consumers import CounsellorConsumer, SupervisorConsumer, VisitorConsumer  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/visitor/", VisitorConsumer.as_asgi()),
     path("ws/console/", CounsellorConsumer.as_asgi()),
+    path("ws/supervisor/", SupervisorConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(

@@ -12,7 +12,7 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
-STAFF_PATHS = ("/admin/", "/accounts/", "/console/")
+STAFF_PATHS = ("/admin/", "/accounts/", "/console/", "/supervisor/")
 
 
 class PrivacyHeadersMiddleware:

@@ -210,6 +210,9 @@ CHAT: dict[str, Any] = {
     "DEFAULT_HANDLE_SECONDS": envint("DEFAULT_HANDLE_SECONDS", 900, minimum=60),
     "TICK_SECONDS": envint("TICK_SECONDS", 1, minimum=1, maximum=30),
     "QUICK_EXIT_URL": envstr("QUICK_EXIT_URL", "https://www.smhi.se/"),
+    # The supervisor dashboard draws attention past these.
+    "ALERT_WAIT_SECONDS": envint("ALERT_WAIT_SECONDS", 600, minimum=0),
+    "ALERT_QUEUE_LENGTH": envint("ALERT_QUEUE_LENGTH", 5, minimum=0),
 }
 
 LOGGING = {

@@ -17,6 +17,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
 
 from contacts import groups, protocol
 from contacts.protocol import FrameError
@@ -274,6 +275,10 @@ class VisitorConsumer(BaseConsumer):
         await self.out({"type": "requeued", "reason": event.get("reason", "disconnected")})
         await self.send_queue_status()
 
+    async def conv_supervisor(self, event: dict[str, Any]) -> None:
+        if event["contact"] == self.contact_id:
+            await self.out({"type": "supervisor", "joined": event["joined"], "name": event["name"]})
+
     async def conv_transferred(self, event: dict[str, Any]) -> None:
         if event["contact"] != self.contact_id:
             return
@@ -297,6 +302,7 @@ class CounsellorConsumer(BaseConsumer):
         "ping": "on_ping",
         "transfer": "on_transfer",
         "wrapup": "on_wrapup",
+        "help": "on_help",
     }
 
     uid = 0
@@ -394,6 +400,12 @@ class CounsellorConsumer(BaseConsumer):
             ok = await self.service.transfer_to_queue(self.uid, cid, skill=skill)
         if not ok:
             raise FrameError("not_available", cid)
+
+    async def on_help(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        if not await self.service.request_help(self.uid, cid):
+            raise FrameError("not_available", cid)
+        await self.out({"type": "help_requested", "contact": cid})
 
     async def on_wrapup(self, frame: dict[str, Any]) -> None:
         cid = protocol.contact_id(frame)
@@ -533,10 +545,205 @@ class CounsellorConsumer(BaseConsumer):
     async def conv_transferred(self, event: dict[str, Any]) -> None:
         return None  # the new counsellor gets conv.started, the old one conv.ended
 
+    async def conv_supervisor(self, event: dict[str, Any]) -> None:
+        await self.out(
+            {"type": "supervisor", "contact": event["contact"], "joined": event["joined"], "name": event["name"]}
+        )
+
     async def visitor_presence(self, event: dict[str, Any]) -> None:
         await self.out(
             {"type": "visitor", "contact": event["contact"], "state": "connected" if event["connected"] else "away"}
         )
+
+
+class SupervisorConsumer(BaseConsumer):
+    """The supervisor's dashboard: load, never content, until a counsellor asks for help
+    and the supervisor joins that one conversation."""
+
+    handlers = {
+        "intake": "on_intake",
+        "off_duty": "on_off_duty",
+        "join": "on_join",
+        "leave": "on_leave",
+        "send": "on_send",
+        "ack": "on_ack",
+        "sync": "on_sync",
+        "ping": "on_ping",
+    }
+
+    uid = 0
+    name = ""
+    delivered: dict[str, int]
+    own: set[tuple[str, int]]
+    _dashboard_task: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        found = await sync_to_async(load_supervisor)(self.scope.get("user"))
+        if found is None:
+            await self.close(code=4403)
+            return
+        self.uid, self.name = found
+        self.delivered, self.own = {}, set()
+        await self.join(groups.SUPERVISORS)
+        await self.join(groups.staff(self.uid))
+        await self.accept()
+        self.service.ensure_ticker()
+        await self.send_dashboard()
+
+    async def disconnect(self, code: int) -> None:
+        if self._dashboard_task is not None:
+            self._dashboard_task.cancel()
+        if self.uid:
+            await self.leave(groups.SUPERVISORS)
+            await self.leave(groups.staff(self.uid))
+
+    async def send_dashboard(self) -> None:
+        from contacts.models import Intake
+
+        intake = await sync_to_async(Intake.current)()
+        data = await self.service.dashboard()
+        data["intake"] = {
+            "chat_paused": intake.chat_paused,
+            "phone_paused": intake.phone_paused,
+            "max_queue": intake.max_queue,
+        }
+        await self.out({"type": "dashboard", **data})
+
+    # --- frames ---
+    async def on_intake(self, frame: dict[str, Any]) -> None:
+        from contacts.models import Intake
+
+        changes: dict[str, Any] = {}
+        for key in ("chat_paused", "phone_paused"):
+            if key in frame:
+                changes[key] = protocol.flag(frame, key)
+        if "max_queue" in frame:
+            changes["max_queue"] = protocol.seq(frame, "max_queue")
+        if not changes:
+            raise FrameError("bad_frame", "nothing to change")
+
+        def save() -> None:
+            Intake.objects.update_or_create(pk=1, defaults=changes)
+
+        await sync_to_async(save)()
+        await self.service.publish(groups.SUPERVISORS, {"type": "queue.changed"})
+
+    async def on_off_duty(self, frame: dict[str, Any]) -> None:
+        uid = frame.get("counsellor")
+        if isinstance(uid, bool) or not isinstance(uid, int):
+            raise FrameError("bad_field", "counsellor")
+        if await self.service.store.get_counsellor(uid) is None:
+            raise FrameError("not_available", str(uid))
+        await self.service.set_off_duty(uid)
+
+    async def on_join(self, frame: dict[str, Any]) -> None:
+        cid = protocol.contact_id(frame)
+        contact = await self.service.join_supervisor(self.uid, cid, self.name)
+        if contact is None:
+            raise FrameError("not_available", cid)
+        self.delivered[cid] = 0
+        await self.out(
+            {"type": "conversation", "contact": cid, "language": contact.language, "channel": contact.channel}
+        )
+        await self.deliver(cid)
+
+    async def on_leave(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        await self.service.leave_supervisor(self.uid, cid, self.name)
+        self.delivered.pop(cid, None)
+        await self.out({"type": "ended", "contact": cid, "by": "left", "undelivered": 0})
+
+    async def on_send(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        message_id = protocol.client_id(frame)
+        body = protocol.message_text(frame, message_id)
+        result = await self.service.send(cid, "supervisor", body, message_id)
+        if result is None:
+            raise FrameError("not_in_conversation", message_id)
+        self.own.add((cid, result[0]))
+        await self.out({"type": "sent", "contact": cid, "id": message_id, "seq": result[0]})
+
+    async def on_ack(self, frame: dict[str, Any]) -> None:
+        await self.mine(frame)
+        protocol.seq(frame)
+
+    async def on_sync(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        last_seq = protocol.seq(frame, "last_seq")
+        self.delivered[cid] = min(last_seq, self.delivered.get(cid, last_seq))
+        await self.deliver(cid)
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        await self.out({"type": "pong"})
+
+    async def mine(self, frame: dict[str, Any]) -> str:
+        cid = protocol.contact_id(frame)
+        contact = await self.service.store.get_contact(cid)
+        if contact is None or contact.supervisor != self.uid:
+            raise FrameError("not_yours", cid)
+        return cid
+
+    async def deliver(self, cid: str) -> None:
+        for m in await self.service.store.messages_after(cid, self.delivered.get(cid, 0)):
+            if (cid, m.seq) not in self.own:
+                await self.out(self.message_frame(cid, m.seq, m.sender, m.body, m.ts))
+            self.delivered[cid] = m.seq
+
+    # --- layer events ---
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        await self.debounced("_dashboard_task", self.send_dashboard)
+
+    async def help_changed(self, event: dict[str, Any]) -> None:
+        await self.debounced("_dashboard_task", self.send_dashboard)
+
+    async def staff_changed(self, event: dict[str, Any]) -> None:
+        return None
+
+    async def conv_message(self, event: dict[str, Any]) -> None:
+        if event["contact"] in self.delivered:
+            await self.deliver(event["contact"])
+
+    async def conv_ended(self, event: dict[str, Any]) -> None:
+        if self.delivered.pop(event["contact"], None) is not None:
+            await self.out({"type": "ended", "contact": event["contact"], "by": event["by"], "undelivered": 0})
+
+    async def conv_requeued(self, event: dict[str, Any]) -> None:
+        await self.conv_ended({**event, "by": "requeued"})
+
+    async def conv_supervisor(self, event: dict[str, Any]) -> None:
+        return None
+
+    async def conv_typing(self, event: dict[str, Any]) -> None:
+        return None
+
+    async def conv_started(self, event: dict[str, Any]) -> None:
+        return None
+
+    async def conv_transferred(self, event: dict[str, Any]) -> None:
+        return None
+
+    async def visitor_presence(self, event: dict[str, Any]) -> None:
+        return None
+
+    async def offer_made(self, event: dict[str, Any]) -> None:
+        return None
+
+    async def offer_withdrawn(self, event: dict[str, Any]) -> None:
+        return None
+
+
+def load_supervisor(user: Any) -> tuple[int, str] | None:
+    """(id, the name a visitor sees) for a logged-in supervisor, or None."""
+    from django.utils.translation import gettext
+
+    from routing.models import SUPERVISOR_GROUP
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if not user.groups.filter(name=SUPERVISOR_GROUP).exists():
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        return user.pk, user.first_name or gettext("Supervisor")
 
 
 def load_profile(user: Any) -> Counsellor | None:

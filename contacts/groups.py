@@ -4,6 +4,7 @@ from __future__ import annotations
 
 STAFF_ALL = "staff.all"  # every counsellor console: the queue moved
 WAITING = "visitors.waiting"  # every waiting visitor: positions moved
+SUPERVISORS = "supervisors"  # every supervisor dashboard: figures or help requests changed
 
 
 def visitor(contact_id: str) -> str:

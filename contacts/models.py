@@ -135,3 +135,29 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut} ({self.language})"
+
+
+class Intake(models.Model):
+    """Whether new contacts are taken, per channel, and how long the queue may grow.
+
+    One row. Supervisors change it from their dashboard; it is configuration, kept in
+    the database so that a restart does not silently reopen a paused intake.
+    """
+
+    chat_paused = models.BooleanField(_("chat intake paused"), default=False)
+    phone_paused = models.BooleanField(_("phone intake paused"), default=False)
+    max_queue = models.PositiveIntegerField(
+        _("longest queue"), default=0, help_text=_("New contacts get the busy message beyond this. 0: no limit.")
+    )
+
+    class Meta:
+        verbose_name = _("intake")
+        verbose_name_plural = _("intake")
+
+    def __str__(self) -> str:
+        return str(_("Intake"))
+
+    @classmethod
+    def current(cls) -> Intake:
+        row, _created = cls.objects.get_or_create(pk=1)
+        return row

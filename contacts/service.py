@@ -27,6 +27,7 @@ from django.conf import settings
 from contacts import groups
 from contacts.hours import current_schedule
 from contacts.info import ClosedInfo, closed_info
+from contacts.models import Intake
 from routing import policy
 from routing.state import Channel, Contact, Counsellor, CounsellorState, Sender
 from routing.store import get_store
@@ -54,9 +55,12 @@ class Started:
     token: str
 
 
+ClosedReason = Literal["hours", "paused", "nobody", "full"]
+
+
 @dataclass(frozen=True)
 class Closed:
-    reason: Literal["hours", "nobody"]
+    reason: ClosedReason
     info: ClosedInfo
 
 
@@ -79,21 +83,28 @@ class Service:
 
     async def publish_conversation(self, contact: Contact, event: dict[str, Any]) -> None:
         await self.publish(groups.visitor(contact.id), event)
-        for uid in {contact.counsellor, contact.offered_to} - {0}:
+        for uid in {contact.counsellor, contact.offered_to, contact.supervisor} - {0}:
             await self.publish(groups.staff(uid), event)
 
     async def queue_changed(self) -> None:
         await self.publish(groups.STAFF_ALL, {"type": "queue.changed"})
         await self.publish(groups.WAITING, {"type": "queue.changed"})
+        await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
 
     # --- opening ---
     async def availability(self, language: str, channel: Channel = "chat") -> Closed | None:
         """None when a contact can join the queue now, else why not and what to show."""
         schedule = await current_schedule()
+        intake = await sync_to_async(Intake.current)()
+        reason: ClosedReason
         if not schedule.is_open(datetime.now(UTC)):
-            reason: Literal["hours", "nobody"] = "hours"
+            reason = "hours"
+        elif intake.chat_paused if channel == "chat" else intake.phone_paused:
+            reason = "paused"
         elif policy.counsellors_on_duty(await self.store.counsellors()) == 0:
             reason = "nobody"
+        elif intake.max_queue and len(await self.store.queue()) >= intake.max_queue:
+            reason = "full"
         else:
             return None
         info = await sync_to_async(closed_info)(schedule, language, reason)
@@ -105,8 +116,12 @@ class Service:
     ) -> Started | Closed:
         closed = await self.availability(language, channel)
         if closed is not None:
-            metric = "contacts.out_of_hours" if closed.reason == "hours" else "contacts.nobody_on_duty"
-            await acount(metric, channel=channel)
+            if closed.reason == "hours":
+                await acount("contacts.out_of_hours", channel=channel)
+            elif closed.reason == "nobody":
+                await acount("contacts.nobody_on_duty", channel=channel)
+            else:
+                await acount("contacts.turned_away", channel=channel, reason=closed.reason)
             return closed
         token = secrets.token_urlsafe(24)  # 192 bits
         contact = Contact(
@@ -285,6 +300,75 @@ class Service:
             await acount("wrapup.topic", topic=topic)
         return True
 
+    # --- supervisors ---
+    async def request_help(self, counsellor_id: int, contact_id: str) -> bool:
+        if not await self.store.request_help(contact_id, counsellor_id):
+            return False
+        await self.publish(groups.SUPERVISORS, {"type": "help.changed"})
+        return True
+
+    async def join_supervisor(self, supervisor_id: int, contact_id: str, name: str) -> Contact | None:
+        if not await self.store.join_supervisor(contact_id, supervisor_id):
+            return None
+        contact = await self.store.get_contact(contact_id)
+        if contact is not None:
+            await self.publish_conversation(
+                contact, {"type": "conv.supervisor", "contact": contact_id, "joined": True, "name": name}
+            )
+        await self.publish(groups.SUPERVISORS, {"type": "help.changed"})
+        return contact
+
+    async def leave_supervisor(self, supervisor_id: int, contact_id: str, name: str) -> bool:
+        contact = await self.store.get_contact(contact_id)
+        if contact is None or not await self.store.leave_supervisor(contact_id, supervisor_id):
+            return False
+        await self.publish_conversation(
+            contact, {"type": "conv.supervisor", "contact": contact_id, "joined": False, "name": name}
+        )
+        return True
+
+    async def set_off_duty(self, counsellor_id: int) -> None:
+        """A supervisor sends home a counsellor who left without logging out: their
+        conversations go to the front of the queue."""
+        await self.requeue_all(counsellor_id)
+        await self.set_duty(counsellor_id, "off")
+
+    async def dashboard(self) -> dict[str, Any]:
+        """Load, never content: counts from live state and today's counters."""
+        now = time.time()
+        queue = await self.store.queue()
+        counsellors = await self.store.counsellors()
+        by_channel: dict[str, int] = {}
+        by_language: dict[str, int] = {}
+        for c in queue:
+            by_channel[c.channel] = by_channel.get(c.channel, 0) + 1
+            by_language[c.language] = by_language.get(c.language, 0) + 1
+        states = {s: 0 for s in ("available", "busy", "away", "break", "off")}
+        team = []
+        for c in counsellors:
+            shown = "busy" if c.state == "available" and c.load >= c.capacity else c.state
+            states[shown] += 1
+            if c.state != "off":
+                team.append({"id": c.id, "name": c.name, "state": shown, "load": c.load, "capacity": c.capacity})
+        help_requests = []
+        for c in counsellors:
+            for cid in c.active:
+                contact = await self.store.get_contact(cid)
+                if contact is not None and contact.help:
+                    help_requests.append({"contact": cid, "counsellor": c.name, "language": contact.language})
+        return {
+            "waiting": len(queue),
+            "by_channel": by_channel,
+            "by_language": by_language,
+            "longest_wait": int(now - min(c.enqueued_at for c in queue)) if queue else 0,
+            "offers": sum(1 for c in queue if c.state == "offered"),
+            "conversations": sum(c.load for c in counsellors),
+            "states": states,
+            "team": team,
+            "help": help_requests,
+            "today": await sync_to_async(today_figures)(),
+        }
+
     async def requeue_all(self, counsellor_id: int) -> None:
         counsellor = await self.store.get_counsellor(counsellor_id)
         if counsellor is None:
@@ -365,6 +449,40 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._ticker
             self._ticker = None
+
+
+def today_figures() -> dict[str, Any]:
+    from django.utils import timezone
+
+    from stats.models import DailyCount
+
+    rows = DailyCount.objects.filter(day=timezone.localdate())
+    totals = {r.metric: r.count for r in rows if r.dimension == ""}
+    waits = {r.value: r.count for r in rows if r.metric == "wait" and r.dimension == "band"}
+    return {
+        "contacts": totals.get("contacts", 0),
+        "answered": totals.get("contacts.answered", 0),
+        "left": totals.get("contacts.left_before_answer", 0),
+        "out_of_hours": totals.get("contacts.out_of_hours", 0),
+        "turned_away": totals.get("contacts.turned_away", 0) + totals.get("contacts.nobody_on_duty", 0),
+        "wait_median": band_percentile(waits, 0.5),
+        "wait_p90": band_percentile(waits, 0.9),
+    }
+
+
+def band_percentile(counts: dict[str, int], q: float) -> str | None:
+    """The wait band that holds the q-th quantile: counters keep bands, never single waits."""
+    from stats.counters import WAIT_BANDS
+
+    total = sum(counts.values())
+    if not total:
+        return None
+    running = 0
+    for name in WAIT_BANDS:
+        running += counts.get(name, 0)
+        if running >= q * total:
+            return name
+    return WAIT_BANDS[-1]
 
 
 _service: Service | None = None

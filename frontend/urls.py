@@ -7,4 +7,5 @@ urlpatterns = [
     path("chat/", views.visitor, name="chat"),
     path("i18n/<str:code>.json", views.visitor_catalog, name="catalog"),
     path("console/", views.console, name="console"),
+    path("supervisor/", views.supervisor, name="supervisor"),
 ]

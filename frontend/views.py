@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from contacts.hours import load_schedule
 from contacts.info import closed_info
-from frontend.strings import CONSOLE, VISITOR, catalog
+from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from stats import vocab
 
 LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
@@ -95,3 +95,25 @@ def console(request: HttpRequest) -> HttpResponse:
         },
     }
     return render(request, "frontend/console.html", context)
+
+
+@login_required
+@require_GET
+def supervisor(request: HttpRequest) -> HttpResponse:
+    from routing.models import SUPERVISOR_GROUP
+
+    if not request.user.groups.filter(name=SUPERVISOR_GROUP).exists():
+        return render(request, "frontend/not_counsellor.html", status=403)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    context = {
+        "lang": language,
+        "dir": "rtl" if language in RTL else "ltr",
+        "t": catalog(SUPERVISOR, language),
+        "catalog": catalog(SUPERVISOR, language),
+        "config": {
+            "alertWaitSeconds": settings.CHAT["ALERT_WAIT_SECONDS"],
+            "alertQueueLength": settings.CHAT["ALERT_QUEUE_LENGTH"],
+            "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
+        },
+    }
+    return render(request, "frontend/supervisor.html", context)

@@ -12,7 +12,7 @@ from typing import Literal
 Channel = Literal["chat", "phone"]
 ContactState = Literal["queued", "offered", "active"]
 CounsellorState = Literal["available", "break", "away", "off"]
-Sender = Literal["visitor", "counsellor", "system"]
+Sender = Literal["visitor", "counsellor", "supervisor", "system"]
 
 CHANNELS: tuple[Channel, ...] = ("chat", "phone")
 KINDS = ("self", "relative", "professional")
@@ -36,6 +36,8 @@ class Contact:
     counsellor: int = 0
     answered_at: float = 0.0
     visitor_gone_at: float = 0.0  # 0 while the visitor's socket is connected
+    help: bool = False  # the counsellor asked a supervisor to join
+    supervisor: int = 0  # the supervisor who joined, if any
     seq: int = 0  # last sequence number used in the conversation
     visitor_ack: int = 0
     counsellor_ack: int = 0

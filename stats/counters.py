@@ -11,6 +11,8 @@ from stats import vocab
 
 logger = logging.getLogger(__name__)
 
+WAIT_BANDS = ("0-1m", "1-5m", "5-15m", "15-30m", "30m+")
+
 # Every metric and the dimension values it may take. A value outside its vocabulary is
 # refused, so free text (or anything identifying) can never become a counter.
 METRICS: dict[str, dict[str, frozenset[str]]] = {
@@ -24,7 +26,8 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
     "contacts.left_before_answer": {"channel": frozenset({"chat", "phone"})},
     "contacts.out_of_hours": {"channel": frozenset({"chat", "phone"})},
     "contacts.nobody_on_duty": {"channel": frozenset({"chat", "phone"})},
-    "wait": {"band": frozenset({"0-1m", "1-5m", "5-15m", "15-30m", "30m+"})},
+    "contacts.turned_away": {"channel": frozenset({"chat", "phone"}), "reason": frozenset({"paused", "full"})},
+    "wait": {"band": frozenset(WAIT_BANDS)},
     "conversation": {"band": frozenset({"0-5m", "5-15m", "15-30m", "30-60m", "60m+"})},
     # The counsellor's optional wrap-up. Each field is its own one-dimensional count: a
     # combination (say age band with municipality) could single a person out.

@@ -167,3 +167,28 @@ async def console(user: Any) -> Socket:
     assert ok, "the console socket was refused"
     await sock.expect("hello")
     return sock
+
+
+def make_supervisor(username: str, first_name: str) -> Any:
+    from django.contrib.auth.models import Group, User
+
+    from routing.models import SUPERVISOR_GROUP
+
+    user = User.objects.create_user(username=username, password=uuid.uuid4().hex, first_name=first_name)
+    group, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def maria(transactional_db: None) -> Any:
+    """A supervisor."""
+    return make_supervisor("maria", "Maria")
+
+
+async def supervisor_socket(user: Any) -> Socket:
+    cookie = await sync_to_async(session_cookie)(user)
+    ok, sock = await connect("/ws/supervisor/", [*ORIGIN, (b"cookie", cookie)])
+    assert ok, "the supervisor socket was refused"
+    await sock.expect("dashboard")
+    return sock

@@ -67,3 +67,29 @@ async def test_a_wrapup_ticket_is_used_once_by_its_counsellor(store: Store) -> N
     assert not await store.take_wrapup("a", 2)
     assert await store.take_wrapup("a", 1)
     assert not await store.take_wrapup("a", 1)
+
+
+async def test_one_supervisor_answers_a_help_request(store: Store) -> None:  # noqa: F811
+    await active_with(store, 1)
+    assert not await store.request_help("a", 2)  # not their conversation
+    assert not await store.join_supervisor("a", 9)  # nobody asked
+    assert await store.request_help("a", 1)
+    got = await store.get_contact("a")
+    assert got is not None and got.help
+    results = await asyncio.gather(store.join_supervisor("a", 9), store.join_supervisor("a", 8))
+    assert sorted(results) == [False, True]
+    got = await store.get_contact("a")
+    assert got is not None and not got.help and got.supervisor in (8, 9)
+    assert not await store.leave_supervisor("a", 7)
+    assert await store.leave_supervisor("a", got.supervisor)
+    got = await store.get_contact("a")
+    assert got is not None and got.supervisor == 0
+
+
+async def test_requeue_clears_help_and_supervisor(store: Store) -> None:  # noqa: F811
+    await active_with(store, 1)
+    await store.request_help("a", 1)
+    await store.join_supervisor("a", 9)
+    assert await store.requeue("a", 1)
+    got = await store.get_contact("a")
+    assert got is not None and got.supervisor == 0 and not got.help

@@ -276,3 +276,26 @@ def test_console_screenshot_for_the_docs(browser: Browser, server: Server, staff
     staff.set_viewport_size({"width": 1200, "height": 700})
     staff.screenshot(path=str(ROOT / "docs" / "screenshots" / "console.png"))
     context.close()
+
+
+def test_the_dashboard_shows_a_visitor_waiting(browser: Browser, server: Server, staff: Any) -> None:
+    staff.click("#duty button[data-state=break]")  # on shift, so the visitor is queued, not turned away
+    boss = browser.new_context(locale="sv-SE").new_page()
+    boss.goto(server.url + "/supervisor/")
+    boss.fill("#id_username", "arbetsledare")
+    boss.fill("#id_password", server.passwords["arbetsledare"])
+    boss.click("button[type=submit]")
+    expect(boss.locator("#waiting")).to_have_text("0")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url + "/")
+    page.click("#start")
+    expect(page.locator("#queue")).to_be_visible()
+    expect(boss.locator("#waiting")).to_have_text("1")
+    expect(boss.locator("#by-language")).to_contain_text("SV: 1")
+    boss.set_viewport_size({"width": 1200, "height": 800})
+    boss.screenshot(path=str(ROOT / "docs" / "screenshots" / "supervisor.png"))
+    page.click("#queue button.end")
+    expect(boss.locator("#waiting")).to_have_text("0")
+    boss.context.close()
+    context.close()

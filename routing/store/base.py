@@ -59,6 +59,17 @@ class Store(ABC):
         """Like ``requeue``, and the contact now needs this language and/or skill."""
         raise NotImplementedError
 
+    @abstractmethod
+    async def request_help(self, contact_id: str, counsellor_id: int) -> bool:
+        """The counsellor in this conversation asks for a supervisor."""
+
+    @abstractmethod
+    async def join_supervisor(self, contact_id: str, supervisor_id: int) -> bool:
+        """A supervisor answers a help request: only one, only while it is open."""
+
+    @abstractmethod
+    async def leave_supervisor(self, contact_id: str, supervisor_id: int) -> bool: ...
+
     async def open_wrapup(self, contact_id: str, counsellor_id: int) -> None:
         """Let this counsellor file one wrap-up for this conversation (holds nothing else)."""
         raise NotImplementedError

@@ -193,6 +193,8 @@ class MemoryStore(Store):
         contact.state = "queued"
         contact.counsellor = 0
         contact.requeued = True
+        contact.help = False
+        contact.supervisor = 0
         self._touch(contact)
         counsellor = self._counsellor(counsellor_id)
         if counsellor is not None:
@@ -231,6 +233,36 @@ class MemoryStore(Store):
                 return False
             contact.language = language or contact.language
             contact.skill = skill
+            return True
+
+    async def request_help(self, contact_id: str, counsellor_id: int) -> bool:
+        with self._lock:
+            contact = self._contacts.get(contact_id)
+            if contact is None or contact.state != "active" or contact.counsellor != counsellor_id:
+                return False
+            if contact.supervisor:
+                return False
+            contact.help = True
+            self._touch(contact)
+            return True
+
+    async def join_supervisor(self, contact_id: str, supervisor_id: int) -> bool:
+        with self._lock:
+            contact = self._contacts.get(contact_id)
+            if contact is None or contact.state != "active" or not contact.help or contact.supervisor:
+                return False
+            contact.help = False
+            contact.supervisor = supervisor_id
+            self._touch(contact)
+            return True
+
+    async def leave_supervisor(self, contact_id: str, supervisor_id: int) -> bool:
+        with self._lock:
+            contact = self._contacts.get(contact_id)
+            if contact is None or contact.supervisor != supervisor_id:
+                return False
+            contact.supervisor = 0
+            self._touch(contact)
             return True
 
     async def open_wrapup(self, contact_id: str, counsellor_id: int) -> None:

@@ -150,7 +150,7 @@ return 1
 local id, uid = ARGV[3], ARGV[4]
 local c = redis.call('HMGET', ck(id), 'state', 'counsellor')
 if c[1] ~= 'active' or c[2] ~= uid then return 0 end
-redis.call('HSET', ck(id), 'state', 'queued', 'counsellor', '0', 'requeued', '1')
+redis.call('HSET', ck(id), 'state', 'queued', 'counsellor', '0', 'requeued', '1', 'help', '0', 'supervisor', '0')
 if ARGV[6] ~= '' then redis.call('HSET', ck(id), 'language', ARGV[6]) end
 if ARGV[7] ~= '-' then redis.call('HSET', ck(id), 'skill', ARGV[7]) end
 index('q', ARGV[5], id)
@@ -177,6 +177,29 @@ if redis.call('EXISTS', pk(from)) == 1 then
   keep(from)
 end
 touch(id)
+return 1
+""",
+    # ARGV: P, TTL, id, uid
+    "request_help": """
+local c = redis.call('HMGET', ck(ARGV[3]), 'state', 'counsellor', 'supervisor')
+if c[1] ~= 'active' or c[2] ~= ARGV[4] or (c[3] and c[3] ~= '0') then return 0 end
+redis.call('HSET', ck(ARGV[3]), 'help', '1')
+touch(ARGV[3])
+return 1
+""",
+    # ARGV: P, TTL, id, supervisor uid
+    "join_supervisor": """
+local c = redis.call('HMGET', ck(ARGV[3]), 'state', 'help', 'supervisor')
+if c[1] ~= 'active' or c[2] ~= '1' or (c[3] and c[3] ~= '0') then return 0 end
+redis.call('HSET', ck(ARGV[3]), 'help', '0', 'supervisor', ARGV[4])
+touch(ARGV[3])
+return 1
+""",
+    # ARGV: P, TTL, id, supervisor uid
+    "leave_supervisor": """
+if redis.call('HGET', ck(ARGV[3]), 'supervisor') ~= ARGV[4] then return 0 end
+redis.call('HSET', ck(ARGV[3]), 'supervisor', '0')
+touch(ARGV[3])
 return 1
 """,
     # ARGV: P, TTL, id, now -> the contact's fields before deletion, or nil
@@ -289,7 +312,7 @@ return 1
 }
 
 _FLOATS = ("enqueued_at", "offer_expires", "answered_at", "visitor_gone_at")
-_INTS = ("offered_to", "counsellor", "seq", "visitor_ack", "counsellor_ack")
+_INTS = ("offered_to", "counsellor", "supervisor", "seq", "visitor_ack", "counsellor_ack")
 
 
 def _contact_fields(c: Contact) -> dict[str, str]:
@@ -302,6 +325,7 @@ def _contact_fields(c: Contact) -> dict[str, str]:
         "skill": c.skill,
         "state": c.state,
         "requeued": "1" if c.requeued else "0",
+        "help": "1" if c.help else "0",
         **{name: repr(float(getattr(c, name))) for name in _FLOATS},
         **{name: str(int(getattr(c, name))) for name in _INTS},
     }
@@ -317,6 +341,7 @@ def _contact(raw: dict[str, str]) -> Contact:
         skill=raw.get("skill", ""),
         state=raw["state"],  # type: ignore[arg-type]
         requeued=raw.get("requeued") == "1",
+        help=raw.get("help") == "1",
         **{name: float(raw.get(name, "0")) for name in _FLOATS},  # type: ignore[arg-type]
         **{name: int(raw.get(name, "0")) for name in _INTS},
     )
@@ -450,6 +475,15 @@ class RedisStore(Store):
 
     async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
         return bool(await self._run("transfer", contact_id, from_id, to_id, repr(float(now))))
+
+    async def request_help(self, contact_id: str, counsellor_id: int) -> bool:
+        return bool(await self._run("request_help", contact_id, counsellor_id))
+
+    async def join_supervisor(self, contact_id: str, supervisor_id: int) -> bool:
+        return bool(await self._run("join_supervisor", contact_id, supervisor_id))
+
+    async def leave_supervisor(self, contact_id: str, supervisor_id: int) -> bool:
+        return bool(await self._run("leave_supervisor", contact_id, supervisor_id))
 
     async def open_wrapup(self, contact_id: str, counsellor_id: int) -> None:
         await self.redis.set(self._key("w", contact_id, counsellor_id), "1", ex=self.ttl)

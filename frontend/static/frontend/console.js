@@ -160,6 +160,7 @@
       c.el.querySelector(".end").hidden = true;
       c.el.querySelector(".canned").hidden = true;
       c.el.querySelector(".transfer").hidden = true;
+      c.el.querySelector(".help").hidden = true;
       c.el.querySelector(".close").hidden = false;
       if (f.by !== "requeued") c.el.querySelector(".wrapup").hidden = false;
       c.el.classList.add("ended");
@@ -183,6 +184,16 @@
       if (!c) return;
       c.el.querySelector(".wrapup").hidden = true;
       addNote(c, t("wrapup_saved"));
+    },
+    help_requested: function (f) {
+      var c = convs[f.contact];
+      if (c) { addNote(c, t("help_requested")); c.el.querySelector(".help").disabled = true; }
+    },
+    supervisor: function (f) {
+      var c = convs[f.contact];
+      if (!c) return;
+      addNote(c, t(f.joined ? "supervisor_joined" : "supervisor_left", { name: f.name }));
+      c.el.querySelector(".help").disabled = f.joined;
     },
     pong: function () {}
   };
@@ -257,6 +268,7 @@
       if (window.confirm(t("end_confirm"))) send({ type: "end", contact: info.contact });
     });
     fillTransfer(node);
+    node.querySelector(".help").addEventListener("click", function () { send({ type: "help", contact: info.contact }); });
     node.querySelector(".transfer").addEventListener("submit", function (e) {
       e.preventDefault();
       var value = node.querySelector(".transfer select").value;
@@ -332,7 +344,8 @@
     var c = convs[f.contact];
     if (!c || f.seq <= c.lastSeq || c.known[f.seq]) return;
     if (!c.el.querySelector('[data-seq="' + f.seq + '"]')) {
-      addMessage(c, f.from === "visitor" ? t("visitor") : t("me"), f.text, f.from === "visitor" ? "them" : "me", f.seq);
+      var who = f.from === "visitor" ? t("visitor") : f.from === "supervisor" ? t("supervisor") : t("me");
+      addMessage(c, who, f.text, f.from === "counsellor" ? "me" : "them", f.seq);
     }
     if (f.from === "visitor") { c.el.querySelector(".typing").hidden = true; notify(); markUnread(c); }
     markKnown(c, f.contact, f.seq);

@@ -175,6 +175,10 @@
         flushOutbox();
       }
     },
+    supervisor: function (f) {
+      state.supervisor = f.joined ? f.name : "";
+      addNote(t(f.joined ? "supervisor_joined" : "supervisor_left", { name: f.name }));
+    },
     transferred: function (f) {
       state.name = f.name || t("counsellor");
       addNote(t("transferred", { name: state.name }));
@@ -229,7 +233,8 @@
   function receive(f) {
     if (f.seq <= state.lastSeq || state.known[f.seq]) return; // already shown: replay is idempotent
     if (f.from !== "visitor") {
-      addMessage(f.from === "counsellor" ? state.name : "", f.text, "them", f.seq, f.html);
+      var who = f.from === "counsellor" ? state.name : f.from === "supervisor" ? state.supervisor || "" : "";
+      addMessage(who, f.text, "them", f.seq, f.html);
       $("typing").hidden = true;
     } else if (!document.querySelector('[data-seq="' + f.seq + '"]')) {
       addMessage(t("you"), f.text, "me", f.seq);

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         for username, display, group, extra in [
             ("radgivare", "Sara", COUNSELLOR_GROUP, {}),
             ("radgivare2", "Omar", COUNSELLOR_GROUP, {}),
-            ("arbetsledare", "Maria", SUPERVISOR_GROUP, {"is_staff": True}),
+            ("arbetsledare", "Maria", SUPERVISOR_GROUP, {"is_staff": True, "first_name": "Maria"}),
         ]:
             user, _ = User.objects.get_or_create(username=username)
             password = secrets.token_urlsafe(9)
@@ -62,10 +62,11 @@ class Command(BaseCommand):
                     "Demo accounts (passwords are new on every start):",
                     f"  counsellor  radgivare     / {passwords['radgivare']}  (Sara: Swedish, English)",
                     f"  counsellor  radgivare2    / {passwords['radgivare2']}  (Omar: Swedish, Arabic)",
-                    f"  supervisor  arbetsledare  / {passwords['arbetsledare']}  (admin: {url}/admin/)",
+                    f"  supervisor  arbetsledare  / {passwords['arbetsledare']}  (Maria)",
                     "",
                     f"  Visitor page:       {url}/",
                     f"  Counsellor console: {url}/console/",
+                    f"  Supervisor:         {url}/supervisor/  and administration: {url}/admin/",
                     "  Open the console, log in, press 'Available', then start a chat on the visitor page",
                     "  in another browser or a private window.",
                     "  Opening hours: open around the clock (demo)." if options["always_open"] else "",

@@ -1,0 +1,164 @@
+/* The supervisor dashboard: load, never content, until a counsellor asks for help.
+   See docs/protocol.md for the frames. */
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var T = JSON.parse($("i18n").textContent);
+  var CONFIG = JSON.parse($("config").textContent);
+  var ws = null, retries = 0, counter = 0, convs = {};
+
+  function t(key, params) {
+    var s = T[key] || key;
+    if (params) Object.keys(params).forEach(function (k) { s = s.split("{" + k + "}").join(params[k]); });
+    return s;
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function send(frame) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; } return false; }
+  function duration(seconds) { return seconds < 120 ? t("seconds", { n: seconds }) : t("minutes", { n: Math.floor(seconds / 60) }); }
+  function list(id, counts) {
+    var ul = $(id);
+    ul.textContent = "";
+    Object.keys(counts).sort().forEach(function (k) { ul.appendChild(el("li", "", k.toUpperCase() + ": " + counts[k])); });
+    if (!ul.children.length) ul.appendChild(el("li", "", t("none")));
+  }
+
+  var HANDLERS = {
+    dashboard: function (d) {
+      $("waiting").textContent = d.waiting;
+      $("longest").textContent = d.waiting ? duration(d.longest_wait) : t("none");
+      $("fig-offers").textContent = d.offers;
+      $("fig-conversations").textContent = d.conversations;
+      list("by-channel", d.by_channel);
+      list("by-language", d.by_language);
+      $("states").textContent = ["available", "busy", "away", "break"].map(function (s) {
+        return t("state_" + s) + ": " + d.states[s];
+      }).join(" · ");
+      var team = $("team");
+      team.textContent = "";
+      d.team.forEach(function (c) {
+        var li = el("li", "", c.name + " · " + t("state_" + c.state) + " · " + c.load + "/" + c.capacity);
+        var b = el("button", "secondary", t("set_off"));
+        b.type = "button";
+        b.addEventListener("click", function () {
+          if (window.confirm(t("set_off_confirm", { name: c.name }))) send({ type: "off_duty", counsellor: c.id });
+        });
+        li.appendChild(b);
+        team.appendChild(li);
+      });
+      var today = d.today;
+      $("t-contacts").textContent = today.contacts;
+      $("t-answered").textContent = today.answered;
+      $("t-left").textContent = today.left;
+      $("t-out").textContent = today.out_of_hours;
+      $("t-away").textContent = today.turned_away;
+      $("t-median").textContent = today.wait_median || t("none");
+      $("t-p90").textContent = today.wait_p90 || t("none");
+      var form = $("intake");
+      if (document.activeElement === null || !form.contains(document.activeElement)) {
+        form.elements.chat_paused.checked = d.intake.chat_paused;
+        form.elements.phone_paused.checked = d.intake.phone_paused;
+        form.elements.max_queue.value = d.intake.max_queue;
+      }
+      var help = $("help");
+      help.textContent = "";
+      if (!d.help.length) help.appendChild(el("li", "empty", t("no_help")));
+      d.help.forEach(function (h) {
+        var li = el("li", "", h.counsellor + " · " + h.language.toUpperCase());
+        var b = el("button", "primary", t("join"));
+        b.type = "button";
+        b.addEventListener("click", function () { send({ type: "join", contact: h.contact }); });
+        li.appendChild(b);
+        help.appendChild(li);
+      });
+      var alerts = [];
+      if (CONFIG.alertWaitSeconds && d.waiting && d.longest_wait >= CONFIG.alertWaitSeconds) alerts.push(t("alert_wait"));
+      if (CONFIG.alertQueueLength && d.waiting >= CONFIG.alertQueueLength) alerts.push(t("alert_queue"));
+      $("alerts").textContent = alerts.join(" ");
+      $("alerts").hidden = !alerts.length;
+      $("now-heading").parentNode.classList.toggle("alarm", alerts.length > 0);
+    },
+    conversation: function (f) { open(f); },
+    message: function (f) {
+      var c = convs[f.contact];
+      if (!c || f.seq <= c.lastSeq) return;
+      c.lastSeq = f.seq;
+      var who = f.from === "visitor" ? t("visitor") : f.from === "counsellor" ? t("counsellor") : t("me");
+      add(c, who, f.text, f.from === "supervisor" ? "me" : "them");
+    },
+    sent: function (f) { var c = convs[f.contact]; if (c && f.seq > c.lastSeq) c.lastSeq = f.seq; },
+    ended: function (f) {
+      var c = convs[f.contact];
+      if (!c) return;
+      c.el.querySelector(".messages").appendChild(el("li", "msg system", t("ended")));
+      c.el.querySelector(".composer").hidden = true;
+      c.el.querySelector(".leave").hidden = true;
+      delete convs[f.contact];
+    },
+    pong: function () {}
+  };
+
+  function open(info) {
+    if (convs[info.contact]) return;
+    var node = $("conversation-template").content.firstElementChild.cloneNode(true);
+    node.querySelector(".title").textContent = info.channel + " · " + info.language.toUpperCase();
+    var c = { el: node, lastSeq: 0 };
+    convs[info.contact] = c;
+    var textarea = node.querySelector("textarea");
+    node.querySelector(".composer").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = textarea.value.trim();
+      if (!text) return;
+      add(c, t("me"), text, "me");
+      send({ type: "send", contact: info.contact, id: "s" + Date.now().toString(36) + (counter++), text: text });
+      textarea.value = "";
+    });
+    node.querySelector(".leave").addEventListener("click", function () { send({ type: "leave", contact: info.contact }); });
+    $("joined").appendChild(node);
+    textarea.focus();
+  }
+  function add(c, who, text, cls) {
+    var li = el("li", "msg " + cls);
+    li.appendChild(el("span", "who", who));
+    li.appendChild(el("p", "", text)); // text, never HTML
+    c.el.querySelector(".messages").appendChild(li);
+  }
+
+  $("intake").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var f = e.target.elements;
+    send({ type: "intake", chat_paused: f.chat_paused.checked, phone_paused: f.phone_paused.checked,
+           max_queue: Math.max(0, parseInt(f.max_queue.value, 10) || 0) });
+  });
+
+  function connect() {
+    var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(proto + window.location.host + "/ws/supervisor/");
+    var opened = false;
+    ws.onopen = function () {
+      opened = true; retries = 0; $("status").hidden = true;
+      Object.keys(convs).forEach(function (id) { send({ type: "sync", contact: id, last_seq: convs[id].lastSeq }); });
+    };
+    ws.onmessage = function (e) {
+      var f;
+      try { f = JSON.parse(e.data); } catch (err) { return; }
+      if (HANDLERS[f.type]) HANDLERS[f.type](f);
+    };
+    ws.onclose = function () {
+      if (!opened) {
+        fetch(window.location.pathname, { redirect: "manual", cache: "no-store" }).then(function (r) {
+          if (r.type === "opaqueredirect" || r.status === 403) window.location.href = "/accounts/login/?next=/supervisor/";
+        }).catch(function () {});
+      }
+      $("status").textContent = t("reconnecting");
+      $("status").hidden = false;
+      setTimeout(connect, Math.min(15000, 1000 * Math.pow(2, retries++)));
+    };
+  }
+  setInterval(function () { send({ type: "ping" }); }, 20000);
+  connect();
+})();

@@ -1,0 +1,114 @@
+"""The supervisor sees load, never content; controls intake; steps in when asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contacts.service import Service
+from tests.conftest import connect, console, supervisor_socket, visitor
+from tests.test_chat_flow import chat_between
+
+pytestmark = [pytest.mark.usefixtures("open_all_day")]
+
+
+async def test_the_dashboard_shows_load_live_and_no_content(service: Service, sara: Any, maria: Any) -> None:
+    boss = await supervisor_socket(maria)
+    staff, v, cid = await chat_between(service, sara, lang="sv")
+    await v.send(type="send", id="v1", text="hemlig text")
+    await staff.expect("message")
+    await staff.send(type="duty", state="break")
+    waiting = await visitor(lang="en")
+    await waiting.expect("started")
+    board = await boss.expect("dashboard", waiting=1)
+    while board["conversations"] != 1:
+        board = await boss.expect("dashboard")
+    assert board["by_channel"] == {"chat": 1} and board["by_language"] == {"en": 1}
+    assert board["offers"] == 0 and board["longest_wait"] >= 0
+    assert board["team"] == [{"id": sara.pk, "name": "Sara", "state": "break", "load": 1, "capacity": 2}]
+    assert board["today"]["contacts"] == 2 and board["today"]["answered"] == 1
+    assert board["today"]["wait_median"] == "0-1m"
+    assert "hemlig" not in str(boss.seen)  # load, never content
+    for s in (boss, staff, v, waiting):
+        await s.close()
+
+
+async def test_paused_intake_and_a_full_queue_turn_new_visitors_away(service: Service, sara: Any, maria: Any) -> None:
+    boss = await supervisor_socket(maria)
+    staff = await console(sara)
+    await staff.send(type="duty", state="break")
+    await staff.expect("me", state="break")
+    await boss.send(type="intake", chat_paused=True)
+    await boss.expect("dashboard", intake={"chat_paused": True, "phone_paused": False, "max_queue": 0})
+    paused = await visitor(lang="en")
+    assert (await paused.expect("closed"))["reason"] == "paused"
+    await boss.send(type="intake", chat_paused=False, max_queue=1)
+    await boss.expect("dashboard", intake={"chat_paused": False, "phone_paused": False, "max_queue": 1})
+    first = await visitor()
+    await first.expect("started")
+    second = await visitor()
+    closed = await second.expect("closed")
+    assert closed["reason"] == "full" and closed["numbers"] is not None
+    assert len(await service.store.queue()) == 1
+    for s in (boss, staff, paused, first, second):
+        await s.close()
+
+
+async def test_a_supervisor_joins_when_asked_and_the_visitor_is_told(service: Service, sara: Any, maria: Any) -> None:
+    boss = await supervisor_socket(maria)
+    staff, v, cid = await chat_between(service, sara)
+    await boss.send(type="join", contact=cid)
+    assert (await boss.expect("error"))["code"] == "not_available"  # nobody asked
+    await v.send(type="send", id="v1", text="jag är rädd")
+    await staff.expect("message")
+    await staff.send(type="help", contact=cid)
+    await staff.expect("help_requested", contact=cid)
+    board = await boss.expect("dashboard", help=[{"contact": cid, "counsellor": "Sara", "language": "sv"}])
+    await boss.send(type="join", contact=board["help"][0]["contact"])
+    await boss.expect("conversation", contact=cid)
+    assert (await boss.expect("message", contact=cid))["text"] == "jag är rädd"  # sees the conversation now
+    assert (await v.expect("supervisor"))["name"] == "Maria"
+    assert (await staff.expect("supervisor", contact=cid))["joined"] is True
+    await boss.send(type="send", contact=cid, id="s1", text="Hej, jag heter Maria och är arbetsledare.")
+    got = await v.expect("message", **{"from": "supervisor"})
+    assert got["text"] == "Hej, jag heter Maria och är arbetsledare."
+    await staff.expect("message", contact=cid, **{"from": "supervisor"})
+    await v.send(type="send", id="v2", text="tack")
+    await boss.expect("message", contact=cid, text="tack")
+    await boss.send(type="leave", contact=cid)
+    assert (await v.expect("supervisor"))["joined"] is False
+    for s in (boss, staff, v):
+        await s.close()
+
+
+async def test_a_supervisor_sets_a_gone_counsellor_off_duty(service: Service, sara: Any, omar: Any, maria: Any) -> None:
+    boss = await supervisor_socket(maria)
+    staff, v, cid = await chat_between(service, sara)
+    await boss.send(type="off_duty", counsellor=sara.pk)
+    await v.expect("requeued")
+    await staff.expect("me", state="off")
+    other = await console(omar)
+    await other.send(type="duty", state="available")
+    assert (await other.expect("offer"))["contact"] == cid
+    for s in (boss, staff, v, other):
+        await s.close()
+
+
+async def test_only_supervisors_reach_the_dashboard(service: Service, sara: Any) -> None:
+    from asgiref.sync import sync_to_async
+
+    from tests.conftest import ORIGIN, session_cookie
+
+    ok, _ = await connect("/ws/supervisor/")
+    assert not ok
+    cookie = await sync_to_async(session_cookie)(sara)  # a counsellor, not a supervisor
+    ok, _ = await connect("/ws/supervisor/", [*ORIGIN, (b"cookie", cookie)])
+    assert not ok
+
+
+async def test_a_counsellor_cannot_control_intake(service: Service, sara: Any) -> None:
+    staff = await console(sara)
+    await staff.send(type="intake", chat_paused=True)
+    assert (await staff.expect("error"))["code"] == "unknown_type"
+    await staff.close()
