@@ -345,17 +345,25 @@ class Service:
             by_language[c.language] = by_language.get(c.language, 0) + 1
         states = {s: 0 for s in ("available", "busy", "away", "break", "off")}
         team = []
-        for c in counsellors:
-            shown = "busy" if c.state == "available" and c.load >= c.capacity else c.state
+        for member in counsellors:
+            shown = "busy" if member.state == "available" and member.load >= member.capacity else member.state
             states[shown] += 1
-            if c.state != "off":
-                team.append({"id": c.id, "name": c.name, "state": shown, "load": c.load, "capacity": c.capacity})
+            if member.state != "off":
+                team.append(
+                    {
+                        "id": member.id,
+                        "name": member.name,
+                        "state": shown,
+                        "load": member.load,
+                        "capacity": member.capacity,
+                    }
+                )
         help_requests = []
-        for c in counsellors:
-            for cid in c.active:
+        for member in counsellors:
+            for cid in member.active:
                 contact = await self.store.get_contact(cid)
                 if contact is not None and contact.help:
-                    help_requests.append({"contact": cid, "counsellor": c.name, "language": contact.language})
+                    help_requests.append({"contact": cid, "counsellor": member.name, "language": contact.language})
         return {
             "waiting": len(queue),
             "by_channel": by_channel,

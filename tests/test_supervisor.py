@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.usefixtures("open_all_day")]
 
 async def test_the_dashboard_shows_load_live_and_no_content(service: Service, sara: Any, maria: Any) -> None:
     boss = await supervisor_socket(maria)
-    staff, v, cid = await chat_between(service, sara, lang="sv")
+    staff, v, _ = await chat_between(service, sara, lang="sv")
     await v.send(type="send", id="v1", text="hemlig text")
     await staff.expect("message")
     await staff.send(type="duty", state="break")
