@@ -12,7 +12,7 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
-STAFF_PATHS = ("/admin/", "/accounts/", "/console/", "/supervisor/")
+STAFF_PATHS = ("/admin/", "/accounts/", "/console/", "/supervisor/", "/stats/")
 
 
 class PrivacyHeadersMiddleware:

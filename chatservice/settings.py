@@ -210,6 +210,8 @@ CHAT: dict[str, Any] = {
     "DEFAULT_HANDLE_SECONDS": envint("DEFAULT_HANDLE_SECONDS", 900, minimum=60),
     "TICK_SECONDS": envint("TICK_SECONDS", 1, minimum=1, maximum=30),
     "QUICK_EXIT_URL": envstr("QUICK_EXIT_URL", "https://www.smhi.se/"),
+    # Reports never show a count below this (docs/statistics.md).
+    "STATS_MIN_COUNT": envint("STATS_MIN_COUNT", 5, minimum=3),
     # The supervisor dashboard draws attention past these.
     "ALERT_WAIT_SECONDS": envint("ALERT_WAIT_SECONDS", 600, minimum=0),
     "ALERT_QUEUE_LENGTH": envint("ALERT_QUEUE_LENGTH", 5, minimum=0),

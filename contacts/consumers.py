@@ -487,7 +487,7 @@ class CounsellorConsumer(BaseConsumer):
                 "skills": list(c.skills),
             }
             for c in counsellors
-            if c.state != "off" and c.id != self.uid
+            if c.state != "off" and c.id != self.uid and not c.gone_at
         ]
         await self.out({"type": "queue", "items": items, "on_duty": on_duty, "colleagues": colleagues})
 

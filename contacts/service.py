@@ -37,7 +37,7 @@ from stats.counters import conversation_band, wait_band
 
 logger = logging.getLogger(__name__)
 
-EndedBy = Literal["visitor", "quick_exit", "counsellor", "visitor_gone", "system"]
+EndedBy = Literal["visitor", "quick_exit", "counsellor", "visitor_gone"]
 
 
 def config(name: str) -> Any:
@@ -69,6 +69,7 @@ class Service:
         self.store = store
         self._ticker: asyncio.Task[None] | None = None
         self._ticker_loop: asyncio.AbstractEventLoop | None = None
+        self._last_sweep = 0.0
 
     # --- events ---
     async def publish(self, group: str, event: dict[str, Any]) -> None:
@@ -277,8 +278,11 @@ class Service:
 
     async def transfer_to_queue(self, from_id: int, contact_id: str, *, language: str = "", skill: str = "") -> bool:
         """Send a conversation back to the front of the queue for a language or a skill."""
-        if not await self.store.retarget(contact_id, from_id, language=language, skill=skill):
+        before = await self.store.get_contact(contact_id)
+        if before is None or not await self.store.retarget(contact_id, from_id, language=language, skill=skill):
             return False
+        if before.supervisor:
+            await self.publish(groups.staff(before.supervisor), {"type": "conv.requeued", "contact": contact_id})
         await self.store.open_wrapup(contact_id, from_id)
         await self.publish(
             groups.staff(from_id), {"type": "conv.ended", "contact": contact_id, "by": "transferred", "undelivered": 0}
@@ -382,9 +386,9 @@ class Service:
         if counsellor is None:
             return
         for contact_id in counsellor.active:
-            if await self.store.requeue(contact_id, counsellor_id):
-                await self.publish(groups.visitor(contact_id), {"type": "conv.requeued", "contact": contact_id})
-                await self.publish(groups.staff(counsellor_id), {"type": "conv.requeued", "contact": contact_id})
+            before = await self.store.get_contact(contact_id)
+            if before is not None and await self.store.requeue(contact_id, counsellor_id):
+                await self.publish_conversation(before, {"type": "conv.requeued", "contact": contact_id})
 
     # --- routing ---
     async def route(self, now: float | None = None) -> int:
@@ -425,6 +429,9 @@ class Service:
             await self.withdraw(contact_id, counsellor_id, away=True)
         for contact_id in await self.store.visitors_gone_before(now - config("GRACE_SECONDS")):
             await self.end(contact_id, "visitor_gone")
+        if now - self._last_sweep >= 60:
+            self._last_sweep = now
+            await self.store.sweep()
         for counsellor_id in await self.store.counsellors_gone_before(now - config("COUNSELLOR_GRACE_SECONDS")):
             await self.requeue_all(counsellor_id)
             await self.store.set_counsellor_state(counsellor_id, "off", now)

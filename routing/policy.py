@@ -51,7 +51,7 @@ def may_serve(counsellor: Counsellor, contact: Contact, *, now: float, overflow_
         return False
     if contact.language in counsellor.languages:
         return True
-    return now - contact.enqueued_at >= overflow_after
+    return now - max(contact.enqueued_at, contact.routed_at) >= overflow_after
 
 
 @dataclass(frozen=True)

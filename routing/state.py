@@ -31,6 +31,7 @@ class Contact:
     skill: str = ""  # "", or one of SKILLS: only counsellors with it may take the contact
     state: ContactState = "queued"
     requeued: bool = False  # came back to the queue after a counsellor left: goes first
+    routed_at: float = 0.0  # when it last needed a new language or skill: overflow counts from here
     offered_to: int = 0
     offer_expires: float = 0.0
     counsellor: int = 0
@@ -59,10 +60,6 @@ class Counsellor:
     @property
     def load(self) -> int:
         return len(self.active)
-
-    @property
-    def on_duty(self) -> bool:
-        return self.state in ("available", "away") or (self.state == "break" and self.load > 0)
 
 
 @dataclass(frozen=True)

@@ -27,3 +27,21 @@ class DailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.metric} {self.dimension}={self.value}: {self.count}"
+
+
+class PartnerToken(models.Model):
+    """Read access to the statistics API for a funding partner's own systems.
+
+    Only a hash of the token is kept; the token itself is shown once, when created.
+    """
+
+    name = models.CharField(_("partner"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("partner API token")
+        verbose_name_plural = _("partner API tokens")
+
+    def __str__(self) -> str:
+        return self.name

@@ -26,6 +26,8 @@ ALLOWED_MODELS = {
     "contacts.cannedresponse": "configuration",
     "routing.counsellorprofile": "staff",
     "stats.dailycount": "aggregate per day, metric and one dimension value",
+    "stats.partnertoken": "a funding partner's API access (a hash of the token)",
+    "contacts.intake": "configuration: one row, intake paused or not",
 }
 
 

@@ -93,3 +93,15 @@ async def test_requeue_clears_help_and_supervisor(store: Store) -> None:  # noqa
     assert await store.requeue("a", 1)
     got = await store.get_contact("a")
     assert got is not None and got.supervisor == 0 and not got.help
+
+
+async def test_the_sweep_frees_a_counsellor_whose_contact_expired(store: Store) -> None:  # noqa: F811
+    await active_with(store, 1)
+    # The contact's keys vanish without an end (as after its TTL).
+    if hasattr(store, "redis"):
+        await store.redis.delete(f"{store.prefix}:c:a")  # type: ignore[attr-defined]
+    else:
+        store._conversations["a"].expires = 0  # type: ignore[attr-defined]
+    await store.sweep()
+    one = await store.get_counsellor(1)
+    assert one is not None and one.active == ()

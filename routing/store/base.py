@@ -50,14 +50,15 @@ class Store(ABC):
     async def requeue(self, contact_id: str, counsellor_id: int) -> bool:
         """active with this counsellor -> queued again, ahead of new contacts."""
 
+    @abstractmethod
     async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
         """active with ``from_id`` -> active with ``to_id``, if the colleague is on shift,
         connected and below capacity. The conversation (messages, seq) goes along."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def retarget(self, contact_id: str, counsellor_id: int, *, language: str = "", skill: str = "") -> bool:
-        """Like ``requeue``, and the contact now needs this language and/or skill."""
-        raise NotImplementedError
+        """Like ``requeue``, and the contact now needs this language and/or skill; the
+        language overflow clock starts again."""
 
     @abstractmethod
     async def request_help(self, contact_id: str, counsellor_id: int) -> bool:
@@ -70,13 +71,13 @@ class Store(ABC):
     @abstractmethod
     async def leave_supervisor(self, contact_id: str, supervisor_id: int) -> bool: ...
 
+    @abstractmethod
     async def open_wrapup(self, contact_id: str, counsellor_id: int) -> None:
         """Let this counsellor file one wrap-up for this conversation (holds nothing else)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def take_wrapup(self, contact_id: str, counsellor_id: int) -> bool:
         """Use the wrap-up ticket: True once, for the counsellor it was opened for."""
-        raise NotImplementedError
 
     @abstractmethod
     async def end(self, contact_id: str) -> Contact | None:
@@ -145,8 +146,13 @@ class Store(ABC):
 
     # --- maintenance ---
     @abstractmethod
+    async def sweep(self) -> int:
+        """Repair what expiry can leave behind (a counsellor still holding a contact whose
+        keys expired). Returns how many things were repaired."""
+
+    @abstractmethod
     async def flush(self) -> None:
-        """Delete every key of this store (tests and the sweep's --all)."""
+        """Delete every key of this store (tests)."""
 
     async def close(self) -> None:
         return None

@@ -233,6 +233,7 @@ class MemoryStore(Store):
                 return False
             contact.language = language or contact.language
             contact.skill = skill
+            contact.routed_at = time.time()
             return True
 
     async def request_help(self, contact_id: str, counsellor_id: int) -> bool:
@@ -399,6 +400,12 @@ class MemoryStore(Store):
     async def mean_handle_time(self, default: float) -> float:
         with self._lock:
             return default if self._handle_mean is None else self._handle_mean
+
+    async def sweep(self) -> int:
+        with self._lock:
+            before = len(self._contacts)
+            self._gc()  # dropping an expired contact also frees its counsellor here
+            return before - len(self._contacts)
 
     async def flush(self) -> None:
         with self._lock:

@@ -145,14 +145,14 @@ touch(id)
 keep(uid)
 return 1
 """,
-    # ARGV: P, TTL, id, uid, score, language ('' keeps), skill ('-' keeps)
+    # ARGV: P, TTL, id, uid, score, language ('' keeps), skill ('-' keeps), now
     "requeue": """
 local id, uid = ARGV[3], ARGV[4]
 local c = redis.call('HMGET', ck(id), 'state', 'counsellor')
 if c[1] ~= 'active' or c[2] ~= uid then return 0 end
 redis.call('HSET', ck(id), 'state', 'queued', 'counsellor', '0', 'requeued', '1', 'help', '0', 'supervisor', '0')
 if ARGV[6] ~= '' then redis.call('HSET', ck(id), 'language', ARGV[6]) end
-if ARGV[7] ~= '-' then redis.call('HSET', ck(id), 'skill', ARGV[7]) end
+if ARGV[7] ~= '-' then redis.call('HSET', ck(id), 'skill', ARGV[7], 'routed_at', ARGV[8]) end
 index('q', ARGV[5], id)
 touch(id)
 if redis.call('EXISTS', pk(uid)) == 1 then
@@ -178,6 +178,18 @@ if redis.call('EXISTS', pk(from)) == 1 then
 end
 touch(id)
 return 1
+""",
+    # ARGV: P, TTL, uid -> how many dangling contact ids were dropped
+    "prune": """
+local uid = ARGV[3]
+local active = redis.call('HGET', pk(uid), 'active')
+if not active then return 0 end
+local kept, dropped = {}, 0
+for item in string.gmatch(active, '[^,]+') do
+  if redis.call('EXISTS', ck(item)) == 1 then table.insert(kept, item) else dropped = dropped + 1 end
+end
+if dropped > 0 then redis.call('HSET', pk(uid), 'active', table.concat(kept, ',')) end
+return dropped
 """,
     # ARGV: P, TTL, id, uid
     "request_help": """
@@ -311,7 +323,7 @@ return 1
 """,
 }
 
-_FLOATS = ("enqueued_at", "offer_expires", "answered_at", "visitor_gone_at")
+_FLOATS = ("enqueued_at", "routed_at", "offer_expires", "answered_at", "visitor_gone_at")
 _INTS = ("offered_to", "counsellor", "supervisor", "seq", "visitor_ack", "counsellor_ack")
 
 
@@ -465,7 +477,10 @@ class RedisStore(Store):
             return False
         contact.requeued = True  # danger and arrival time never change: the score is safe to compute here
         skill_arg = "-" if skill is None else skill
-        return bool(await self._run("requeue", contact_id, counsellor_id, queue_score(contact), language, skill_arg))
+        score = queue_score(contact)
+        return bool(
+            await self._run("requeue", contact_id, counsellor_id, score, language, skill_arg, repr(time.time()))
+        )
 
     async def requeue(self, contact_id: str, counsellor_id: int) -> bool:
         return await self._requeue(contact_id, counsellor_id, "", None)
@@ -599,6 +614,13 @@ class RedisStore(Store):
         return default if mean is None else float(mean)
 
     # --- maintenance ---
+    async def sweep(self) -> int:
+        repaired = 0
+        for uid in await self.redis.smembers(self._key("ps")):
+            repaired += int(await self._run("prune", uid))
+        await self.counsellors()  # drops ids of counsellors whose record expired
+        return repaired
+
     async def flush(self) -> None:
         batch: list[str] = []
         async for key in self.redis.scan_iter(match=f"{self.prefix}:*", count=500):

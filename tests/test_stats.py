@@ -1,0 +1,123 @@
+"""The statistics module: exact daily counters, reports that suppress small numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.utils import timezone
+
+from routing.apps import ensure_roles
+from routing.models import SUPERVISOR_GROUP
+from stats import count
+from stats.counters import METRICS
+from stats.models import DailyCount, PartnerToken
+from stats.reports import token_hash
+
+pytestmark = pytest.mark.django_db
+
+
+def scripted_day() -> None:
+    """Twelve chats and two out-of-hours attempts, as the service would count them."""
+    for i in range(12):
+        count("contacts", channel="chat", language="sv" if i < 9 else "ar", kind="self", danger="no")
+    for _ in range(9):
+        count("contacts.answered", channel="chat")
+        count("wait", band="0-1m")
+    for _ in range(3):
+        count("contacts.left_before_answer", channel="chat")
+    for _ in range(2):
+        count("contacts.out_of_hours", channel="chat")
+    for _ in range(7):
+        count("wrapup", kind="self", age="13-17", municipality="uppsala")
+    count("wrapup", kind="relative", municipality="tierp")
+    count("wrapup.topic", topic="honour")
+
+
+def test_counters_after_a_scripted_day_are_exact() -> None:
+    scripted_day()
+    got = {(r.metric, r.dimension, r.value): r.count for r in DailyCount.objects.all()}
+    assert got[("contacts", "", "")] == 12
+    assert got[("contacts", "language", "sv")] == 9 and got[("contacts", "language", "ar")] == 3
+    assert got[("contacts.answered", "", "")] == 9
+    assert got[("contacts.left_before_answer", "channel", "chat")] == 3
+    assert got[("contacts.out_of_hours", "", "")] == 2
+    assert got[("wrapup", "", "")] == 8 and got[("wrapup", "age", "13-17")] == 7
+    assert {r.day for r in DailyCount.objects.all()} == {timezone.localdate()}
+
+
+def test_a_counter_accepts_only_its_vocabulary() -> None:
+    with pytest.raises(ValueError):
+        count("contacts", channel="carrier pigeon")
+    with pytest.raises(ValueError):
+        count("contacts", phone="+46701234567")
+    with pytest.raises(ValueError):
+        count("no.such.metric")
+    assert DailyCount.objects.count() == 0
+
+
+def test_every_stored_row_is_an_aggregate_from_a_closed_vocabulary() -> None:
+    scripted_day()
+    for row in DailyCount.objects.all():
+        assert row.metric in METRICS
+        assert (row.dimension, row.value) == ("", "") or row.value in METRICS[row.metric][row.dimension]
+
+
+@pytest.fixture
+def supervisor_client(client: Client) -> Client:
+    ensure_roles()
+    boss = User.objects.create_user("boss", password="b" * 16)
+    boss.groups.add(Group.objects.get(name=SUPERVISOR_GROUP))
+    client.force_login(boss)
+    return client
+
+
+def test_the_report_suppresses_small_numbers(supervisor_client: Client) -> None:
+    scripted_day()
+    html = supervisor_client.get("/stats/?period=month").content.decode()
+    assert "&lt;5" in html  # 3 Arabic contacts, 2 out-of-hours attempts, ...
+    data = supervisor_client.get("/stats/report.csv?period=month").content.decode()
+    rows = list(csv.reader(io.StringIO(data)))
+    language = {r[1]: r[3] for r in rows if r[0] == "language"}
+    assert language["ar"] == "<5" and language["sv"] != "9"  # 9 would give 3 away: hidden as well
+    assert {r[1]: r[3] for r in rows if r[0] == "language" or r == []}.get("total") in (None, "12")
+    assert ("language", "total", "", "12") in {tuple(r) for r in rows}
+
+
+def test_periods_and_bad_periods(supervisor_client: Client) -> None:
+    assert supervisor_client.get("/stats/?period=quarter&offset=-1").status_code == 200
+    assert supervisor_client.get("/stats/?period=year").status_code == 200
+    today = timezone.localdate()
+    ok = supervisor_client.get(f"/stats/?period=custom&from={today - timedelta(days=30)}&to={today}")
+    assert ok.status_code == 200
+    assert supervisor_client.get("/stats/?period=custom&from=2020-01-01&to=2019-01-01").status_code == 400
+    assert supervisor_client.get("/stats/?period=custom&from=2000-01-01&to=2026-01-01").status_code == 400
+    assert supervisor_client.get("/stats/?period=custom&from=nonsense").status_code == 400
+    assert supervisor_client.get("/stats/?period=decade").status_code == 400
+
+
+def test_only_supervisors_see_reports(client: Client, sara: Any) -> None:
+    assert client.get("/stats/").status_code == 302
+    client.force_login(sara)
+    assert client.get("/stats/").status_code == 403
+    assert client.get("/stats/report.csv").status_code == 403
+
+
+def test_the_partner_api_needs_a_token_and_suppresses_too(client: Client) -> None:
+    scripted_day()
+    PartnerToken.objects.create(name="Region Uppsala", token_hash=token_hash("secret-token"))
+    assert client.get("/api/stats/").status_code == 401
+    assert client.get("/api/stats/", HTTP_AUTHORIZATION="Token wrong").status_code == 401
+    response = client.get("/api/stats/?period=month", HTTP_AUTHORIZATION="Token secret-token")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["tables"]["channel"]["total"] == 12
+    assert data["tables"]["language"]["cells"]["ar"] == "<5"
+    assert data["period"]["from"] == date(timezone.localdate().year, timezone.localdate().month, 1).isoformat()
+    PartnerToken.objects.update(active=False)
+    assert client.get("/api/stats/", HTTP_AUTHORIZATION="Token secret-token").status_code == 401
