@@ -337,6 +337,14 @@ class Service:
         await self.requeue_all(counsellor_id)
         await self.set_duty(counsellor_id, "off")
 
+    async def record_sample(self, now: float) -> None:
+        """A point for the dashboard's chart. Every process may write the same minute:
+        the figures are the same shared state, so the last write is as good as any."""
+        queue = await self.store.queue()
+        counsellors = await self.store.counsellors()
+        available = sum(1 for c in counsellors if policy.can_take_more(c) or (c.state == "available" and c.offers))
+        await self.store.record_sample(int(now // 60), len(queue), available)
+
     async def dashboard(self) -> dict[str, Any]:
         """Load, never content: counts from live state and today's counters."""
         now = time.time()
@@ -378,6 +386,7 @@ class Service:
             "states": states,
             "team": team,
             "help": help_requests,
+            "history": [list(s) for s in await self.store.samples(int(now // 60) - 4 * 60)],
             "today": await sync_to_async(today_figures)(),
         }
 
@@ -432,6 +441,7 @@ class Service:
         if now - self._last_sweep >= 60:
             self._last_sweep = now
             await self.store.sweep()
+            await self.record_sample(now)
         for counsellor_id in await self.store.counsellors_gone_before(now - config("COUNSELLOR_GRACE_SECONDS")):
             await self.requeue_all(counsellor_id)
             await self.store.set_counsellor_state(counsellor_id, "off", now)

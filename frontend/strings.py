@@ -156,6 +156,8 @@ CONSOLE: dict[str, Promise] = {
 
 SUPERVISOR: dict[str, Promise] = {
     "title": _("Supervisor dashboard"),
+    "chart": _("The last four hours"),
+    "available_now": _("Counsellors free to take a contact"),
     "now": _("Now"),
     "waiting": _("Waiting"),
     "longest_wait": _("Longest wait"),

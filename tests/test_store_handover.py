@@ -19,6 +19,7 @@ async def test_a_conversation_moves_to_a_colleague_with_everything_in_it(store: 
     await active_with(store, 1)
     await store.append_message("a", "visitor", "hej", "v1", 6)
     assert not await store.transfer("a", 2, 1, 7)  # not theirs to give
+    assert not await store.transfer("a", 1, 1, 7)  # to themselves: nothing to do
     assert await store.transfer("a", 1, 2, 7)
     got = await store.get_contact("a")
     assert got is not None and got.counsellor == 2 and got.state == "active" and got.seq == 1
@@ -81,6 +82,7 @@ async def test_one_supervisor_answers_a_help_request(store: Store) -> None:  # n
     got = await store.get_contact("a")
     assert got is not None and not got.help and got.supervisor in (8, 9)
     assert not await store.leave_supervisor("a", 7)
+    assert not await store.leave_supervisor("a", 0)
     assert await store.leave_supervisor("a", got.supervisor)
     got = await store.get_contact("a")
     assert got is not None and got.supervisor == 0
@@ -105,3 +107,25 @@ async def test_the_sweep_frees_a_counsellor_whose_contact_expired(store: Store) 
     await store.sweep()
     one = await store.get_counsellor(1)
     assert one is not None and one.active == ()
+
+
+async def test_chart_samples_are_counts_per_minute(store: Store) -> None:  # noqa: F811
+    await store.record_sample(1000, 3, 1)
+    await store.record_sample(1001, 4, 0)
+    await store.record_sample(1001, 5, 1)  # another process, same minute
+    await store.record_sample(1000 + 6 * 60 + 1, 0, 2)  # six hours on: the oldest goes
+    assert await store.samples(0) == [(1001, 5, 1), (1361, 0, 2)]
+    assert await store.samples(1100) == [(1361, 0, 2)]
+
+
+async def test_the_sweep_clears_an_offer_whose_contact_expired(store: Store) -> None:  # noqa: F811
+    await store.add_contact(contact("a", 1), "t")
+    await store.upsert_counsellor(counsellor(1))
+    assert await store.offer("a", 1, 99)
+    if hasattr(store, "redis"):
+        await store.redis.delete(f"{store.prefix}:c:a")  # type: ignore[attr-defined]
+    else:
+        store._conversations["a"].expires = 0  # type: ignore[attr-defined]
+    await store.sweep()
+    await store.add_contact(contact("b", 2), "t2")
+    assert await store.offer("b", 1, 99)  # not blocked by the vanished offer

@@ -112,3 +112,19 @@ async def test_a_counsellor_cannot_control_intake(service: Service, sara: Any) -
     await staff.send(type="intake", chat_paused=True)
     assert (await staff.expect("error"))["code"] == "unknown_type"
     await staff.close()
+
+
+async def test_the_chart_is_made_of_minute_counts(service: Service, sara: Any, maria: Any) -> None:
+    import time
+
+    staff = await console(sara)
+    await staff.send(type="duty", state="break")
+    v = await visitor()
+    await v.expect("started")
+    await service.record_sample(time.time())
+    boss = await supervisor_socket(maria)
+    board = next(f for f in boss.seen if f["type"] == "dashboard")
+    minute, waiting, available = board["history"][-1]
+    assert minute == int(time.time() // 60) and waiting == 1 and available == 0
+    for s in (boss, staff, v):
+        await s.close()

@@ -146,6 +146,14 @@ class Store(ABC):
 
     # --- maintenance ---
     @abstractmethod
+    async def record_sample(self, minute: int, waiting: int, available: int) -> None:
+        """One point of the dashboard's chart: counts for a minute, never a contact."""
+
+    @abstractmethod
+    async def samples(self, since_minute: int) -> list[tuple[int, int, int]]:
+        """(minute, waiting, available) from ``since_minute`` on, oldest first."""
+
+    @abstractmethod
     async def sweep(self) -> int:
         """Repair what expiry can leave behind (a counsellor still holding a contact whose
         keys expired). Returns how many things were repaired."""
@@ -160,3 +168,4 @@ class Store(ABC):
 
 HANDLE_EMA_WEIGHT = 0.1  # each ended conversation moves the mean handling time by 10 %
 MAX_MESSAGES = 2000  # a conversation keeps at most this many messages for replay
+SAMPLE_MINUTES = 6 * 60  # the dashboard chart's memory

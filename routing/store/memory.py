@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from routing.policy import queue_key
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
-from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, Store
+from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Store
 
 
 class _Conversation:
@@ -35,6 +35,7 @@ class MemoryStore(Store):
         self._counsellors: dict[int, tuple[Counsellor, float]] = {}
         self._handle_mean: float | None = None
         self._wrapups: dict[tuple[str, int], float] = {}
+        self._samples: dict[int, tuple[int, int]] = {}
 
     # --- expiry ---
     def _deadline(self) -> float:
@@ -213,6 +214,8 @@ class MemoryStore(Store):
             target = self._counsellor(to_id)
             if contact is None or contact.state != "active" or contact.counsellor != from_id or target is None:
                 return False
+            if from_id == to_id:
+                return False
             if target.state == "off" or target.gone_at or target.load >= target.capacity:
                 return False
             contact.counsellor = to_id
@@ -260,7 +263,7 @@ class MemoryStore(Store):
     async def leave_supervisor(self, contact_id: str, supervisor_id: int) -> bool:
         with self._lock:
             contact = self._contacts.get(contact_id)
-            if contact is None or contact.supervisor != supervisor_id:
+            if contact is None or not supervisor_id or contact.supervisor != supervisor_id:
                 return False
             contact.supervisor = 0
             self._touch(contact)
@@ -401,6 +404,16 @@ class MemoryStore(Store):
         with self._lock:
             return default if self._handle_mean is None else self._handle_mean
 
+    async def record_sample(self, minute: int, waiting: int, available: int) -> None:
+        with self._lock:
+            self._samples[minute] = (waiting, available)
+            for old in [m for m in self._samples if m < minute - SAMPLE_MINUTES]:
+                del self._samples[old]
+
+    async def samples(self, since_minute: int) -> list[tuple[int, int, int]]:
+        with self._lock:
+            return [(m, w, a) for m, (w, a) in sorted(self._samples.items()) if m >= since_minute]
+
     async def sweep(self) -> int:
         with self._lock:
             before = len(self._contacts)
@@ -414,4 +427,5 @@ class MemoryStore(Store):
             self._tokens.clear()
             self._counsellors.clear()
             self._wrapups.clear()
+            self._samples.clear()
             self._handle_mean = None

@@ -12,7 +12,8 @@ refreshed on every write, so nothing can outlive an abandoned conversation):
 - ``offers`` / ``vgone`` sorted sets: pending offers by expiry, absent visitors by time
 - ``p:{uid}`` hash: one counsellor (``active`` is a comma-separated list of contact ids);
   ``ps`` set: counsellor ids; ``cgone`` sorted set: absent consoles by time
-- ``w:{id}:{uid}``: a one-use wrap-up ticket; ``agg`` hash: mean handling time
+- ``w:{id}:{uid}``: a one-use wrap-up ticket; ``agg`` hash: mean handling time;
+  ``samples`` hash: minute -> "waiting,available" for the dashboard's chart
 
 Every operation that reads and then writes runs as one Lua script, so it is atomic
 across processes: that is what makes double assignment impossible. Scripts build key
@@ -33,7 +34,7 @@ from redis.commands.core import AsyncScript
 
 from routing.policy import queue_score
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
-from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, Store
+from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Store
 
 PRELUDE = """
 local P = ARGV[1]
@@ -69,6 +70,8 @@ local function touch(id)
   redis.call('EXPIRE', P .. ':ids:' .. id, TTL)
   local tok = redis.call('HGET', ck(id), 'tok')
   if tok then redis.call('EXPIRE', P .. ':tok:' .. tok, TTL) end
+  -- An index must live as long as its longest-lived member.
+  for _, key in ipairs({'q', 'offers', 'vgone'}) do redis.call('EXPIRE', P .. ':' .. key, TTL) end
 end
 local function index(key, score, member)
   redis.call('ZADD', P .. ':' .. key, score, member)
@@ -77,6 +80,7 @@ end
 local function keep(uid)
   redis.call('EXPIRE', pk(uid), TTL)
   redis.call('EXPIRE', P .. ':ps', TTL)
+  redis.call('EXPIRE', P .. ':cgone', TTL)
 end
 """
 
@@ -165,7 +169,7 @@ return 1
     "transfer": """
 local id, from, to, now = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local c = redis.call('HMGET', ck(id), 'state', 'counsellor')
-if c[1] ~= 'active' or c[2] ~= from then return 0 end
+if c[1] ~= 'active' or c[2] ~= from or from == to then return 0 end
 if redis.call('EXISTS', pk(to)) == 0 then return 0 end
 local s = redis.call('HMGET', pk(to), 'state', 'gone_at', 'capacity', 'active')
 if s[1] == 'off' or tonumber(s[2]) ~= 0 or count(s[4]) >= tonumber(s[3]) then return 0 end
@@ -179,16 +183,36 @@ end
 touch(id)
 return 1
 """,
+    # ARGV: P, TTL, minute, "waiting,available", oldest minute to keep
+    "sample": """
+local key = P .. ':samples'
+redis.call('HSET', key, ARGV[3], ARGV[4])
+for _, m in ipairs(redis.call('HKEYS', key)) do
+  if tonumber(m) < tonumber(ARGV[5]) then redis.call('HDEL', key, m) end
+end
+redis.call('EXPIRE', key, TTL)
+return 1
+""",
     # ARGV: P, TTL, uid -> how many dangling contact ids were dropped
     "prune": """
-local uid = ARGV[3]
+local uid, now = ARGV[3], ARGV[4]
+if redis.call('EXISTS', pk(uid)) == 0 then return 0 end
 local active = redis.call('HGET', pk(uid), 'active')
-if not active then return 0 end
 local kept, dropped = {}, 0
-for item in string.gmatch(active, '[^,]+') do
+for item in string.gmatch(active or '', '[^,]+') do
   if redis.call('EXISTS', ck(item)) == 1 then table.insert(kept, item) else dropped = dropped + 1 end
 end
-if dropped > 0 then redis.call('HSET', pk(uid), 'active', table.concat(kept, ',')) end
+if dropped > 0 then redis.call('HSET', pk(uid), 'active', table.concat(kept, ','), 'free_since', now) end
+-- A pending offer whose contact expired would block this counsellor for good.
+local offers = 0
+for _, id in ipairs(redis.call('ZRANGE', P .. ':offers', 0, -1)) do
+  local c = redis.call('HMGET', ck(id), 'state', 'offered_to')
+  if c[1] == 'offered' and c[2] == uid then offers = offers + 1 end
+end
+if offers ~= tonumber(redis.call('HGET', pk(uid), 'offers') or '0') then
+  redis.call('HSET', pk(uid), 'offers', offers)
+  dropped = dropped + 1
+end
 return dropped
 """,
     # ARGV: P, TTL, id, uid
@@ -209,7 +233,7 @@ return 1
 """,
     # ARGV: P, TTL, id, supervisor uid
     "leave_supervisor": """
-if redis.call('HGET', ck(ARGV[3]), 'supervisor') ~= ARGV[4] then return 0 end
+if ARGV[4] == '0' or redis.call('HGET', ck(ARGV[3]), 'supervisor') ~= ARGV[4] then return 0 end
 redis.call('HSET', ck(ARGV[3]), 'supervisor', '0')
 touch(ARGV[3])
 return 1
@@ -401,7 +425,7 @@ class RedisStore(Store):
             pool = aioredis.ConnectionPool.from_url(
                 self.url, max_connections=self.max_connections, decode_responses=True
             )
-            client = aioredis.Redis(connection_pool=pool)
+            client = aioredis.Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
             scripts = {name: client.register_script(PRELUDE + body) for name, body in SCRIPTS.items()}
             found = (client, scripts)
             self._clients[loop] = found
@@ -613,17 +637,32 @@ class RedisStore(Store):
         mean = await self.redis.hget(self._key("agg"), "mean")
         return default if mean is None else float(mean)
 
+    async def record_sample(self, minute: int, waiting: int, available: int) -> None:
+        await self._run("sample", minute, f"{waiting},{available}", minute - SAMPLE_MINUTES)
+
+    async def samples(self, since_minute: int) -> list[tuple[int, int, int]]:
+        raw = await self.redis.hgetall(self._key("samples"))
+        out = []
+        for minute, value in raw.items():
+            if int(minute) >= since_minute:
+                waiting, available = value.split(",")
+                out.append((int(minute), int(waiting), int(available)))
+        return sorted(out)
+
     # --- maintenance ---
     async def sweep(self) -> int:
         repaired = 0
         for uid in await self.redis.smembers(self._key("ps")):
-            repaired += int(await self._run("prune", uid))
+            repaired += int(await self._run("prune", uid, repr(time.time())))
         await self.counsellors()  # drops ids of counsellors whose record expired
         return repaired
 
     async def flush(self) -> None:
         batch: list[str] = []
+        layer = f"{self.prefix}:layer"
         async for key in self.redis.scan_iter(match=f"{self.prefix}:*", count=500):
+            if key.startswith(layer):
+                continue  # the channel layer's, not ours
             batch.append(key)
             if len(batch) >= 500:
                 await self.redis.unlink(*batch)

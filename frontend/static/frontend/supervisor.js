@@ -50,6 +50,7 @@
         li.appendChild(b);
         team.appendChild(li);
       });
+      drawChart(d.history);
       var today = d.today;
       $("t-contacts").textContent = today.contacts;
       $("t-answered").textContent = today.answered;
@@ -101,6 +102,24 @@
     },
     pong: function () {}
   };
+
+  // Two lines over the last four hours, one point a minute: waiting and free counsellors.
+  function drawChart(history) {
+    var svg = $("chart"), ns = "http://www.w3.org/2000/svg";
+    svg.textContent = "";
+    if (!history.length) return;
+    var last = history[history.length - 1][0], first = last - 240;
+    var top = Math.max(4, Math.max.apply(null, history.map(function (p) { return Math.max(p[1], p[2]); })));
+    [[1, "waiting"], [2, "available"]].forEach(function (series) {
+      var points = history.map(function (p) {
+        return (p[0] - first) + "," + (80 - (p[series[0]] / top) * 76).toFixed(1);
+      }).join(" ");
+      var line = document.createElementNS(ns, "polyline");
+      line.setAttribute("points", points);
+      line.setAttribute("class", "line " + series[1]);
+      svg.appendChild(line);
+    });
+  }
 
   function open(info) {
     if (convs[info.contact]) return;
