@@ -210,12 +210,28 @@ CHAT: dict[str, Any] = {
     "DEFAULT_HANDLE_SECONDS": envint("DEFAULT_HANDLE_SECONDS", 900, minimum=60),
     "TICK_SECONDS": envint("TICK_SECONDS", 1, minimum=1, maximum=30),
     "QUICK_EXIT_URL": envstr("QUICK_EXIT_URL", "https://www.smhi.se/"),
+    # A call occupies a counsellor fully: no chat offers while they are on one.
+    "PHONE_EXCLUSIVE": envbool("PHONE_EXCLUSIVE", True),
+    # Seconds of hold between the caller's queue announcements (docs/telephony.md).
+    "PHONE_HOLD_SECONDS": envint("PHONE_HOLD_SECONDS", 10, minimum=3, maximum=60),
+    "PHONE_DIAL_TIMEOUT_SECONDS": envint("PHONE_DIAL_TIMEOUT_SECONDS", 20, minimum=5, maximum=60),
     # Reports never show a count below this (docs/statistics.md).
     "STATS_MIN_COUNT": envint("STATS_MIN_COUNT", 5, minimum=3),
     # The supervisor dashboard draws attention past these.
     "ALERT_WAIT_SECONDS": envint("ALERT_WAIT_SECONDS", 600, minimum=0),
     "ALERT_QUEUE_LENGTH": envint("ALERT_QUEUE_LENGTH", 5, minimum=0),
 }
+
+# --- Twilio (docs/telephony.md) ---
+TWILIO_ACCOUNT_SID = envstr("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = envstr("TWILIO_AUTH_TOKEN")
+# The service's own number: the counsellor's phone shows this, never the caller's.
+TWILIO_CALLER_ID = envstr("TWILIO_CALLER_ID")
+# The public https address Twilio calls; signatures are checked against it, not against
+# the request's Host header, so they hold behind a proxy.
+PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL").rstrip("/")
+# After a call, ask Twilio to delete its call record (which holds the caller's number).
+TWILIO_DELETE_CALLS = envbool("TWILIO_DELETE_CALLS", False)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("phone/", include("contacts.phone_urls")),
     path("", include("stats.urls")),
     path("", include("frontend.urls")),
 ]

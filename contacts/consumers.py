@@ -763,4 +763,5 @@ def load_profile(user: Any) -> Counsellor | None:
         languages=tuple(profile.languages),
         skills=tuple(profile.skills),
         capacity=profile.max_chats,
+        phone=bool(profile.takes_calls and profile.work_phone),
     )

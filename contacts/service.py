@@ -37,11 +37,17 @@ from stats.counters import conversation_band, wait_band
 
 logger = logging.getLogger(__name__)
 
-EndedBy = Literal["visitor", "quick_exit", "counsellor", "visitor_gone"]
+EndedBy = Literal["visitor", "quick_exit", "counsellor", "visitor_gone", "caller_hung_up", "call_ended"]
 
 
 def config(name: str) -> Any:
     return settings.CHAT[name]
+
+
+def call_token(call_sid: str) -> str:
+    """A call is found by its CallSid the way a chat is found by its token: only a keyed
+    hash of it is ever stored, so the SID cannot be looked up later."""
+    return f"call:{call_sid}"
 
 
 def token_hash(token: str) -> str:
@@ -408,7 +414,7 @@ class Service:
             at = time.time() if now is None else now
             plan = policy.plan_offers(
                 await self.store.queue(),
-                await self.store.counsellors(),
+                await self.counsellors_for_routing(),
                 now=at,
                 overflow_after=config("OVERFLOW_SECONDS"),
             )
@@ -429,6 +435,46 @@ class Service:
         if made:
             await self.queue_changed()
         return made
+
+    async def counsellors_for_routing(self) -> list[Counsellor]:
+        counsellors = await self.store.counsellors()
+        if config("PHONE_EXCLUSIVE"):
+            for c in counsellors:
+                for cid in c.active:
+                    contact = await self.store.get_contact(cid)
+                    if contact is not None and contact.channel == "phone":
+                        c.on_call = True
+        return counsellors
+
+    # --- phone calls (contacts/phone.py adapts Twilio's webhooks to these) ---
+    async def call_contact(self, call_sid: str) -> Contact | None:
+        return await self.resume(call_token(call_sid))
+
+    async def start_call(self, call_sid: str, language: str) -> Contact | Closed:
+        """The caller chose a language: join the queue, once, however often Twilio asks."""
+        existing = await self.call_contact(call_sid)
+        if existing is not None:
+            return existing
+        closed = await self.availability(language, "phone")
+        if closed is not None:
+            return closed
+        contact = Contact(id=secrets.token_hex(8), channel="phone", language=language, enqueued_at=time.time())
+        await self.store.add_contact(contact, token_hash(call_token(call_sid)))
+        await acount("contacts", channel="phone", language=language, kind="unknown", danger="no")
+        await self.queue_changed()
+        await self.route()
+        return contact
+
+    async def call_not_answered(self, contact: Contact) -> None:
+        """The counsellor's phone did not answer: the caller goes back to the front of the
+        queue, the counsellor to away."""
+        counsellor_id = contact.counsellor
+        if await self.store.requeue(contact.id, counsellor_id):
+            await self.publish(
+                groups.staff(counsellor_id),
+                {"type": "conv.ended", "contact": contact.id, "by": "not_answered", "undelivered": 0},
+            )
+            await self.set_duty(counsellor_id, "away")
 
     async def tick(self, now: float | None = None) -> None:
         """Timers: offers nobody answered, visitors and counsellors who did not come back,

@@ -134,6 +134,12 @@ CONSOLE: dict[str, Promise] = {
     "wrapup_save": _("Save wrap-up"),
     "wrapup_saved": _("Wrap-up saved. Thank you."),
     "sound": _("Sound"),
+    "phone_call": _(
+        "Phone call: the caller is being connected to your work phone. The call ends when either of you hangs up."
+    ),
+    "ended_call_ended": _("The call has ended."),
+    "ended_caller_hung_up": _("The caller hung up."),
+    "ended_not_answered": _("Your work phone did not answer. The caller is back at the front of the queue."),
     "ask_supervisor": _("Ask a supervisor"),
     "help_requested": _("A supervisor has been asked to join."),
     "supervisor_joined": _("{name} (supervisor) joined the conversation."),

@@ -19,7 +19,7 @@ class CounsellorProfileForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = CounsellorProfile
-        fields = ["display_name", "languages", "skills", "max_chats"]
+        fields = ["display_name", "languages", "skills", "max_chats", "takes_calls", "work_phone"]
 
 
 class CounsellorProfileInline(admin.StackedInline):  # type: ignore[type-arg]

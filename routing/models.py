@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +44,16 @@ class CounsellorProfile(models.Model):
     )
     languages = models.JSONField(_("languages"), default=default_languages, validators=[validate_languages])
     skills = models.JSONField(_("skills"), default=list, blank=True, validators=[validate_skills])
+    takes_calls = models.BooleanField(
+        _("takes phone calls"), default=False, help_text=_("Phone contacts are offered only to counsellors who do.")
+    )
+    work_phone = models.CharField(
+        _("work phone"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^\+[1-9]\d{6,14}$", _("A number in international form, e.g. +4618123456."))],
+        help_text=_("Calls are connected to this number. Callers never see it, and it never sees theirs."),
+    )
     max_chats = models.PositiveSmallIntegerField(
         _("chats at the same time"), default=2, help_text=_("How many conversations at once, 1–6.")
     )
@@ -57,3 +68,5 @@ class CounsellorProfile(models.Model):
     def clean(self) -> None:
         if not 1 <= self.max_chats <= 6:
             raise ValidationError({"max_chats": _("Between 1 and 6.")})
+        if self.takes_calls and not self.work_phone:
+            raise ValidationError({"work_phone": _("Needed to take phone calls.")})

@@ -42,6 +42,7 @@ def can_take_more(counsellor: Counsellor) -> bool:
         and counsellor.gone_at == 0
         and counsellor.offers == 0
         and counsellor.load < counsellor.capacity
+        and not counsellor.on_call  # a call occupies a counsellor fully
     )
 
 
@@ -49,6 +50,8 @@ def may_serve(counsellor: Counsellor, contact: Contact, *, now: float, overflow_
     """Whether this counsellor may be offered this contact at all (ignoring capacity)."""
     if contact.skill and contact.skill not in counsellor.skills:
         return False
+    if contact.channel == "phone" and (not counsellor.phone or counsellor.load > 0):
+        return False  # a call goes to someone on phone duty who is free to give it their full attention
     if contact.language in counsellor.languages:
         return True
     return now - max(contact.enqueued_at, contact.routed_at) >= overflow_after

@@ -51,11 +51,13 @@ class Counsellor:
     languages: tuple[str, ...] = ()
     skills: tuple[str, ...] = ()
     capacity: int = 2
+    phone: bool = False  # takes phone calls (has a work phone to connect them to)
     state: CounsellorState = "off"
     active: tuple[str, ...] = field(default_factory=tuple)  # contact ids in conversation
     offers: int = 0  # pending offers (at most one at a time)
     free_since: float = 0.0  # when they last finished or started work: "idle longest"
     gone_at: float = 0.0  # 0 while at least one console socket is connected
+    on_call: bool = False  # not stored: set by the service from the active contacts' channels
 
     @property
     def load(self) -> int:

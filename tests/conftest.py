@@ -73,7 +73,7 @@ def open_all_day(transactional_db: None) -> None:
     always_open()
 
 
-def make_counsellor(username: str, display: str, languages: list[str], capacity: int) -> Any:
+def make_counsellor(username: str, display: str, languages: list[str], capacity: int, work_phone: str = "") -> Any:
     from django.contrib.auth.models import Group, User
 
     from routing.models import COUNSELLOR_GROUP, CounsellorProfile
@@ -81,7 +81,14 @@ def make_counsellor(username: str, display: str, languages: list[str], capacity:
     user = User.objects.create_user(username=username, password=uuid.uuid4().hex)
     group, _ = Group.objects.get_or_create(name=COUNSELLOR_GROUP)
     user.groups.add(group)
-    CounsellorProfile.objects.create(user=user, display_name=display, languages=languages, max_chats=capacity)
+    CounsellorProfile.objects.create(
+        user=user,
+        display_name=display,
+        languages=languages,
+        max_chats=capacity,
+        takes_calls=bool(work_phone),
+        work_phone=work_phone,
+    )
     return user
 
 
@@ -94,6 +101,12 @@ def session_cookie(user: Any) -> bytes:
 @pytest.fixture
 def sara(transactional_db: None) -> Any:
     return make_counsellor("sara", "Sara", ["sv", "en"], 2)
+
+
+@pytest.fixture
+def lina(transactional_db: None) -> Any:
+    """A counsellor on phone duty (Swedish, English, Arabic) with a work phone."""
+    return make_counsellor("lina", "Lina", ["sv", "en", "ar"], 2, work_phone="+4618555000")
 
 
 @pytest.fixture

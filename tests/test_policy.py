@@ -90,3 +90,13 @@ def test_wait_estimate_is_zero_with_a_free_slot_and_grows_with_the_queue() -> No
 def test_no_estimate_when_nobody_is_taking_contacts() -> None:
     assert estimate_wait_seconds(1, [counsellor(1, state="break")], mean_handle_seconds=600) is None
     assert estimate_wait_seconds(1, [], mean_handle_seconds=600) is None
+
+
+def test_a_call_goes_only_to_a_free_counsellor_on_phone_duty() -> None:
+    call = Contact(id="p", channel="phone", language="sv", enqueued_at=0)
+    team = [counsellor(1, free_since=0), counsellor(2, phone=True, active=("x",)), counsellor(3, phone=True)]
+    assert plan_offers([call], team, now=1, overflow_after=60) == [Offer("p", 3)]
+
+
+def test_a_counsellor_on_a_call_gets_no_chat() -> None:
+    assert plan_offers([contact("a", 0)], [counsellor(1, phone=True, on_call=True)], now=1, overflow_after=60) == []

@@ -351,6 +351,7 @@ class MemoryStore(Store):
                     languages=counsellor.languages,
                     skills=counsellor.skills,
                     capacity=counsellor.capacity,
+                    phone=counsellor.phone,
                 )
             self._save_counsellor(stored)
             return replace(stored)

@@ -306,10 +306,12 @@ return 1
     "upsert": """
 local uid = ARGV[3]
 if redis.call('EXISTS', pk(uid)) == 1 then
-  redis.call('HSET', pk(uid), 'name', ARGV[4], 'languages', ARGV[5], 'skills', ARGV[6], 'capacity', ARGV[7])
+  redis.call('HSET', pk(uid), 'name', ARGV[4], 'languages', ARGV[5], 'skills', ARGV[6], 'capacity', ARGV[7],
+    'phone', ARGV[13])
 else
   redis.call('HSET', pk(uid), 'name', ARGV[4], 'languages', ARGV[5], 'skills', ARGV[6], 'capacity', ARGV[7],
-    'state', ARGV[8], 'active', ARGV[9], 'offers', ARGV[10], 'free_since', ARGV[11], 'gone_at', ARGV[12])
+    'state', ARGV[8], 'active', ARGV[9], 'offers', ARGV[10], 'free_since', ARGV[11], 'gone_at', ARGV[12],
+    'phone', ARGV[13])
 end
 redis.call('SADD', P .. ':ps', uid)
 keep(uid)
@@ -394,6 +396,7 @@ def _counsellor(raw: dict[str, str]) -> Counsellor:
         languages=_split(raw.get("languages")),
         skills=_split(raw.get("skills")),
         capacity=int(raw.get("capacity", "1")),
+        phone=raw.get("phone") == "1",
         state=raw.get("state", "off"),  # type: ignore[arg-type]
         active=_split(raw.get("active")),
         offers=int(raw.get("offers", "0")),
@@ -581,6 +584,7 @@ class RedisStore(Store):
             c.offers,
             repr(float(c.free_since)),
             repr(float(c.gone_at)),
+            "1" if c.phone else "0",
         )
         return _counsellor({**_pairs(flat), "id": str(c.id)})
 

@@ -293,6 +293,11 @@
       delete convs[info.contact];
       $("no-conversations").hidden = Object.keys(convs).length > 0;
     });
+    if (info.channel === "phone") {
+      // The call itself runs on the counsellor's work phone; the panel only tracks it.
+      ["composer", "canned", "transfer", "end"].forEach(function (cls) { node.querySelector("." + cls).hidden = true; });
+      addNote(c, t("phone_call"));
+    }
     $("conversations").appendChild(node);
     $("no-conversations").hidden = true;
     textarea.focus();

@@ -1,0 +1,219 @@
+"""Twilio voice webhooks: thin adapters from TwiML to the same service as chat.
+
+Every request must carry a valid ``X-Twilio-Signature`` for the configured public URL
+(not the Host header), or it gets 403 and changes nothing. Nothing from the request is
+read but ``CallSid`` (kept only as a keyed hash), ``Digits``, ``CallStatus`` and
+``DialCallStatus``: never ``From``, ``To``, ``Caller`` or the caller's city, postcode or
+country. The call flow is a redirect loop (docs/telephony.md): the caller hears their
+place in the queue, waits ``PHONE_HOLD_SECONDS``, and is connected once a counsellor
+has accepted in the console.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from contacts.service import Closed, get_service
+
+logger = logging.getLogger(__name__)
+
+VOICES = {"sv": "sv-SE", "en": "en-GB", "ar": "arb"}
+MENU = {"1": "sv", "2": "en", "3": "ar"}
+FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+View = Callable[[HttpRequest], Awaitable[HttpResponse]]
+
+
+def twiml(response: VoiceResponse) -> HttpResponse:
+    return HttpResponse(str(response), content_type="text/xml")
+
+
+def signed(view: View) -> Any:  # Any: django-stubs types path() for sync views only
+    """403 unless Twilio signed this exact request for our public URL."""
+
+    @wraps(view)
+    async def wrapper(request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or not settings.TWILIO_AUTH_TOKEN or not settings.PUBLIC_BASE_URL:
+            return HttpResponse(status=403)
+        url = settings.PUBLIC_BASE_URL + request.get_full_path()
+        signature = request.headers.get("X-Twilio-Signature", "")
+        params = {key: request.POST.get(key, "") for key in request.POST}
+        if not RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature):
+            return HttpResponse(status=403)
+        return await view(request)
+
+    return csrf_exempt(wrapper)
+
+
+def url(name: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/phone/{name}/"
+
+
+def say(response: VoiceResponse | Gather, language: str, text: str) -> None:
+    response.say(text, language=VOICES.get(language, "sv-SE"))
+
+
+def closed_message(closed: Closed) -> VoiceResponse:
+    """Hours and emergency numbers in Swedish and English, then hang up."""
+    response = VoiceResponse()
+    for language in ("sv", "en"):
+        with translation.override(language):
+            if closed.reason == "hours":
+                say(response, language, _("The service is closed right now."))
+            else:
+                say(response, language, _("Nobody can answer right now. Please call again later."))
+            for n in closed.info["numbers"]:
+                if n["dial"]:
+                    say(response, language, f"{n['label']}: {' '.join(n['dial'])}.")
+    response.hangup()
+    return response
+
+
+def menu() -> VoiceResponse:
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, timeout=5, action=url("language"), method="POST")
+    prompts = {
+        "sv": "För svenska, tryck 1.",
+        "en": "For English, press 2.",
+        "ar": "للغة العربية، اضغط 3.",
+    }
+    for language in MENU.values():
+        # Each option in its own language: a caller who knows only one must understand it.
+        say(gather, language, prompts[language])
+    response.append(gather)
+    response.redirect(url("language"), method="POST")  # no input: Swedish
+    return response
+
+
+def waiting(language: str, position: int | None) -> VoiceResponse:
+    response = VoiceResponse()
+    with translation.override(language):
+        if position is not None:
+            text = _("You are number %(position)s in the queue. Please hold.") % {"position": position}
+            say(response, language, text)
+    response.pause(length=settings.CHAT["PHONE_HOLD_SECONDS"])
+    response.redirect(url("wait"), method="POST")
+    return response
+
+
+@signed
+async def incoming(request: HttpRequest) -> HttpResponse:
+    service = get_service()
+    service.ensure_ticker()
+    closed = await service.availability("sv", "phone")
+    if closed is not None:
+        await _count_closed(closed)
+        return twiml(await sync_to_async(closed_message)(closed))
+    return twiml(menu())
+
+
+async def _count_closed(closed: Closed) -> None:
+    from stats import acount
+
+    if closed.reason == "hours":
+        await acount("contacts.out_of_hours", channel="phone")
+    elif closed.reason == "nobody":
+        await acount("contacts.nobody_on_duty", channel="phone")
+    else:
+        await acount("contacts.turned_away", channel="phone", reason=closed.reason)
+
+
+@signed
+async def language(request: HttpRequest) -> HttpResponse:
+    chosen = MENU.get(request.POST.get("Digits", ""), "sv")
+    call_sid = request.POST.get("CallSid", "")
+    if not call_sid:
+        return twiml(VoiceResponse())
+    result = await get_service().start_call(call_sid, chosen)
+    if isinstance(result, Closed):
+        await _count_closed(result)
+        return twiml(await sync_to_async(closed_message)(result))
+    position = await get_service().store.position(result.id)
+    return twiml(waiting(result.language, position))
+
+
+@signed
+async def wait(request: HttpRequest) -> HttpResponse:
+    service = get_service()
+    contact = await service.call_contact(request.POST.get("CallSid", ""))
+    response = VoiceResponse()
+    if contact is None:
+        response.hangup()
+        return twiml(response)
+    if contact.state != "active":
+        return twiml(waiting(contact.language, await service.store.position(contact.id)))
+    number = await sync_to_async(work_phone)(contact.counsellor)
+    with translation.override(contact.language):
+        say(response, contact.language, _("You are being connected to a counsellor."))
+    # callerId: the counsellor's phone shows the service's number, never the caller's.
+    dial = response.dial(
+        caller_id=settings.TWILIO_CALLER_ID or None,
+        record="do-not-record",
+        timeout=settings.CHAT["PHONE_DIAL_TIMEOUT_SECONDS"],
+        action=url("dialled"),
+        method="POST",
+    )
+    dial.number(number)
+    return twiml(response)
+
+
+@signed
+async def dialled(request: HttpRequest) -> HttpResponse:
+    """Twilio's report on the <Dial> to the counsellor."""
+    service = get_service()
+    contact = await service.call_contact(request.POST.get("CallSid", ""))
+    response = VoiceResponse()
+    if contact is None:
+        response.hangup()
+        return twiml(response)
+    if request.POST.get("DialCallStatus", "") == "completed":
+        await service.end(contact.id, "call_ended")
+        response.hangup()
+        return twiml(response)
+    await service.call_not_answered(contact)
+    return twiml(waiting(contact.language, await service.store.position(contact.id)))
+
+
+@signed
+async def status(request: HttpRequest) -> HttpResponse:
+    """The call's status callback: a caller who hangs up leaves the queue at once.
+    An unknown call gets 200 and changes nothing, so Twilio does not retry."""
+    call_sid = request.POST.get("CallSid", "")
+    if request.POST.get("CallStatus", "") in FINAL_STATUSES:
+        service = get_service()
+        contact = await service.call_contact(call_sid)
+        if contact is not None:
+            await service.end(contact.id, "caller_hung_up")
+        if settings.TWILIO_DELETE_CALLS and call_sid:
+            threading.Thread(target=delete_call_record, args=(call_sid,), daemon=True).start()
+    return HttpResponse(status=204)
+
+
+def work_phone(counsellor_id: int) -> str:
+    from routing.models import CounsellorProfile
+
+    profile = CounsellorProfile.objects.filter(user_id=counsellor_id).first()
+    return profile.work_phone if profile else ""
+
+
+def delete_call_record(call_sid: str) -> None:
+    """Ask Twilio to delete the call record, which holds the caller's number."""
+    from twilio.rest import Client
+
+    try:
+        Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN).calls(call_sid).delete()
+    except Exception:
+        logger.warning("could not delete a call record at Twilio")  # no SID in the log
