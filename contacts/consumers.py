@@ -235,7 +235,7 @@ class VisitorConsumer(BaseConsumer):
     async def deliver(self) -> None:
         if self.contact_id is None:
             return
-        for m in await self.service.store.messages_after(self.contact_id, self.delivered):
+        for m in await self.service.messages_after(self.contact_id, self.delivered):
             if m.seq not in self.own:
                 await self.out(self.message_frame(None, m.seq, m.sender, m.body, m.ts))
             self.delivered = m.seq
@@ -493,7 +493,7 @@ class CounsellorConsumer(BaseConsumer):
 
     async def deliver(self, cid: str) -> None:
         start = self.delivered.get(cid, 0)
-        for m in await self.service.store.messages_after(cid, start):
+        for m in await self.service.messages_after(cid, start):
             if (cid, m.seq) not in self.own:
                 await self.out(self.message_frame(cid, m.seq, m.sender, m.body, m.ts))
             self.delivered[cid] = m.seq
@@ -684,7 +684,7 @@ class SupervisorConsumer(BaseConsumer):
         return cid
 
     async def deliver(self, cid: str) -> None:
-        for m in await self.service.store.messages_after(cid, self.delivered.get(cid, 0)):
+        for m in await self.service.messages_after(cid, self.delivered.get(cid, 0)):
             if (cid, m.seq) not in self.own:
                 await self.out(self.message_frame(cid, m.seq, m.sender, m.body, m.ts))
             self.delivered[cid] = m.seq

@@ -24,12 +24,12 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from contacts import groups
+from contacts import crypto, groups
 from contacts.hours import current_schedule
 from contacts.info import ClosedInfo, closed_info
 from contacts.models import Intake
 from routing import policy
-from routing.state import Channel, Contact, Counsellor, CounsellorState, Sender
+from routing.state import Channel, Contact, Counsellor, CounsellorState, Message, Sender
 from routing.store import get_store
 from routing.store.base import Store
 from stats import acount
@@ -131,8 +131,10 @@ class Service:
                 await acount("contacts.turned_away", channel=channel, reason=closed.reason)
             return closed
         token = secrets.token_urlsafe(24)  # 192 bits
+        contact_id = secrets.token_hex(8)
         contact = Contact(
-            id=secrets.token_hex(8),
+            id=contact_id,
+            key=crypto.new_conversation_key(contact_id),
             channel=channel,
             language=language,
             kind=kind,
@@ -173,12 +175,33 @@ class Service:
 
     # --- the conversation (both sides) ---
     async def send(self, contact_id: str, sender: Sender, text: str, client_id: str) -> tuple[int, bool] | None:
-        result = await self.store.append_message(contact_id, sender, text, client_id, time.time())
+        contact = await self.store.get_contact(contact_id)
+        if contact is None or contact.state != "active":
+            return None
+        key = crypto.unwrap(contact_id, contact.key)
+        result = await self.store.append_message(
+            contact_id, sender, lambda seq: crypto.seal(key, contact_id, seq, text), client_id, time.time()
+        )
         if result is not None and not result[1]:
-            contact = await self.store.get_contact(contact_id)
-            if contact is not None:
-                await self.publish_conversation(contact, {"type": "conv.message", "contact": contact_id})
+            await self.publish_conversation(contact, {"type": "conv.message", "contact": contact_id})
         return result
+
+    async def messages_after(self, contact_id: str, seq: int) -> list[Message]:
+        """The conversation after ``seq``, opened with its key."""
+        contact = await self.store.get_contact(contact_id)
+        if contact is None:
+            return []
+        key = crypto.unwrap(contact_id, contact.key)
+        out = []
+        for m in await self.store.messages_after(contact_id, seq):
+            try:
+                body = crypto.open_message(key, contact_id, m.seq, m.body)
+            except crypto.Unreadable:
+                # Shown as unreadable rather than dropped: both sides see something is missing.
+                logger.warning("a message could not be opened")
+                body = "⚠"
+            out.append(Message(m.seq, m.sender, body, m.ts))
+        return out
 
     async def typing(self, contact_id: str, sender: Sender) -> None:
         contact = await self.store.get_contact(contact_id)
@@ -458,7 +481,14 @@ class Service:
         closed = await self.availability(language, "phone")
         if closed is not None:
             return closed
-        contact = Contact(id=secrets.token_hex(8), channel="phone", language=language, enqueued_at=time.time())
+        contact_id = secrets.token_hex(8)
+        contact = Contact(
+            id=contact_id,
+            key=crypto.new_conversation_key(contact_id),
+            channel="phone",
+            language=language,
+            enqueued_at=time.time(),
+        )
         await self.store.add_contact(contact, token_hash(call_token(call_sid)))
         await acount("contacts", channel="phone", language=language, kind="unknown", danger="no")
         await self.queue_changed()

@@ -214,7 +214,14 @@ async def test_reconnect_replays_every_unacknowledged_message_once_in_order(serv
 async def test_a_lost_nudge_is_recovered_by_sync(service: Service, sara: Any) -> None:
     staff, v, cid = await chat_between(service, sara)
     # Written straight to the store: no event reaches the sockets, as if the layer dropped it.
-    await service.store.append_message(cid, "counsellor", "tappad", "x1", time.time())
+    from contacts import crypto
+
+    stored = await service.store.get_contact(cid)
+    assert stored is not None
+    key = crypto.unwrap(cid, stored.key)
+    await service.store.append_message(
+        cid, "counsellor", lambda seq: crypto.seal(key, cid, seq, "tappad"), "x1", time.time()
+    )
     assert not [f for f in await v.frames(0.3) if f["type"] == "message"]
     await v.send(type="sync", last_seq=0)
     assert (await v.expect("message"))["text"] == "tappad"
@@ -438,5 +445,34 @@ async def test_sync_recovers_a_lost_join_and_a_lost_end(service: Service, sara: 
     await service.store.end(cid)  # ended behind the page's back, as if the event was lost
     await v.send(type="sync", last_seq=0)
     assert (await v.expect("ended"))["by"] == "system"
+    await v.close()
+    await staff.close()
+
+
+@pytest.mark.parametrize("backend", ["redis"], indirect=True)
+async def test_a_redis_dump_during_a_conversation_holds_no_text(service: Service, sara: Any) -> None:
+    import subprocess
+
+    staff, v, cid = await chat_between(service, sara)
+    canary = "KANARIEFÅGEL mitt hemliga meddelande العصفور"
+    await v.send(type="send", id="v1", text=canary)
+    assert (await staff.expect("message", contact=cid))["text"] == canary
+    await staff.send(type="send", contact=cid, id="c1", text=canary + " svar")
+    assert (await v.expect("message", seq=2))["text"] == canary + " svar"
+    dump = subprocess.run(["redis-cli", "-n", "15", "--scan"], capture_output=True, text=True, check=True).stdout
+    raw = "".join(
+        subprocess.run(["redis-cli", "-n", "15", "--no-raw", "dump", key], capture_output=True).stdout.decode("latin-1")
+        for key in dump.split()
+    )
+    assert "KANARIE" not in raw and "hemliga" not in raw
+    messages = await service.store.messages_after(cid, 0)
+    assert len(messages) == 2 and all("KANARIE" not in m.body for m in messages)
+    # Moved to another place in the conversation, a sealed message does not open.
+    from contacts import crypto
+
+    contact = await service.store.get_contact(cid)
+    assert contact is not None
+    with pytest.raises(crypto.Unreadable):
+        crypto.open_message(crypto.unwrap(cid, contact.key), cid, 2, messages[0].body)
     await v.close()
     await staff.close()

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
+
+Body = str | Callable[[int], str]
+
+
+def body_for(body: Body, seq: int) -> str:
+    return body if isinstance(body, str) else body(seq)
 
 
 class Store(ABC):
@@ -97,11 +104,12 @@ class Store(ABC):
     # --- the conversation ---
     @abstractmethod
     async def append_message(
-        self, contact_id: str, sender: Sender, body: str, client_id: str, now: float
+        self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float
     ) -> tuple[int, bool] | None:
         """Append to an active conversation: (seq, False); a repeated ``client_id``:
         (the seq it got the first time, True) and nothing appended. None when there is
-        no active conversation."""
+        no active conversation. ``body`` may be a function of the message's seq, called
+        once the seq is settled: that is how a message is sealed with its own number."""
 
     @abstractmethod
     async def messages_after(self, contact_id: str, seq: int) -> list[Message]: ...

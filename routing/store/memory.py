@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from routing.policy import queue_key
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
-from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Store
+from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, Store, body_for
 
 
 class _Conversation:
@@ -303,7 +303,7 @@ class MemoryStore(Store):
 
     # --- the conversation ---
     async def append_message(
-        self, contact_id: str, sender: Sender, body: str, client_id: str, now: float
+        self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float
     ) -> tuple[int, bool] | None:
         with self._lock:
             contact = self._contacts.get(contact_id)
@@ -313,7 +313,7 @@ class MemoryStore(Store):
             if client_id and client_id in conv.client_ids:
                 return conv.client_ids[client_id], True
             contact.seq += 1
-            conv.messages.append(Message(contact.seq, sender, body, now))
+            conv.messages.append(Message(contact.seq, sender, body_for(body, contact.seq), now))
             del conv.messages[:-MAX_MESSAGES]
             if client_id:
                 conv.client_ids[client_id] = contact.seq

@@ -34,7 +34,7 @@ from redis.commands.core import AsyncScript
 
 from routing.policy import queue_score
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
-from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Store
+from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, Store, body_for
 
 PRELUDE = """
 local P = ARGV[1]
@@ -275,7 +275,8 @@ if tonumber(ARGV[4]) > 0 then index('vgone', ARGV[4], id) else redis.call('ZREM'
 touch(id)
 return 1
 """,
-    # ARGV: P, TTL, id, sender, body, client_id, now, max -> {seq, duplicate}
+    # ARGV: P, TTL, id, sender, body, client_id, now, max, expected seq -> {seq, duplicate};
+    # {-1, 0} when another message took the expected seq first (the caller seals again)
     "append": """
 local id, client_id = ARGV[3], ARGV[6]
 if redis.call('HGET', ck(id), 'state') ~= 'active' then return nil end
@@ -284,6 +285,7 @@ if client_id ~= '' then
   local known = redis.call('HGET', ids, client_id)
   if known then return {tonumber(known), 1} end
 end
+if tonumber(redis.call('HGET', ck(id), 'seq') or '0') + 1 ~= tonumber(ARGV[9]) then return {-1, 0} end
 local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
 local mk = P .. ':m:' .. id
 redis.call('RPUSH', mk, cjson.encode({seq = seq, sender = ARGV[4], body = ARGV[5], ts = ARGV[7]}))
@@ -364,6 +366,7 @@ def _contact_fields(c: Contact) -> dict[str, str]:
         "state": c.state,
         "requeued": "1" if c.requeued else "0",
         "help": "1" if c.help else "0",
+        "key": c.key,
         **{name: repr(float(getattr(c, name))) for name in _FLOATS},
         **{name: str(int(getattr(c, name))) for name in _INTS},
     }
@@ -380,6 +383,7 @@ def _contact(raw: dict[str, str]) -> Contact:
         state=raw["state"],  # type: ignore[arg-type]
         requeued=raw.get("requeued") == "1",
         help=raw.get("help") == "1",
+        key=raw.get("key", ""),
         **{name: float(raw.get(name, "0")) for name in _FLOATS},  # type: ignore[arg-type]
         **{name: int(raw.get(name, "0")) for name in _INTS},
     )
@@ -550,12 +554,28 @@ class RedisStore(Store):
 
     # --- the conversation ---
     async def append_message(
-        self, contact_id: str, sender: Sender, body: str, client_id: str, now: float
+        self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float
     ) -> tuple[int, bool] | None:
-        result = await self._run("append", contact_id, sender, body, client_id, repr(float(now)), MAX_MESSAGES)
-        if result is None:
-            return None
-        return int(result[0]), bool(result[1])
+        # Optimistic: seal for the next seq, and let the script refuse if another message
+        # took it meanwhile. Lua cannot encrypt, and the seq is part of the seal.
+        for _attempt in range(50):
+            current = await self.redis.hget(self._key("c", contact_id), "seq")
+            expected = int(current or 0) + 1
+            result = await self._run(
+                "append",
+                contact_id,
+                sender,
+                body_for(body, expected),
+                client_id,
+                repr(float(now)),
+                MAX_MESSAGES,
+                expected,
+            )
+            if result is None:
+                return None
+            if int(result[0]) != -1:
+                return int(result[0]), bool(result[1])
+        raise RuntimeError("could not append: the conversation is too busy")
 
     async def messages_after(self, contact_id: str, seq: int) -> list[Message]:
         out = []
