@@ -187,6 +187,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", PRODUCTION) else None
 SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", 31536000 if PRODUCTION else 0)
 SECURE_SSL_REDIRECT = envbool("SSL_REDIRECT", False)
+# The service's own host name only has subdomains it controls: safe by default.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = envbool("HSTS_PRELOAD", False)
+# Preloading is a commitment the owner of the whole domain makes (the municipality's IT),
+# not something this application can decide; so its reminder is silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- The service's own behaviour (docs/configuration.md) ---
 CHAT: dict[str, Any] = {
@@ -210,6 +216,12 @@ CHAT: dict[str, Any] = {
     "DEFAULT_HANDLE_SECONDS": envint("DEFAULT_HANDLE_SECONDS", 900, minimum=60),
     "TICK_SECONDS": envint("TICK_SECONDS", 1, minimum=1, maximum=30),
     "QUICK_EXIT_URL": envstr("QUICK_EXIT_URL", "https://www.smhi.se/"),
+    # Floods: frames per second per socket (a burst of three seconds' worth is allowed;
+    # a socket that keeps going is closed), open sockets per source address per process,
+    # and how long a counsellor's block of a source lasts.
+    "FRAMES_PER_SECOND": envint("FRAMES_PER_SECOND", 5, minimum=1),
+    "CONNECTIONS_PER_SOURCE": envint("CONNECTIONS_PER_SOURCE", 30, minimum=1),
+    "BLOCK_SECONDS": envint("BLOCK_SECONDS", 24 * 3600, minimum=60),
     # A call occupies a counsellor fully: no chat offers while they are on one.
     "PHONE_EXCLUSIVE": envbool("PHONE_EXCLUSIVE", True),
     # Seconds of hold between the caller's queue announcements (docs/telephony.md).

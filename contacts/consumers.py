@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import translation
 
 from contacts import groups, protocol
+from contacts.limits import Bucket, connections, source_of
 from contacts.protocol import FrameError
 from contacts.service import Closed, Service, get_service
 from contacts.text import counsellor_html
@@ -43,6 +44,13 @@ QUEUE_REFRESH_SECONDS = 0.5  # at most two position updates a second per socket
 
 class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     handlers: dict[str, str] = {}
+    _bucket: Bucket | None = None
+
+    @property
+    def bucket(self) -> Bucket:
+        if self._bucket is None:
+            self._bucket = Bucket()
+        return self._bucket
 
     @property
     def service(self) -> Service:
@@ -52,6 +60,12 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.bucket.take():
+            if self.bucket.refused > 50:
+                await self.close(code=4429)  # a flood, not a fast typist
+                return
+            await self.out({"type": "error", "code": "rate_limited"})
+            return
         try:
             frame = protocol.parse(text_data, bytes_data)
             name = self.handlers.get(frame["type"])
@@ -107,12 +121,23 @@ class VisitorConsumer(BaseConsumer):
     own: set[int]
     _queue_task: asyncio.Task[None] | None = None
 
+    source = ""
+    counted = False
+
     async def connect(self) -> None:
         self.own = set()
+        self.source = source_of(self.scope)
+        if not connections.acquire(self.source):
+            await self.close(code=4429)
+            return
+        self.counted = True
         await self.accept()
         self.service.ensure_ticker()
 
     async def disconnect(self, code: int) -> None:
+        if self.counted:
+            connections.release(self.source)
+            self.counted = False
         if self._queue_task is not None:
             self._queue_task.cancel()
         if self.contact_id is not None:
@@ -127,7 +152,9 @@ class VisitorConsumer(BaseConsumer):
         language = protocol.choice(frame, "lang", LANGUAGES, settings.LANGUAGE_CODE)
         kind = protocol.choice(frame, "kind", KINDS, "")
         danger = protocol.flag(frame, "danger")
-        result = await self.service.start_contact(channel="chat", language=language, kind=kind, danger=danger)
+        result = await self.service.start_contact(
+            channel="chat", language=language, kind=kind, danger=danger, source=self.source
+        )
         if isinstance(result, Closed):
             await self.out({"type": "closed", "reason": result.reason, **result.info})
             return
@@ -303,6 +330,7 @@ class CounsellorConsumer(BaseConsumer):
         "transfer": "on_transfer",
         "wrapup": "on_wrapup",
         "help": "on_help",
+        "block": "on_block",
     }
 
     uid = 0
@@ -400,6 +428,10 @@ class CounsellorConsumer(BaseConsumer):
             ok = await self.service.transfer_to_queue(self.uid, cid, skill=skill)
         if not ok:
             raise FrameError("not_available", cid)
+
+    async def on_block(self, frame: dict[str, Any]) -> None:
+        """End an abusive conversation and turn the same source away for a while."""
+        await self.service.block(await self.mine(frame))
 
     async def on_help(self, frame: dict[str, Any]) -> None:
         cid = await self.mine(frame)

@@ -37,7 +37,7 @@ from stats.counters import conversation_band, wait_band
 
 logger = logging.getLogger(__name__)
 
-EndedBy = Literal["visitor", "quick_exit", "counsellor", "visitor_gone", "caller_hung_up", "call_ended"]
+EndedBy = Literal["visitor", "quick_exit", "counsellor", "visitor_gone", "caller_hung_up", "call_ended", "blocked"]
 
 
 def config(name: str) -> Any:
@@ -119,8 +119,13 @@ class Service:
 
     # --- visitor side ---
     async def start_contact(
-        self, *, channel: Channel, language: str, kind: str = "", danger: bool = False
+        self, *, channel: Channel, language: str, kind: str = "", danger: bool = False, source: str = ""
     ) -> Started | Closed:
+        if source and await self.store.is_blocked(source):
+            # Told what anyone is told when nobody can answer: the numbers still help.
+            await acount("contacts.turned_away", channel=channel, reason="blocked")
+            schedule = await current_schedule()
+            return Closed("nobody", await sync_to_async(closed_info)(schedule, language, "nobody"))
         closed = await self.availability(language, channel)
         if closed is not None:
             if closed.reason == "hours":
@@ -140,6 +145,7 @@ class Service:
             kind=kind,
             danger=danger,
             enqueued_at=time.time(),
+            source=source,
         )
         await self.store.add_contact(contact, token_hash(token))
         await acount(
@@ -202,6 +208,14 @@ class Service:
                 body = "⚠"
             out.append(Message(m.seq, m.sender, body, m.ts))
         return out
+
+    async def block(self, contact_id: str) -> None:
+        contact = await self.store.get_contact(contact_id)
+        if contact is None:
+            return
+        if contact.source:
+            await self.store.block_source(contact.source, int(config("BLOCK_SECONDS")))
+        await self.end(contact_id, "blocked")
 
     async def typing(self, contact_id: str, sender: Sender) -> None:
         contact = await self.store.get_contact(contact_id)

@@ -134,6 +134,9 @@ CONSOLE: dict[str, Promise] = {
     "wrapup_save": _("Save wrap-up"),
     "wrapup_saved": _("Wrap-up saved. Thank you."),
     "sound": _("Sound"),
+    "block": _("Block"),
+    "block_confirm": _("End this conversation and turn away new contacts from the same connection for a day?"),
+    "ended_blocked": _("You blocked this visitor. New contacts from the same connection are turned away for a day."),
     "phone_call": _(
         "Phone call: the caller is being connected to your work phone. The call ends when either of you hangs up."
     ),

@@ -26,7 +26,10 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
     "contacts.left_before_answer": {"channel": frozenset({"chat", "phone"})},
     "contacts.out_of_hours": {"channel": frozenset({"chat", "phone"})},
     "contacts.nobody_on_duty": {"channel": frozenset({"chat", "phone"})},
-    "contacts.turned_away": {"channel": frozenset({"chat", "phone"}), "reason": frozenset({"paused", "full"})},
+    "contacts.turned_away": {
+        "channel": frozenset({"chat", "phone"}),
+        "reason": frozenset({"paused", "full", "blocked"}),
+    },
     "wait": {"band": frozenset(WAIT_BANDS)},
     "conversation": {"band": frozenset({"0-5m", "5-15m", "15-30m", "30-60m", "60m+"})},
     # The counsellor's optional wrap-up. Each field is its own one-dimensional count: a

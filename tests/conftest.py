@@ -45,6 +45,9 @@ def backend(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     reset_service()
     hours.invalidate()
+    from contacts.limits import connections
+
+    connections._open.clear()
     yield request.param
     reset_service()
     hours.invalidate()
@@ -157,17 +160,21 @@ class Socket:
         await self.comm.disconnect()
 
 
-async def connect(path: str, headers: list[tuple[bytes, bytes]] | None = None) -> tuple[bool, Socket]:
+async def connect(
+    path: str, headers: list[tuple[bytes, bytes]] | None = None, client: tuple[str, int] | None = None
+) -> tuple[bool, Socket]:
     from chatservice.asgi import application
 
     comm = WebsocketCommunicator(application, path, headers=headers or ORIGIN)
+    if client is not None:
+        comm.scope["client"] = client
     connected, _ = await comm.connect(timeout=5)
     return connected, Socket(comm)
 
 
-async def visitor(start: bool = True, **fields: Any) -> Socket:
+async def visitor(start: bool = True, client: tuple[str, int] | None = None, **fields: Any) -> Socket:
     """A visitor's socket; by default it has already asked to start a chat."""
-    ok, sock = await connect("/ws/visitor/")
+    ok, sock = await connect("/ws/visitor/", client=client)
     assert ok
     if start:
         await sock.send(type="start", **fields)

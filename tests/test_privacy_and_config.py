@@ -97,6 +97,19 @@ def test_a_complete_production_configuration_passes() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_django_deploy_checks_pass_with_production_settings() -> None:
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**base, **GOOD, "SSL_REDIRECT": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize(
     ("change", "code"),
     [

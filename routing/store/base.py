@@ -154,6 +154,13 @@ class Store(ABC):
 
     # --- maintenance ---
     @abstractmethod
+    async def block_source(self, source: str, seconds: int) -> None:
+        """Turn this source (a keyed hash, never an address) away for ``seconds``."""
+
+    @abstractmethod
+    async def is_blocked(self, source: str) -> bool: ...
+
+    @abstractmethod
     async def record_sample(self, minute: int, waiting: int, available: int) -> None:
         """One point of the dashboard's chart: counts for a minute, never a contact."""
 

@@ -36,6 +36,7 @@ class MemoryStore(Store):
         self._handle_mean: float | None = None
         self._wrapups: dict[tuple[str, int], float] = {}
         self._samples: dict[int, tuple[int, int]] = {}
+        self._blocked: dict[str, float] = {}
 
     # --- expiry ---
     def _deadline(self) -> float:
@@ -405,6 +406,14 @@ class MemoryStore(Store):
         with self._lock:
             return default if self._handle_mean is None else self._handle_mean
 
+    async def block_source(self, source: str, seconds: int) -> None:
+        with self._lock:
+            self._blocked[source] = time.time() + seconds
+
+    async def is_blocked(self, source: str) -> bool:
+        with self._lock:
+            return self._blocked.get(source, 0.0) > time.time()
+
     async def record_sample(self, minute: int, waiting: int, available: int) -> None:
         with self._lock:
             self._samples[minute] = (waiting, available)
@@ -429,4 +438,5 @@ class MemoryStore(Store):
             self._counsellors.clear()
             self._wrapups.clear()
             self._samples.clear()
+            self._blocked.clear()
             self._handle_mean = None

@@ -13,7 +13,8 @@ refreshed on every write, so nothing can outlive an abandoned conversation):
 - ``p:{uid}`` hash: one counsellor (``active`` is a comma-separated list of contact ids);
   ``ps`` set: counsellor ids; ``cgone`` sorted set: absent consoles by time
 - ``w:{id}:{uid}``: a one-use wrap-up ticket; ``agg`` hash: mean handling time;
-  ``samples`` hash: minute -> "waiting,available" for the dashboard's chart
+  ``samples`` hash: minute -> "waiting,available" for the dashboard's chart;
+  ``blocked:{hash}``: a blocked source (a keyed hash of an address), for BLOCK_SECONDS
 
 Every operation that reads and then writes runs as one Lua script, so it is atomic
 across processes: that is what makes double assignment impossible. Scripts build key
@@ -367,6 +368,7 @@ def _contact_fields(c: Contact) -> dict[str, str]:
         "requeued": "1" if c.requeued else "0",
         "help": "1" if c.help else "0",
         "key": c.key,
+        "source": c.source,
         **{name: repr(float(getattr(c, name))) for name in _FLOATS},
         **{name: str(int(getattr(c, name))) for name in _INTS},
     }
@@ -384,6 +386,7 @@ def _contact(raw: dict[str, str]) -> Contact:
         requeued=raw.get("requeued") == "1",
         help=raw.get("help") == "1",
         key=raw.get("key", ""),
+        source=raw.get("source", ""),
         **{name: float(raw.get(name, "0")) for name in _FLOATS},  # type: ignore[arg-type]
         **{name: int(raw.get(name, "0")) for name in _INTS},
     )
@@ -660,6 +663,12 @@ class RedisStore(Store):
     async def mean_handle_time(self, default: float) -> float:
         mean = await self.redis.hget(self._key("agg"), "mean")
         return default if mean is None else float(mean)
+
+    async def block_source(self, source: str, seconds: int) -> None:
+        await self.redis.set(self._key("blocked", source), "1", ex=seconds)
+
+    async def is_blocked(self, source: str) -> bool:
+        return bool(await self.redis.exists(self._key("blocked", source)))
 
     async def record_sample(self, minute: int, waiting: int, available: int) -> None:
         await self._run("sample", minute, f"{waiting},{available}", minute - SAMPLE_MINUTES)

@@ -161,6 +161,7 @@
       c.el.querySelector(".canned").hidden = true;
       c.el.querySelector(".transfer").hidden = true;
       c.el.querySelector(".help").hidden = true;
+      c.el.querySelector(".block").hidden = true;
       c.el.querySelector(".close").hidden = false;
       if (f.by !== "requeued") c.el.querySelector(".wrapup").hidden = false;
       c.el.classList.add("ended");
@@ -269,6 +270,9 @@
     });
     fillTransfer(node);
     node.querySelector(".help").addEventListener("click", function () { send({ type: "help", contact: info.contact }); });
+    node.querySelector(".block").addEventListener("click", function () {
+      if (window.confirm(t("block_confirm"))) send({ type: "block", contact: info.contact });
+    });
     node.querySelector(".transfer").addEventListener("submit", function (e) {
       e.preventDefault();
       var value = node.querySelector(".transfer select").value;
@@ -295,7 +299,7 @@
     });
     if (info.channel === "phone") {
       // The call itself runs on the counsellor's work phone; the panel only tracks it.
-      ["composer", "canned", "transfer", "end"].forEach(function (cls) { node.querySelector("." + cls).hidden = true; });
+      ["composer", "canned", "transfer", "end", "block"].forEach(function (cls) { node.querySelector("." + cls).hidden = true; });
       addNote(c, t("phone_call"));
     }
     $("conversations").appendChild(node);
