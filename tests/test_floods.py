@@ -63,9 +63,12 @@ async def test_a_blocked_source_is_turned_away_and_no_address_is_kept(service: S
     assert (await again.expect("closed"))["reason"] == "nobody"
     someone_else = await visitor(client=OTHER)
     await someone_else.expect("started")
-    if hasattr(service.store, "redis"):
-        keys = [k async for k in service.store.redis.scan_iter(match=f"{service.store.prefix}:*")]  # type: ignore[attr-defined]
-        text = str(keys) + str([await service.store.redis.dump(k) for k in keys])  # type: ignore[attr-defined]
+    from routing.store.redis import RedisStore
+
+    if isinstance(service.store, RedisStore):
+        redis = service.store.redis
+        keys = [k async for k in redis.scan_iter(match=f"{service.store.prefix}:*")]
+        text = str(keys) + str([await redis.dump(k) for k in keys])
         assert "127.55.66.77" not in text
     for s in (abusive, again, someone_else, staff):
         await s.close()
