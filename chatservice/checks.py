@@ -31,4 +31,6 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
         refuse("Production needs PostgreSQL.", "Set DATABASE_URL=postgres://...", "E005")
     if not settings.REDIS_URL:
         refuse("Production needs Redis.", "Set REDIS_URL=redis://...", "E006")
+    if not settings.STAFF_2FA:
+        refuse("Staff must use a second factor in production.", "Unset STAFF_2FA (it defaults to on).", "E007")
     return errors

@@ -3,11 +3,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from frontend.staff import ThrottledLoginForm, second_factor, second_factor_required
+
+if second_factor_required():
+    from django_otp.admin import OTPAdminSite
+
+    # Admin then asks for the authenticator code as part of its own log-in.
+    admin.site.__class__ = OTPAdminSite
 admin.site.site_header = _("Nexus chat — administration")
 admin.site.site_title = _("Nexus chat")
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=ThrottledLoginForm), name="login"),
+    path("accounts/2fa/", second_factor, name="second-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("phone/", include("contacts.phone_urls")),

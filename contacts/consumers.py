@@ -66,6 +66,12 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 return
             await self.out({"type": "error", "code": "rate_limited"})
             return
+        size = len(text_data.encode("utf-8", "surrogatepass")) if text_data is not None else len(bytes_data or b"")
+        if size > int(settings.CHAT["MAX_FRAME_BYTES"]):
+            # Nothing that large is a chat frame: say so and close this socket only.
+            await self.out({"type": "error", "code": "too_large"})
+            await self.close(code=1009)
+            return
         try:
             frame = protocol.parse(text_data, bytes_data)
             name = self.handlers.get(frame["type"])
@@ -339,7 +345,7 @@ class CounsellorConsumer(BaseConsumer):
     _queue_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        profile = await sync_to_async(load_profile)(self.scope.get("user"))
+        profile = await sync_to_async(load_profile)(self.scope.get("user"), self.scope.get("session"))
         if profile is None:
             await self.close(code=4403)
             return
@@ -537,6 +543,9 @@ class CounsellorConsumer(BaseConsumer):
     async def staff_changed(self, event: dict[str, Any]) -> None:
         await self.send_me()
 
+    async def staff_logout(self, event: dict[str, Any]) -> None:
+        await self.close(code=4401)  # logged out or deactivated: this session is over
+
     async def offer_made(self, event: dict[str, Any]) -> None:
         contact = await self.service.store.get_contact(event["contact"])
         if contact is not None and contact.state == "offered" and contact.offered_to == self.uid:
@@ -610,7 +619,7 @@ class SupervisorConsumer(BaseConsumer):
     _dashboard_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        found = await sync_to_async(load_supervisor)(self.scope.get("user"))
+        found = await sync_to_async(load_supervisor)(self.scope.get("user"), self.scope.get("session"))
         if found is None:
             await self.close(code=4403)
             return
@@ -731,6 +740,9 @@ class SupervisorConsumer(BaseConsumer):
     async def staff_changed(self, event: dict[str, Any]) -> None:
         return None
 
+    async def staff_logout(self, event: dict[str, Any]) -> None:
+        await self.close(code=4401)
+
     async def conv_message(self, event: dict[str, Any]) -> None:
         if event["contact"] in self.delivered:
             await self.deliver(event["contact"])
@@ -764,13 +776,16 @@ class SupervisorConsumer(BaseConsumer):
         return None
 
 
-def load_supervisor(user: Any) -> tuple[int, str] | None:
+def load_supervisor(user: Any, session: Any = None) -> tuple[int, str] | None:
     """(id, the name a visitor sees) for a logged-in supervisor, or None."""
     from django.utils.translation import gettext
 
+    from frontend.staff import verified_device
     from routing.models import SUPERVISOR_GROUP
 
     if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if not verified_device(user, session):
         return None
     if not user.groups.filter(name=SUPERVISOR_GROUP).exists():
         return None
@@ -778,11 +793,14 @@ def load_supervisor(user: Any) -> tuple[int, str] | None:
         return user.pk, user.first_name or gettext("Supervisor")
 
 
-def load_profile(user: Any) -> Counsellor | None:
+def load_profile(user: Any, session: Any = None) -> Counsellor | None:
     """The routing record for a logged-in counsellor, or None for anyone else."""
+    from frontend.staff import verified_device
     from routing.models import COUNSELLOR_GROUP, CounsellorProfile
 
     if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if not verified_device(user, session):
         return None
     if not user.groups.filter(name=COUNSELLOR_GROUP).exists():
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from contacts.hours import load_schedule
 from contacts.info import closed_info
+from frontend.staff import staff_view
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from stats import vocab
 
@@ -61,7 +61,7 @@ def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
     )
 
 
-@login_required
+@staff_view
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
     from routing.models import COUNSELLOR_GROUP
@@ -97,7 +97,7 @@ def console(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/console.html", context)
 
 
-@login_required
+@staff_view
 @require_GET
 def supervisor(request: HttpRequest) -> HttpResponse:
     from routing.models import SUPERVISOR_GROUP

@@ -6,12 +6,12 @@ import csv
 from datetime import date, timedelta
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from frontend.staff import staff_view
 from stats import reports
 
 MAX_DAYS = 3 * 366
@@ -54,7 +54,7 @@ def period(request: HttpRequest) -> tuple[date, date] | None:
     return start, end
 
 
-@login_required
+@staff_view
 @require_GET
 def report_page(request: HttpRequest) -> HttpResponse:
     if not may_read(request.user):
@@ -74,7 +74,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
     return render(request, "stats/report.html", {"report": data, "query": query, "get": request.GET})
 
 
-@login_required
+@staff_view
 @require_GET
 def report_csv(request: HttpRequest) -> HttpResponse:
     if not may_read(request.user):

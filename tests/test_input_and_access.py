@@ -27,8 +27,6 @@ pytestmark = [pytest.mark.usefixtures("open_all_day")]
         ('{"type": "resume", "token": "t", "last_seq": true}', "bad_field"),
         ('{"type": "resume", "token": "t", "last_seq": 1e400}', "bad_field"),
         ('{"type": "ack", "seq": 1}', "not_started"),
-        ("[" * 100_000, "too_large"),
-        (json.dumps({"type": "start", "x": "y" * 40_000}), "too_large"),
     ],
 )
 async def test_a_malformed_visitor_frame_gets_a_clear_error(service: Service, raw: str, code: str) -> None:
@@ -40,6 +38,23 @@ async def test_a_malformed_visitor_frame_gets_a_clear_error(service: Service, ra
     await v.send(type="resume", token="unknown", last_seq=0)  # the socket still works
     await v.expect("expired")
     await v.close()
+
+
+@pytest.mark.parametrize("raw", ["[" * 100_000, json.dumps({"type": "start", "x": "y" * 40_000}), "x" * (1 << 20)])
+async def test_an_oversized_frame_closes_that_socket_only(service: Service, sara: Any, raw: str) -> None:
+    staff = await console(sara)
+    await staff.send(type="duty", state="available")
+    calm = await visitor()
+    offer = await staff.expect("offer")
+    big = await visitor(start=False)
+    await big.send_raw(raw)
+    assert (await big.expect("error"))["code"] == "too_large"
+    assert await big.comm.receive_output(timeout=2) == {"type": "websocket.close", "code": 1009}
+    await big.close()
+    await staff.send(type="accept", contact=offer["contact"])
+    await calm.expect("joined")  # everyone else goes on
+    await calm.close()
+    await staff.close()
 
 
 async def test_binary_frames_are_refused(service: Service) -> None:
