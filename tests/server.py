@@ -58,15 +58,17 @@ class Server:
 @contextmanager
 def embedded_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """The README's embedded default: SQLite, in-process store and layer, demo accounts."""
+    with running_server(tmp, {"SQLITE_PATH": str(tmp / "db.sqlite3"), **(extra_env or {})}) as server:
+        yield server
+
+
+@contextmanager
+def running_server(tmp: Path, extra_env: dict[str, str]) -> Iterator[Server]:
+    """daphne as the README runs it (-v 0, no access log), migrated, with demo accounts.
+    ``extra_env`` decides the rest: DATABASE_URL and REDIS_URL for the production stack."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(
-        {
-            "SQLITE_PATH": str(tmp / "db.sqlite3"),
-            "SECRET_KEY": "browser-test-" + "x" * 40,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra_env or {})
+    env.update({"SECRET_KEY": "browser-test-" + "x" * 40, "PYTHONUNBUFFERED": "1"})
+    env.update(extra_env)
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     out = subprocess.run(
