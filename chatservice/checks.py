@@ -31,6 +31,16 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
         refuse("Production needs PostgreSQL.", "Set DATABASE_URL=postgres://...", "E005")
     if not settings.REDIS_URL:
         refuse("Production needs Redis.", "Set REDIS_URL=redis://...", "E006")
+    twilio = [settings.TWILIO_AUTH_TOKEN, settings.PUBLIC_BASE_URL, settings.TWILIO_CALLER_ID]
+    if any(twilio) and not all(twilio):
+        # Without the caller ID, Twilio would show the caller's number on the counsellor's phone.
+        refuse(
+            "Phone contacts are half configured.",
+            "Set TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL and TWILIO_CALLER_ID together (docs/telephony.md).",
+            "E008",
+        )
+    if settings.PUBLIC_BASE_URL and not settings.PUBLIC_BASE_URL.startswith("https://"):
+        refuse("PUBLIC_BASE_URL must be https.", "Twilio signs the https address it calls.", "E009")
     if not settings.STAFF_2FA:
         refuse("Staff must use a second factor in production.", "Unset STAFF_2FA (it defaults to on).", "E007")
     return errors

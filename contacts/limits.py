@@ -62,12 +62,15 @@ class Bucket:
         self.capacity = self.rate * 3
         self.tokens = self.capacity
         self.stamp = time.monotonic()
-        self.refused = 0
+        self.refused = 0  # refusals in the current ten-second window
+        self.window = self.stamp
 
     def take(self) -> bool:
         now = time.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
+        if now - self.window > 10:
+            self.window, self.refused = now, 0
         if self.tokens >= 1:
             self.tokens -= 1
             return True

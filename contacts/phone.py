@@ -26,6 +26,8 @@ from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from contacts.hours import Schedule, current_schedule
+from contacts.info import numbers, weekly_hours
 from contacts.service import Closed, get_service
 
 logger = logging.getLogger(__name__)
@@ -66,20 +68,28 @@ def say(response: VoiceResponse | Gather, language: str, text: str) -> None:
     response.say(text, language=VOICES.get(language, "sv-SE"))
 
 
-def closed_message(closed: Closed) -> VoiceResponse:
+def closed_message(closed: Closed, schedule: Schedule) -> VoiceResponse:
     """Hours and emergency numbers in Swedish and English, then hang up."""
     response = VoiceResponse()
     for language in ("sv", "en"):
         with translation.override(language):
             if closed.reason == "hours":
                 say(response, language, _("The service is closed right now."))
+                for row in weekly_hours(schedule, language):
+                    say(response, language, f"{row['day']}: {', '.join(row['periods'])}.")
             else:
                 say(response, language, _("Nobody can answer right now. Please call again later."))
-            for n in closed.info["numbers"]:
+            for n in numbers(language):
                 if n["dial"]:
+                    # Digit by digit, so that a number is read out as one, not as a quantity.
                     say(response, language, f"{n['label']}: {' '.join(n['dial'])}.")
     response.hangup()
     return response
+
+
+async def closed_twiml(closed: Closed) -> HttpResponse:
+    schedule = await current_schedule()
+    return twiml(await sync_to_async(closed_message)(closed, schedule))
 
 
 def menu() -> VoiceResponse:
@@ -116,7 +126,7 @@ async def incoming(request: HttpRequest) -> HttpResponse:
     closed = await service.availability("sv", "phone")
     if closed is not None:
         await _count_closed(closed)
-        return twiml(await sync_to_async(closed_message)(closed))
+        return await closed_twiml(closed)
     return twiml(menu())
 
 
@@ -140,7 +150,7 @@ async def language(request: HttpRequest) -> HttpResponse:
     result = await get_service().start_call(call_sid, chosen)
     if isinstance(result, Closed):
         await _count_closed(result)
-        return twiml(await sync_to_async(closed_message)(result))
+        return await closed_twiml(result)
     position = await get_service().store.position(result.id)
     return twiml(waiting(result.language, position))
 
@@ -190,7 +200,8 @@ async def dialled(request: HttpRequest) -> HttpResponse:
 @signed
 async def status(request: HttpRequest) -> HttpResponse:
     """The call's status callback: a caller who hangs up leaves the queue at once.
-    An unknown call gets 200 and changes nothing, so Twilio does not retry."""
+    An unknown call gets an empty 204 (a success) and changes nothing, so Twilio does not
+    retry."""
     call_sid = request.POST.get("CallSid", "")
     if request.POST.get("CallStatus", "") in FINAL_STATUSES:
         service = get_service()

@@ -184,7 +184,12 @@ class Service:
         contact = await self.store.get_contact(contact_id)
         if contact is None or contact.state != "active":
             return None
-        key = crypto.unwrap(contact_id, contact.key)
+        try:
+            key = crypto.unwrap(contact_id, contact.key)
+        except crypto.Unreadable:
+            # STATE_KEY differs between processes: refuse (the page marks it), never store plaintext.
+            logger.error("a conversation key could not be opened: is STATE_KEY the same everywhere?")
+            return None
         result = await self.store.append_message(
             contact_id, sender, lambda seq: crypto.seal(key, contact_id, seq, text), client_id, time.time()
         )
@@ -197,10 +202,16 @@ class Service:
         contact = await self.store.get_contact(contact_id)
         if contact is None:
             return []
-        key = crypto.unwrap(contact_id, contact.key)
+        try:
+            key: bytes | None = crypto.unwrap(contact_id, contact.key)
+        except crypto.Unreadable:
+            logger.error("a conversation key could not be opened: is STATE_KEY the same everywhere?")
+            key = None
         out = []
         for m in await self.store.messages_after(contact_id, seq):
             try:
+                if key is None:
+                    raise crypto.Unreadable
                 body = crypto.open_message(key, contact_id, m.seq, m.body)
             except crypto.Unreadable:
                 # Shown as unreadable rather than dropped: both sides see something is missing.
@@ -271,7 +282,13 @@ class Service:
     async def accept(self, counsellor_id: int, contact_id: str) -> Contact | None:
         """Take an offered contact, or pick one from the queue."""
         before = await self.store.get_contact(contact_id)
-        if before is None or not await self.store.accept(contact_id, counsellor_id, time.time()):
+        if before is None:
+            return None
+        if before.channel == "phone":
+            counsellor = await self.store.get_counsellor(counsellor_id)
+            if counsellor is None or not counsellor.phone or counsellor.load > 0:
+                return None  # a call needs a work phone to ring and full attention
+        if not await self.store.accept(contact_id, counsellor_id, time.time()):
             return None
         contact = await self.store.get_contact(contact_id)
         if contact is None:

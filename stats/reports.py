@@ -87,6 +87,7 @@ def build(start: date, end: date) -> dict[str, Any]:
         "nobody_on_duty": s.get(("contacts.nobody_on_duty", "", ""), 0),
         "paused": s.get(("contacts.turned_away", "reason", "paused"), 0),
         "full": s.get(("contacts.turned_away", "reason", "full"), 0),
+        "blocked": s.get(("contacts.turned_away", "reason", "blocked"), 0),
     }
     by_channel = _table("channel", _("Contacts by channel"), dim("contacts", "channel", channels), labels(channels))
     tables = [
@@ -108,6 +109,7 @@ def build(start: date, end: date) -> dict[str, Any]:
                 "nobody_on_duty": _("Nobody on duty"),
                 "paused": _("Intake paused"),
                 "full": _("Queue full"),
+                "blocked": _("Blocked after abuse"),
             },
         ),
         _table("wait", _("Waiting time"), dim("wait", "band", [(b, b) for b in WAIT_BANDS]), {}),

@@ -271,3 +271,15 @@ async def test_the_callers_number_is_found_nowhere(
             assert form not in text, f"caller number found in {where}"
         assert call.call_sid not in text, f"call SID found in {where}"
     await staff.close()
+
+
+async def test_a_counsellor_without_a_work_phone_cannot_take_a_call(service: Service, sara: Any) -> None:
+    staff = await on_phone_duty(sara)  # no work phone: never offered a call
+    call = Twilio()
+    twiml(await call.post("language", Digits="1"))
+    assert not [f for f in await staff.frames(0.3) if f["type"] == "offer"]
+    contact = await service.call_contact(call.call_sid)
+    assert contact is not None
+    await staff.send(type="pick", contact=contact.id)
+    assert (await staff.expect("error"))["code"] == "not_available"
+    await staff.close()

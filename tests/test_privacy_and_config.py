@@ -119,6 +119,11 @@ def test_django_deploy_checks_pass_with_production_settings() -> None:
         ({"ALLOWED_HOSTS": "*"}, "E004"),
         ({"DATABASE_URL": ""}, "E005"),
         ({"REDIS_URL": ""}, "E006"),
+        ({"TWILIO_AUTH_TOKEN": "token", "PUBLIC_BASE_URL": "https://chat.example.se"}, "E008"),
+        (
+            {"TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "http://chat.example.se", "TWILIO_CALLER_ID": "+4618"},
+            "E009",
+        ),
     ],
 )
 def test_production_refuses_an_unsafe_configuration(change: dict[str, str], code: str) -> None:

@@ -163,7 +163,7 @@
       c.el.querySelector(".help").hidden = true;
       c.el.querySelector(".block").hidden = true;
       c.el.querySelector(".close").hidden = false;
-      if (f.by !== "requeued") c.el.querySelector(".wrapup").hidden = false;
+      if (["requeued", "not_answered", "system"].indexOf(f.by) < 0) c.el.querySelector(".wrapup").hidden = false;
       c.el.classList.add("ended");
     },
     error: function (f) {
@@ -299,7 +299,7 @@
     });
     if (info.channel === "phone") {
       // The call itself runs on the counsellor's work phone; the panel only tracks it.
-      ["composer", "canned", "transfer", "end", "block"].forEach(function (cls) { node.querySelector("." + cls).hidden = true; });
+      ["composer", "canned", "transfer", "end", "block", "help"].forEach(function (cls) { node.querySelector("." + cls).hidden = true; });
       addNote(c, t("phone_call"));
     }
     $("conversations").appendChild(node);
