@@ -32,6 +32,7 @@ Handler = Callable[[dict[str, Any]], Awaitable[None]]
 LANGUAGES = frozenset(code for code, _ in settings.LANGUAGES)
 KINDS = frozenset({"", "self", "relative", "professional"})
 DUTY_STATES = frozenset({"available", "break", "off"})
+FEEDBACK = frozenset({"yes", "somewhat", "no"})
 TRANSFER_TARGETS = frozenset({"counsellor", "language", "skill"})
 CONTACT_LANGUAGES = frozenset(code for code, _ in settings.CONTACT_LANGUAGES)
 SKILLS = frozenset(state.SKILLS)
@@ -119,9 +120,11 @@ class VisitorConsumer(BaseConsumer):
         "typing": "on_typing",
         "end": "on_end",
         "sync": "on_sync",
+        "feedback": "on_feedback",
     }
 
     contact_id: str | None = None
+    may_give_feedback = False  # once, after a conversation with a counsellor ended here
     delivered = 0  # highest seq this socket has handed to the page
     joined_sent = False
     own: set[int]
@@ -208,9 +211,20 @@ class VisitorConsumer(BaseConsumer):
     async def on_end(self, frame: dict[str, Any]) -> None:
         cid = self.require_contact()
         quick = protocol.flag(frame, "quick")
+        self.may_give_feedback = self.joined_sent and not quick
         await self.detach()
         await self.service.end(cid, "quick_exit" if quick else "visitor")
         await self.out({"type": "ended", "by": "visitor", "undelivered": 0})
+
+    async def on_feedback(self, frame: dict[str, Any]) -> None:
+        answer = protocol.choice(frame, "answer", FEEDBACK)
+        if not self.may_give_feedback:
+            raise FrameError("not_now")
+        self.may_give_feedback = False
+        from stats import acount
+
+        await acount("feedback", answer=answer)
+        await self.out({"type": "thanks"})
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
         """Keep-alive and catch-up: whatever nudge was lost, the page ends up right."""
@@ -297,6 +311,7 @@ class VisitorConsumer(BaseConsumer):
         if event["contact"] != self.contact_id:
             return
         await self.deliver()  # anything said before the end still reaches the page
+        self.may_give_feedback = self.joined_sent
         await self.detach()
         await self.out({"type": "ended", "by": event["by"], "undelivered": 0})
 

@@ -40,6 +40,8 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
         "municipality": vocab.codes(vocab.MUNICIPALITIES),
     },
     "wrapup.topic": {"topic": vocab.codes(vocab.TOPICS)},
+    # The visitor's optional one question after the chat: did it help?
+    "feedback": {"answer": frozenset({"yes", "somewhat", "no"})},
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from stats import vocab
 from stats.counters import WAIT_BANDS
@@ -19,6 +20,7 @@ from stats.suppression import suppress
 
 CONVERSATION_BANDS = ("0-5m", "5-15m", "15-30m", "30-60m", "60m+")
 NOT_STATED = "not_stated"
+FEEDBACK = [("yes", _lazy("Yes")), ("somewhat", _lazy("A little")), ("no", _lazy("No"))]
 
 
 @dataclass
@@ -147,6 +149,12 @@ def build(start: date, end: date) -> dict[str, Any]:
             _("Topics (several per contact)"),
             dim("wrapup.topic", "topic", vocab.TOPICS),
             labels(vocab.TOPICS),
+        ),
+        _table(
+            "feedback",
+            _("Did the chat help? (visitors' optional answer)"),
+            dim("feedback", "answer", FEEDBACK),
+            labels(FEEDBACK),
         ),
     ]
     return {

@@ -476,3 +476,25 @@ async def test_a_redis_dump_during_a_conversation_holds_no_text(service: Service
         crypto.open_message(crypto.unwrap(cid, contact.key), cid, 2, messages[0].body)
     await v.close()
     await staff.close()
+
+
+async def test_the_visitor_may_answer_one_question_after_the_chat(service: Service, sara: Any) -> None:
+    from stats.models import DailyCount
+
+    staff, v, cid = await chat_between(service, sara)
+    await v.send(type="feedback", answer="yes")
+    assert (await v.expect("error"))["code"] == "not_now"  # not during the chat
+    await staff.send(type="end", contact=cid)
+    await v.expect("ended")
+    await v.send(type="feedback", answer="maybe")
+    assert (await v.expect("error"))["code"] == "bad_field"
+    await v.send(type="feedback", answer="somewhat")
+    await v.expect("thanks")
+    await v.send(type="feedback", answer="yes")
+    assert (await v.expect("error"))["code"] == "not_now"  # once
+    got = await sync_to_async(
+        lambda: {r.value: r.count for r in DailyCount.objects.filter(metric="feedback", dimension="answer")}
+    )()
+    assert got == {"somewhat": 1}
+    await v.close()
+    await staff.close()

@@ -299,3 +299,28 @@ def test_the_dashboard_shows_a_visitor_waiting(browser: Browser, server: Server,
     expect(boss.locator("#waiting")).to_have_text("0")
     boss.context.close()
     context.close()
+
+
+def test_the_queued_page_is_accessible(browser: Browser, server: Server, staff: Any) -> None:
+    staff.click("#duty button[data-state=break]")
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(server.url + "/")
+    page.click("#start")
+    expect(page.locator("#queue")).to_be_visible()
+    expect(page.locator("#queue-position")).not_to_be_empty()
+    assert audit(page) == [], "queued"
+    page.click("#queue button.end")
+    context.close()
+
+
+def test_a_report_page_screenshot_for_the_docs(browser: Browser, server: Server) -> None:
+    boss = browser.new_context(locale="sv-SE", viewport={"width": 1200, "height": 900}).new_page()
+    boss.goto(server.url + "/stats/?period=year")
+    boss.fill("#id_username", "arbetsledare")
+    boss.fill("#id_password", server.passwords["arbetsledare"])
+    boss.click("button[type=submit]")
+    expect(boss.locator("#t-channel")).to_be_visible()
+    boss.screenshot(path=str(ROOT / "docs" / "screenshots" / "statistics.png"), full_page=True)
+    boss.context.close()

@@ -210,9 +210,18 @@
     ended: function (f) {
       state.token = null;
       state.closing = true;
-      if (state.ws) state.ws.close();
+      // The socket stays open for the one optional question, if there was a conversation.
+      var asked = state.name && f.by !== "quick_exit";
+      $("feedback").hidden = !asked;
+      $("feedback-thanks").hidden = true;
+      if (!asked && state.ws) state.ws.close();
       var key = f.by === "visitor" || f.by === "quick_exit" ? "ended_by_visitor" : f.by === "counsellor" ? "ended_by_counsellor" : "ended_other";
       endWith(t(key));
+    },
+    thanks: function () {
+      $("feedback").hidden = true;
+      $("feedback-thanks").hidden = false;
+      if (state.ws) state.ws.close();
     },
     error: function (f) {
       // A refused message is marked on the page, never dropped silently.
@@ -302,6 +311,9 @@
   }
 
   // --- user actions ---
+  Array.prototype.forEach.call(document.querySelectorAll("#feedback button"), function (b) {
+    b.addEventListener("click", function () { send({ type: "feedback", answer: b.getAttribute("data-answer") }); });
+  });
   $("danger").addEventListener("change", function (e) { $("danger-help").hidden = !e.target.checked; });
   $("start-form").addEventListener("submit", function (e) {
     e.preventDefault();
