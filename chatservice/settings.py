@@ -280,6 +280,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Replaces Django's default handlers for "django", which include AdminEmailHandler:
+        # error mails would carry the request. Nothing here ever mails anything.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Request logs carry paths and, on errors, the request itself; daphne's access log
         # carries the client address. Neither is wanted.
         "django.request": {"level": "ERROR", "handlers": ["console"], "propagate": False},

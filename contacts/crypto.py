@@ -3,7 +3,9 @@
 Each conversation gets its own random AES-256-GCM key. The key is stored in the live
 state only *wrapped* (encrypted) with the server key ``STATE_KEY``, which is never in
 Redis; ending the conversation deletes the wrapped key with everything else, and with it
-any way to read a message that might linger. Each message is sealed with the
+any way to read a message that might linger. (A Redis snapshot taken *during* a
+conversation holds both, readable with STATE_KEY: production Redis keeps nothing on disk,
+see docs/privacy.md.) Each message is sealed with the
 conversation id and its sequence number as associated data, so a ciphertext cannot be
 moved to another conversation or another place in this one. (Not Fernet: its tokens
 carry their creation time in plain text.)

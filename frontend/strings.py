@@ -30,9 +30,9 @@ VISITOR: dict[str, Promise] = {
     "danger_help": _("If you are in danger right now, call 112. You can also chat with us: you will be first in line."),
     "start": _("Start chat"),
     "privacy": _(
-        "Nothing you write is saved after the chat ends, and we never see your phone number or "
-        "address. Your browser can still remember that you visited this page: use a private "
-        "window, or clear your history afterwards."
+        "Nothing you write is saved after the chat ends, and we never save your phone number or "
+        "where you are connecting from. Your browser can still remember that you visited this "
+        "page: use a private window, or clear your history afterwards."
     ),
     "connecting": _("Connecting…"),
     "reconnecting": _("Connection lost. Reconnecting…"),
