@@ -155,14 +155,19 @@ async def language(request: HttpRequest) -> HttpResponse:
     return twiml(waiting(result.language, position))
 
 
+def hang_up() -> HttpResponse:
+    response = VoiceResponse()
+    response.hangup()
+    return twiml(response)
+
+
 @signed
 async def wait(request: HttpRequest) -> HttpResponse:
     service = get_service()
     contact = await service.call_contact(request.POST.get("CallSid", ""))
-    response = VoiceResponse()
     if contact is None:
-        response.hangup()
-        return twiml(response)
+        return hang_up()
+    response = VoiceResponse()
     if contact.state != "active":
         return twiml(waiting(contact.language, await service.store.position(contact.id)))
     number = await sync_to_async(work_phone)(contact.counsellor)
@@ -185,14 +190,11 @@ async def dialled(request: HttpRequest) -> HttpResponse:
     """Twilio's report on the <Dial> to the counsellor."""
     service = get_service()
     contact = await service.call_contact(request.POST.get("CallSid", ""))
-    response = VoiceResponse()
     if contact is None:
-        response.hangup()
-        return twiml(response)
+        return hang_up()
     if request.POST.get("DialCallStatus", "") == "completed":
         await service.end(contact.id, "call_ended")
-        response.hangup()
-        return twiml(response)
+        return hang_up()
     await service.call_not_answered(contact)
     return twiml(waiting(contact.language, await service.store.position(contact.id)))
 

@@ -54,15 +54,23 @@ def period(request: HttpRequest) -> tuple[date, date] | None:
     return start, end
 
 
-@staff_view
-@require_GET
-def report_page(request: HttpRequest) -> HttpResponse:
+def staff_report(request: HttpRequest) -> tuple[tuple[date, date], dict[str, Any]] | HttpResponse:
+    """The period and report a staff request asks for, or the refusal to send instead."""
     if not may_read(request.user):
         return HttpResponse(status=403)
     found = period(request)
     if found is None:
         return HttpResponse("Choose a period of at most three years.", status=400, content_type="text/plain")
-    data = reports.build(*found)
+    return found, reports.build(*found)
+
+
+@staff_view
+@require_GET
+def report_page(request: HttpRequest) -> HttpResponse:
+    result = staff_report(request)
+    if isinstance(result, HttpResponse):
+        return result
+    _found, data = result
     for table in data["tables"]:
         numbers = [v for _c, _l, v in table.rows if isinstance(v, int)]
         top = max(numbers, default=0) or 1
@@ -77,12 +85,10 @@ def report_page(request: HttpRequest) -> HttpResponse:
 @staff_view
 @require_GET
 def report_csv(request: HttpRequest) -> HttpResponse:
-    if not may_read(request.user):
-        return HttpResponse(status=403)
-    found = period(request)
-    if found is None:
-        return HttpResponse("Choose a period of at most three years.", status=400, content_type="text/plain")
-    data = reports.build(*found)
+    result = staff_report(request)
+    if isinstance(result, HttpResponse):
+        return result
+    found, data = result
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statistics-{found[0]}-{found[1]}.csv"'
     writer = csv.writer(response)

@@ -212,3 +212,16 @@ async def supervisor_socket(user: Any) -> Socket:
     assert ok, "the supervisor socket was refused"
     await sock.expect("dashboard")
     return sock
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (it cannot download a browser of its own here)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.server import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Dialog, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, expect
 
-from tests.server import CHROMIUM_ARGS, Server, chromium_path, embedded_server
+from tests.server import Server, embedded_server
 
 pytestmark = pytest.mark.browser
 
@@ -18,14 +18,6 @@ pytestmark = pytest.mark.browser
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with embedded_server(tmp_path_factory.mktemp("server")) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def log_in_counsellor(browser: Browser, server: Server, username: str = "radgivare", **context: Any) -> Any:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.server import CHROMIUM_ARGS, ROOT, Server, chromium_path, embedded_server
+from tests.server import ROOT, Server, embedded_server
 from tests.test_browser import log_in_counsellor
 
 pytestmark = pytest.mark.browser
@@ -22,14 +22,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # The quick exit goes to a page of this same server, so the test needs no network.
     with embedded_server(tmp_path_factory.mktemp("server"), {"QUICK_EXIT_URL": NEUTRAL}) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
