@@ -162,12 +162,11 @@ class VisitorConsumer(BaseConsumer):
         kind = protocol.choice(frame, "kind", KINDS, "")
         danger = protocol.flag(frame, "danger")
         result = await self.service.start_contact(
-            channel="chat", language=language, kind=kind, danger=danger, source=self.source
+            channel="chat", language=language, kind=kind, danger=danger, source=self.source, on_created=self.attach
         )
         if isinstance(result, Closed):
             await self.out({"type": "closed", "reason": result.reason, **result.info})
             return
-        await self.attach(result.contact_id)
         await self.out({"type": "started", "token": result.token, "grace": settings.CHAT["GRACE_SECONDS"]})
         await self.send_queue_status()
 
@@ -282,6 +281,11 @@ class VisitorConsumer(BaseConsumer):
     async def deliver(self) -> None:
         if self.contact_id is None:
             return
+        if not self.joined_sent:
+            # The news that a counsellor joined may have been lost: never show their words first.
+            contact = await self.service.store.get_contact(self.contact_id)
+            if contact is not None and contact.state == "active":
+                await self.send_joined(contact)
         for m in await self.service.messages_after(self.contact_id, self.delivered):
             if m.seq not in self.own:
                 await self.out(self.message_frame(None, m.seq, m.sender, m.body, m.ts))

@@ -16,6 +16,7 @@ import hmac
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -119,8 +120,17 @@ class Service:
 
     # --- visitor side ---
     async def start_contact(
-        self, *, channel: Channel, language: str, kind: str = "", danger: bool = False, source: str = ""
+        self,
+        *,
+        channel: Channel,
+        language: str,
+        kind: str = "",
+        danger: bool = False,
+        source: str = "",
+        on_created: Callable[[str], Awaitable[None]] | None = None,
     ) -> Started | Closed:
+        """``on_created`` runs before routing: a socket must listen for its contact before
+        a counsellor can possibly accept it, or the news of that would go nowhere."""
         if source and await self.store.is_blocked(source):
             # Told what anyone is told when nobody can answer: the numbers still help.
             await acount("contacts.turned_away", channel=channel, reason="blocked")
@@ -148,6 +158,8 @@ class Service:
             source=source,
         )
         await self.store.add_contact(contact, token_hash(token))
+        if on_created is not None:
+            await on_created(contact.id)
         await acount(
             "contacts", channel=channel, language=language, kind=kind or "unknown", danger="yes" if danger else "no"
         )

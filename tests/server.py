@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import shutil
@@ -10,10 +12,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -66,18 +72,34 @@ def embedded_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Itera
 def running_server(tmp: Path, extra_env: dict[str, str]) -> Iterator[Server]:
     """daphne as the README runs it (-v 0, no access log), migrated, with demo accounts.
     ``extra_env`` decides the rest: DATABASE_URL and REDIS_URL for the production stack."""
+    env = server_env(extra_env)
+    passwords = prepare(env)
+    with daphne_process(env, tmp / "daphne.log") as port:
+        yield Server(f"http://127.0.0.1:{port}", port, env, passwords, tmp / "daphne.log")
+
+
+def server_env(extra_env: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update({"SECRET_KEY": "browser-test-" + "x" * 40, "PYTHONUNBUFFERED": "1"})
+    env.update({"SECRET_KEY": "browser-test-" + "x" * 40, "STATE_KEY": "cd" * 32, "PYTHONUNBUFFERED": "1"})
     env.update(extra_env)
+    return env
+
+
+def prepare(env: dict[str, str]) -> dict[str, str]:
+    """Migrate and create the demo accounts; their passwords by user name."""
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     out = subprocess.run(
         [python, "manage.py", "demo", "--always-open"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout
-    passwords = dict(re.findall(r"^\s+\w+\s+(\w+)\s+/\s+(\S+)", out, re.MULTILINE))
+    return dict(re.findall(r"^\s+\w+\s+(\w+)\s+/\s+(\S+)", out, re.MULTILINE))
+
+
+@contextmanager
+def daphne_process(env: dict[str, str], log: Path) -> Iterator[int]:
+    """One daphne process as the README runs it; yields its port."""
     port = free_port()
-    log = tmp / "daphne.log"
-    daphne = str(Path(python).parent / "daphne")
+    daphne = str(Path(sys.executable).parent / "daphne")
     with open(log, "wb") as log_file:
         proc = subprocess.Popen(
             [daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(port), "chatservice.asgi:application"],
@@ -88,7 +110,7 @@ def running_server(tmp: Path, extra_env: dict[str, str]) -> Iterator[Server]:
         )
         try:
             wait_for_port(port, proc)
-            yield Server(f"http://127.0.0.1:{port}", port, env, passwords, log)
+            yield port
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -102,3 +124,27 @@ def chromium_path() -> str:
     if path is None:
         raise RuntimeError("Debian's chromium is not installed: run `make browser` (apt-get install chromium)")
     return path
+
+
+def fetch(request: urllib.request.Request) -> bytes:
+    with urllib.request.urlopen(request) as response:
+        return bytes(response.read())
+
+
+def login_cookie(url: str, username: str, password: str) -> str:
+    """Log a staff member in over HTTP, as a browser would; the Cookie header to use."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(url + "/accounts/login/").read().decode()
+    csrf = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, "username": username, "password": password}).encode()
+    opener.open(urllib.request.Request(url + "/accounts/login/", data=data, headers={"Origin": url})).read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+async def next_frame(ws: Any, kind: str, timeout: float = 10) -> dict[str, Any]:
+    """The next frame of this type from a websockets client; others are skipped."""
+    while True:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout=timeout))
+        if frame["type"] == kind:
+            return frame

@@ -16,7 +16,6 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ import websockets
 from twilio.request_validator import RequestValidator
 from websockets.typing import Origin
 
-from tests.server import Server, running_server
+from tests.server import Server, fetch, login_cookie, next_frame, running_server
 
 pytestmark = pytest.mark.browser  # starts real servers: grouped with the slow tests
 
@@ -78,36 +77,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[
         yield s
 
 
-def console_cookie(server: Server) -> str:
-    """Log the demo counsellor in over HTTP and return the Cookie header."""
-    jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(server.url + "/accounts/login/").read().decode()
-    csrf = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    data = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": csrf, "username": "radgivare", "password": server.passwords["radgivare"]}
-    ).encode()
-    request = urllib.request.Request(server.url + "/accounts/login/", data=data, headers={"Origin": server.url})
-    opener.open(request).read()
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
-
-
-def fetch(request: urllib.request.Request) -> bytes:
-    with urllib.request.urlopen(request) as response:
-        return bytes(response.read())
-
-
-async def next_frame(ws: websockets.ClientConnection, kind: str) -> dict[str, object]:
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
-        if frame["type"] == kind:
-            return frame  # type: ignore[no-any-return]
-
-
 async def chat_and_call(server: Server) -> None:
     ws_url = server.url.replace("http://", "ws://")
     origin = Origin(server.url)
-    cookie = await asyncio.to_thread(console_cookie, server)
+    cookie = await asyncio.to_thread(login_cookie, server.url, "radgivare", server.passwords["radgivare"])
     async with websockets.connect(
         ws_url + "/ws/console/",
         origin=origin,

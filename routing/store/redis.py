@@ -491,10 +491,11 @@ class RedisStore(Store):
         return [c for c in await self._live_contacts(ids, "q") if c.state in ("queued", "offered")]
 
     async def position(self, contact_id: str) -> int | None:
-        for index, contact in enumerate(await self.queue(), start=1):
-            if contact.id == contact_id:
-                return index
-        return None
+        # ZRANK, not a walk of the whole queue: every waiting visitor asks whenever the
+        # queue moves, so this must stay O(log n). An expired member ahead may count for
+        # a moment, until the next full read of the queue drops it.
+        rank = await self.redis.zrank(self._key("q"), contact_id)
+        return None if rank is None else int(rank) + 1
 
     async def offer(self, contact_id: str, counsellor_id: int, expires_at: float) -> bool:
         return bool(await self._run("offer", contact_id, counsellor_id, repr(float(expires_at))))

@@ -413,5 +413,11 @@
     b.addEventListener("click", function () { send({ type: "duty", state: b.getAttribute("data-state") }); });
   });
   setInterval(function () { send({ type: "ping" }); }, 15000);
+  // The channel layer delivers at most once: a lost nudge is caught up within 20 s.
+  setInterval(function () {
+    Object.keys(convs).forEach(function (id) {
+      if (!convs[id].ended) send({ type: "sync", contact: id, last_seq: convs[id].lastSeq });
+    });
+  }, 20000);
   connect();
 })();

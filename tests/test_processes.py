@@ -1,0 +1,184 @@
+"""Two real daphne processes sharing Redis and PostgreSQL: one service, no double
+assignment, no lost contact, counters that match what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import websockets
+from websockets.typing import Origin
+
+from tests.server import ROOT, daphne_process, login_cookie, next_frame, prepare, server_env
+
+pytestmark = pytest.mark.browser  # real servers: grouped with the slow tests
+
+VISITORS = 120
+COUNSELLORS = 10
+PASSWORD = "race-test-password-1"
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[str], dict[str, str]]]:
+    tmp = tmp_path_factory.mktemp("race")
+    database = f"race_{uuid.uuid4().hex[:8]}"
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c"]
+    subprocess.run([*psql, f"CREATE DATABASE {database}"], check=True, capture_output=True)
+    env = server_env(
+        {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+            "REDIS_URL": "redis://127.0.0.1:6379/13",
+            "REDIS_PREFIX": f"race{uuid.uuid4().hex[:6]}",
+            "OFFER_TIMEOUT_SECONDS": "5",
+            "CONNECTIONS_PER_SOURCE": "1000",  # every test client shares one loopback address
+        }
+    )
+    prepare(env)
+    script = (
+        "from django.contrib.auth.models import Group, User\n"
+        "from routing.models import CounsellorProfile\n"
+        "g = Group.objects.get(name='counsellor')\n"
+        f"for i in range({COUNSELLORS}):\n"
+        f"    u = User.objects.create_user(f'race{{i}}', password='{PASSWORD}')\n"
+        "    u.groups.add(g)\n"
+        "    CounsellorProfile.objects.create(user=u, display_name=f'R{i}', languages=['sv'], max_chats=2)\n"
+    )
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True)
+    try:
+        with daphne_process(env, tmp / "a.log") as a, daphne_process(env, tmp / "b.log") as b:
+            yield [f"http://127.0.0.1:{a}", f"http://127.0.0.1:{b}"], env
+    finally:
+        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], capture_output=True)
+
+
+async def counsellor(url: str, cookie: str, name: str, log: dict[str, Any], stop: asyncio.Event) -> None:
+    """Go on duty, accept every offer, say hello, end when the visitor answers; now and
+    then take a break."""
+    ws_url = url.replace("http://", "ws://") + "/ws/console/"
+    async with websockets.connect(ws_url, origin=Origin(url), additional_headers={"Cookie": cookie}) as ws:
+        await next_frame(ws, "hello")
+        await ws.send(json.dumps({"type": "duty", "state": "available"}))
+        active: set[str] = set()
+        seen: dict[str, int] = {}
+        while not stop.is_set():
+            try:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5))
+            except TimeoutError:
+                # As the console does every 20 s: catch up on any nudge the layer lost.
+                for cid in active:
+                    await ws.send(json.dumps({"type": "sync", "contact": cid, "last_seq": seen.get(cid, 0)}))
+                continue
+            if frame["type"] == "message":
+                seen[frame["contact"]] = max(seen.get(frame["contact"], 0), frame["seq"])
+            if frame["type"] == "offer":
+                await ws.send(json.dumps({"type": "accept", "contact": frame["contact"]}))
+            elif frame["type"] == "conversation" and frame["contact"] not in active:
+                cid = frame["contact"]
+                active.add(cid)
+                log["accepted"].append((name, cid))
+                # Two counsellors holding one contact at once would show here.
+                holders = [n for n, held in log["holding"].items() if cid in held]
+                log["overlaps"] += len(holders)
+                log["holding"].setdefault(name, set()).add(cid)
+                await ws.send(json.dumps({"type": "send", "contact": cid, "id": "c1", "text": "hej"}))
+            elif frame["type"] == "message" and frame["from"] == "visitor":
+                await ws.send(json.dumps({"type": "end", "contact": frame["contact"]}))
+            elif frame["type"] == "ended":
+                log["holding"].get(name, set()).discard(frame["contact"])
+                active.discard(frame["contact"])
+                if random.random() < 0.2:
+                    await ws.send(json.dumps({"type": "duty", "state": "break"}))
+                    await asyncio.sleep(0.2)
+                    await ws.send(json.dumps({"type": "duty", "state": "available"}))
+        await ws.send(json.dumps({"type": "duty", "state": "off"}))
+
+
+async def visitor(url: str, n: int, log: dict[str, Any]) -> None:
+    ws_url = url.replace("http://", "ws://") + "/ws/visitor/"
+    async with websockets.connect(ws_url, origin=Origin(url)) as ws:
+        await asyncio.sleep(random.random() * 2)
+        await ws.send(json.dumps({"type": "start", "lang": "sv"}))
+        joined = 0
+        last_seq = 0
+        while True:
+            try:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+            except TimeoutError:
+                # As the page does every 25 s (and on any gap): catch up on lost nudges.
+                await ws.send(json.dumps({"type": "sync", "last_seq": last_seq}))
+                continue
+            if frame["type"] == "joined":
+                joined += 1
+            elif frame["type"] == "message":
+                last_seq = max(last_seq, frame["seq"])
+                await ws.send(json.dumps({"type": "ack", "seq": frame["seq"]}))
+                await ws.send(json.dumps({"type": "send", "id": "v1", "text": "tack"}))
+            elif frame["type"] in ("ended", "closed"):
+                log["visitor_end"][n] = (frame["type"], joined)
+                return
+
+
+async def race(urls: list[str]) -> dict[str, Any]:
+    log: dict[str, Any] = {"accepted": [], "holding": {}, "overlaps": 0, "visitor_end": {}}
+    cookies = [await asyncio.to_thread(login_cookie, urls[i % 2], f"race{i}", PASSWORD) for i in range(COUNSELLORS)]
+    stop = asyncio.Event()
+    staff = [
+        asyncio.create_task(counsellor(urls[i % 2], cookies[i], f"race{i}", log, stop)) for i in range(COUNSELLORS)
+    ]
+    await asyncio.sleep(1)
+    try:
+        await asyncio.wait_for(asyncio.gather(*(visitor(urls[n % 2], n, log) for n in range(VISITORS))), timeout=120)
+    except TimeoutError:
+        raise AssertionError(
+            f"stuck: {len(log['visitor_end'])} visitors done, {len(log['accepted'])} accepted, holding {log['holding']}"
+        ) from None
+    stop.set()
+    await asyncio.gather(*staff)
+    return log
+
+
+def test_two_processes_share_one_queue_without_double_assignment(
+    two_processes: tuple[list[str], dict[str, str]],
+) -> None:
+    urls, env = two_processes
+    log = asyncio.run(race(urls))
+    ends = log["visitor_end"]
+    assert len(ends) == VISITORS, "a visitor was never answered nor told"
+    assert all(kind == "ended" and joined == 1 for kind, joined in ends.values()), Counter(ends.values())
+    accepted = Counter(cid for _name, cid in log["accepted"])
+    assert len(accepted) == VISITORS and set(accepted.values()) == {1}  # each contact taken once
+    assert log["overlaps"] == 0
+    counts = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            "import json; from stats.models import DailyCount as D; "
+            "print(json.dumps({r.metric: r.count for r in D.objects.filter(dimension='')}))",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    totals = json.loads(counts)
+    assert totals["contacts"] == VISITORS and totals["contacts.answered"] == VISITORS
+    assert "contacts.left_before_answer" not in totals
+    # Nothing of any conversation is left in Redis.
+    prefix = env["REDIS_PREFIX"]
+    keys = subprocess.run(
+        ["redis-cli", "-n", "13", "--scan", "--pattern", f"{prefix}:c:*"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert keys == []
