@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from chatservice import health
 from frontend.staff import ThrottledLoginForm, second_factor, second_factor_required
 
 if second_factor_required():
@@ -18,6 +19,8 @@ urlpatterns = [
     path("accounts/2fa/", second_factor, name="second-factor"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     path("phone/", include("contacts.phone_urls")),
     path("", include("stats.urls")),
     path("", include("frontend.urls")),

@@ -74,8 +74,8 @@ def running_server(tmp: Path, extra_env: dict[str, str]) -> Iterator[Server]:
     ``extra_env`` decides the rest: DATABASE_URL and REDIS_URL for the production stack."""
     env = server_env(extra_env)
     passwords = prepare(env)
-    with daphne_process(env, tmp / "daphne.log") as port:
-        yield Server(f"http://127.0.0.1:{port}", port, env, passwords, tmp / "daphne.log")
+    with daphne_process(env, tmp / "daphne.log") as process:
+        yield Server(f"http://127.0.0.1:{process.port}", process.port, env, passwords, tmp / "daphne.log")
 
 
 def server_env(extra_env: dict[str, str]) -> dict[str, str]:
@@ -95,9 +95,19 @@ def prepare(env: dict[str, str]) -> dict[str, str]:
     return dict(re.findall(r"^\s+\w+\s+(\w+)\s+/\s+(\S+)", out, re.MULTILINE))
 
 
+@dataclass
+class Daphne:
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
 @contextmanager
-def daphne_process(env: dict[str, str], log: Path) -> Iterator[int]:
-    """One daphne process as the README runs it; yields its port."""
+def daphne_process(env: dict[str, str], log: Path) -> Iterator[Daphne]:
+    """One daphne process as the README runs it."""
     port = free_port()
     daphne = str(Path(sys.executable).parent / "daphne")
     with open(log, "wb") as log_file:
@@ -110,7 +120,7 @@ def daphne_process(env: dict[str, str], log: Path) -> Iterator[int]:
         )
         try:
             wait_for_port(port, proc)
-            yield port
+            yield Daphne(port, proc)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

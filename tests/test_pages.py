@@ -93,3 +93,19 @@ def test_a_supervisor_edits_opening_hours_in_admin_and_a_counsellor_cannot(clien
     assert client.get("/admin/auth/user/").status_code == 403  # accounts stay with admins
     client.force_login(sara)
     assert client.get("/admin/contacts/openinghours/").status_code == 302  # not staff: to login
+
+
+def test_health_endpoints_say_nothing_but_ok(client: Client) -> None:
+    assert client.get("/health/live").json() == {"status": "ok"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok", "state": "ok"}
+
+
+def test_the_sweep_command_runs() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sweep", stdout=out)
+    assert out.getvalue().startswith("repaired ")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import signal
 import subprocess
 import sys
 import uuid
@@ -17,7 +18,7 @@ import pytest
 import websockets
 from websockets.typing import Origin
 
-from tests.server import ROOT, daphne_process, login_cookie, next_frame, prepare, server_env
+from tests.server import ROOT, Daphne, daphne_process, login_cookie, next_frame, prepare, server_env
 
 pytestmark = pytest.mark.browser  # real servers: grouped with the slow tests
 
@@ -27,7 +28,7 @@ PASSWORD = "race-test-password-1"
 
 
 @pytest.fixture(scope="module")
-def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[str], dict[str, str]]]:
+def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Daphne], dict[str, str]]]:
     tmp = tmp_path_factory.mktemp("race")
     database = f"race_{uuid.uuid4().hex[:8]}"
     psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c"]
@@ -54,7 +55,7 @@ def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[li
     subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True)
     try:
         with daphne_process(env, tmp / "a.log") as a, daphne_process(env, tmp / "b.log") as b:
-            yield [f"http://127.0.0.1:{a}", f"http://127.0.0.1:{b}"], env
+            yield [a, b], env
     finally:
         subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], capture_output=True)
 
@@ -146,10 +147,10 @@ async def race(urls: list[str]) -> dict[str, Any]:
 
 
 def test_two_processes_share_one_queue_without_double_assignment(
-    two_processes: tuple[list[str], dict[str, str]],
+    two_processes: tuple[list[Daphne], dict[str, str]],
 ) -> None:
-    urls, env = two_processes
-    log = asyncio.run(race(urls))
+    processes, env = two_processes
+    log = asyncio.run(race([p.url for p in processes]))
     ends = log["visitor_end"]
     assert len(ends) == VISITORS, "a visitor was never answered nor told"
     assert all(kind == "ended" and joined == 1 for kind, joined in ends.values()), Counter(ends.values())
@@ -182,3 +183,50 @@ def test_two_processes_share_one_queue_without_double_assignment(
         ["redis-cli", "-n", "13", "--scan", "--pattern", f"{prefix}:c:*"], capture_output=True, text=True, check=True
     ).stdout.split()
     assert keys == []
+
+
+async def conversation_across_a_stopped_process(a: Daphne, b: Daphne) -> list[tuple[int, str]]:
+    """Visitor on A, counsellor on B; A is stopped mid-conversation; the visitor comes
+    back on B with its token. Returns what the visitor's page ended up showing."""
+    cookie = await asyncio.to_thread(login_cookie, b.url, "race0", PASSWORD)
+    ws_b = b.url.replace("http://", "ws://")
+    shown: dict[int, str] = {}
+    async with websockets.connect(
+        ws_b + "/ws/console/", origin=Origin(b.url), additional_headers={"Cookie": cookie}
+    ) as staff:
+        await next_frame(staff, "hello")
+        await staff.send(json.dumps({"type": "duty", "state": "available"}))
+        visitor = await websockets.connect(a.url.replace("http://", "ws://") + "/ws/visitor/", origin=Origin(a.url))
+        await visitor.send(json.dumps({"type": "start", "lang": "sv"}))
+        token = (await next_frame(visitor, "started"))["token"]
+        offer = await next_frame(staff, "offer")
+        await staff.send(json.dumps({"type": "accept", "contact": offer["contact"]}))
+        await next_frame(visitor, "joined")
+        await staff.send(json.dumps({"type": "send", "contact": offer["contact"], "id": "c1", "text": "ett"}))
+        first = await next_frame(visitor, "message")
+        shown[first["seq"]] = first["text"]
+        a.proc.send_signal(signal.SIGTERM)  # process A goes away mid-conversation
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(visitor.recv(), timeout=10)
+        await staff.send(json.dumps({"type": "send", "contact": offer["contact"], "id": "c2", "text": "två"}))
+        await asyncio.sleep(0.5)
+        async with websockets.connect(ws_b + "/ws/visitor/", origin=Origin(b.url)) as back:
+            await back.send(json.dumps({"type": "resume", "token": token, "last_seq": max(shown)}))
+            assert (await next_frame(back, "resumed"))["state"] == "active"
+            replayed = await next_frame(back, "message")
+            shown[replayed["seq"]] = replayed["text"]
+            await back.send(json.dumps({"type": "send", "id": "v1", "text": "tre"}))
+            mine = await next_frame(back, "sent")
+            shown[mine["seq"]] = "tre"
+            got = await next_frame(staff, "message")
+            assert got["text"] == "tre"
+            await staff.send(json.dumps({"type": "end", "contact": offer["contact"]}))
+            await next_frame(back, "ended")
+        await staff.send(json.dumps({"type": "duty", "state": "off"}))
+    return sorted(shown.items())
+
+
+def test_a_stopped_process_loses_nothing(two_processes: tuple[list[Daphne], dict[str, str]]) -> None:
+    processes, _env = two_processes
+    shown = asyncio.run(conversation_across_a_stopped_process(*processes))
+    assert shown == [(1, "ett"), (2, "två"), (3, "tre")]  # in order, each once
