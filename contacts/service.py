@@ -109,7 +109,7 @@ class Service:
             reason = "hours"
         elif intake.chat_paused if channel == "chat" else intake.phone_paused:
             reason = "paused"
-        elif policy.counsellors_on_duty(await self.store.counsellors()) == 0:
+        elif policy.counsellors_on_duty(await self.store.counsellors(), channel) == 0:
             reason = "nobody"
         elif intake.max_queue and len(await self.store.queue()) >= intake.max_queue:
             reason = "full"

@@ -117,6 +117,7 @@ def estimate_wait_seconds(
     return math.ceil(ahead / slots * mean_handle_seconds)
 
 
-def counsellors_on_duty(counsellors: Iterable[Counsellor]) -> int:
-    """Counsellors on shift (on a break counts: they come back to the queue)."""
-    return sum(1 for c in counsellors if c.state != "off")
+def counsellors_on_duty(counsellors: Iterable[Counsellor], channel: str = "chat") -> int:
+    """Counsellors on shift who could take this channel (on a break counts: they come
+    back to the queue). A call needs someone on phone duty, or it would wait forever."""
+    return sum(1 for c in counsellors if c.state != "off" and (channel != "phone" or c.phone))

@@ -273,7 +273,10 @@ async def test_the_callers_number_is_found_nowhere(
     await staff.close()
 
 
-async def test_a_counsellor_without_a_work_phone_cannot_take_a_call(service: Service, sara: Any) -> None:
+async def test_a_counsellor_without_a_work_phone_cannot_take_a_call(service: Service, sara: Any, lina: Any) -> None:
+    phone = await console(lina)
+    await phone.send(type="duty", state="break")  # on phone duty, but not taking contacts now
+    await phone.expect("me", state="break")
     staff = await on_phone_duty(sara)  # no work phone: never offered a call
     call = Twilio()
     twiml(await call.post("language", Digits="1"))
@@ -282,4 +285,13 @@ async def test_a_counsellor_without_a_work_phone_cannot_take_a_call(service: Ser
     assert contact is not None
     await staff.send(type="pick", contact=contact.id)
     assert (await staff.expect("error"))["code"] == "not_available"
+    await staff.close()
+    await phone.close()
+
+
+async def test_nobody_on_phone_duty_means_the_busy_message(service: Service, sara: Any) -> None:
+    staff = await on_phone_duty(sara)  # on duty for chat, no work phone
+    doc = twiml(await Twilio().post("incoming"))
+    assert doc[-1].tag == "Hangup" and doc.find("Gather") is None
+    assert await queue_ids(service) == []
     await staff.close()
