@@ -68,6 +68,7 @@ async def test_the_visitor_sees_the_counsellors_chosen_name_only(service: Servic
 async def test_queue_position_and_estimate_move_as_the_queue_moves(service: Service, sara: Any) -> None:
     staff = await console(sara)
     await staff.send(type="duty", state="break")  # on shift, not taking contacts
+    await staff.expect("me", state="break")
     first = await visitor()
     await first.expect("started")
     q1 = await first.expect("queue")
@@ -93,6 +94,7 @@ async def test_queue_position_and_estimate_move_as_the_queue_moves(service: Serv
 async def test_someone_in_danger_goes_first(service: Service, sara: Any) -> None:
     staff = await console(sara)
     await staff.send(type="duty", state="break")
+    await staff.expect("me", state="break")
     calm = await visitor()
     await calm.expect("started")
     urgent = await visitor(danger=True)
@@ -145,6 +147,7 @@ async def test_a_declined_offer_is_re_offered(service: Service, sara: Any, omar:
 async def test_a_counsellor_never_holds_more_than_their_capacity(service: Service, omar: Any) -> None:
     staff = await console(omar)  # one chat at a time
     await staff.send(type="duty", state="available")
+    await staff.expect("me", state="available")
     a = await visitor()
     offer = await staff.expect("offer")
     await staff.send(type="accept", contact=offer["contact"])
@@ -165,6 +168,7 @@ async def test_a_counsellor_never_holds_more_than_their_capacity(service: Servic
 async def test_a_language_nobody_speaks_overflows_to_any_counsellor_after_a_while(service: Service, sara: Any) -> None:
     staff = await console(sara)  # Swedish and English
     await staff.send(type="duty", state="available")
+    await staff.expect("me", state="available")
     v = await visitor(lang="ar")
     await v.expect("started")
     assert not [f for f in await staff.frames() if f["type"] == "offer"]
@@ -300,6 +304,7 @@ async def test_closed_hours_show_hours_and_numbers_instead_of_a_queue(service: S
     hours.invalidate()
     staff = await console(sara)
     await staff.send(type="duty", state="available")
+    await staff.expect("me", state="available")
     v = await visitor(lang="en")
     closed = await v.expect("closed")
     assert closed["reason"] == "hours"

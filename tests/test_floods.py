@@ -52,6 +52,7 @@ async def test_one_source_cannot_hold_every_connection(service: Service, setting
 async def test_a_blocked_source_is_turned_away_and_no_address_is_kept(service: Service, sara: Any) -> None:
     staff = await console(sara)
     await staff.send(type="duty", state="available")
+    await staff.expect("me", state="available")
     abusive = await visitor(client=ABUSER)
     offer = await staff.expect("offer")
     await staff.send(type="accept", contact=offer["contact"])

@@ -44,6 +44,7 @@ async def test_a_malformed_visitor_frame_gets_a_clear_error(service: Service, ra
 async def test_an_oversized_frame_closes_that_socket_only(service: Service, sara: Any, raw: str) -> None:
     staff = await console(sara)
     await staff.send(type="duty", state="available")
+    await staff.expect("me", state="available")
     calm = await visitor()
     offer = await staff.expect("offer")
     big = await visitor(start=False)
@@ -67,6 +68,7 @@ async def test_binary_frames_are_refused(service: Service) -> None:
 async def test_message_text_is_checked_before_anything_is_stored(service: Service, sara: Any) -> None:
     staff = await console(sara)
     await staff.send(type="duty", state="available")
+    await staff.expect("me", state="available")
     v = await visitor()
     offer = await staff.expect("offer")
     await staff.send(type="accept", contact=offer["contact"])
@@ -91,6 +93,7 @@ async def test_message_text_is_checked_before_anything_is_stored(service: Servic
 async def test_a_visitor_cannot_resume_someone_elses_chat_without_the_token(service: Service, sara: Any) -> None:
     staff = await console(sara)
     await staff.send(type="duty", state="available")
+    await staff.expect("me", state="available")
     v = await visitor()
     token = (await v.expect("started"))["token"]
     other = await visitor(start=False)

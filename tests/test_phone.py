@@ -99,6 +99,7 @@ async def test_closed_hours_tell_the_hours_and_numbers_then_hang_up(service: Ser
 async def test_a_call_waits_in_the_same_queue_as_chats_and_reaches_a_counsellor(service: Service, lina: Any) -> None:
     staff = await console(lina)
     await staff.send(type="duty", state="break")
+    await staff.expect("me", state="break")
     chat = await visitor()
     await chat.expect("started")
     call = Twilio()
@@ -211,6 +212,7 @@ async def test_a_forged_webhook_gets_403_and_changes_nothing(service: Service, l
 async def test_a_replayed_step_creates_no_second_queue_entry(service: Service, lina: Any) -> None:
     staff = await console(lina)
     await staff.send(type="duty", state="break")
+    await staff.expect("me", state="break")
     call = Twilio()
     for _ in range(3):
         twiml(await call.post("language", Digits="1"))

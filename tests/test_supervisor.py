@@ -19,6 +19,7 @@ async def test_the_dashboard_shows_load_live_and_no_content(service: Service, sa
     await v.send(type="send", id="v1", text="hemlig text")
     await staff.expect("message")
     await staff.send(type="duty", state="break")
+    await staff.expect("me", state="break")
     waiting = await visitor(lang="en")
     await waiting.expect("started")
     board = await boss.expect("dashboard", waiting=1)
@@ -119,6 +120,7 @@ async def test_the_chart_is_made_of_minute_counts(service: Service, sara: Any, m
 
     staff = await console(sara)
     await staff.send(type="duty", state="break")
+    await staff.expect("me", state="break")
     v = await visitor()
     await v.expect("started")
     await service.record_sample(time.time())
