@@ -106,13 +106,13 @@ class Daphne:
 
 
 @contextmanager
-def daphne_process(env: dict[str, str], log: Path) -> Iterator[Daphne]:
+def daphne_process(env: dict[str, str], log: Path, app: str = "chatservice.asgi:application") -> Iterator[Daphne]:
     """One daphne process as the README runs it."""
     port = free_port()
     daphne = str(Path(sys.executable).parent / "daphne")
     with open(log, "wb") as log_file:
         proc = subprocess.Popen(
-            [daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(port), "chatservice.asgi:application"],
+            [daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(port), app],
             cwd=ROOT,
             env=env,
             stdout=log_file,

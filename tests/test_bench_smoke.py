@@ -1,0 +1,22 @@
+"""The benchmark's short smoke run, so the script cannot rot (figures are for bench/)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.server import ROOT
+
+pytestmark = pytest.mark.browser  # real servers: grouped with the slow tests
+
+
+def test_the_benchmark_runs_and_loses_nothing() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/run.py", "--smoke"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = result.stdout
+    assert "connect storm" in table and "conversations" in table
+    assert "errors 0 |" in table and table.count("delivered 100%") == 2
