@@ -67,7 +67,14 @@ async def bare_latency(url: str, pairs: int, rate: float, seconds: float) -> dic
         a = await websockets.connect(f"{ws}/ws/pair/r{i}/", origin=Origin(url))
         b = await websockets.connect(f"{ws}/ws/pair/r{i}/", origin=Origin(url))
         conns.append((a, b))
-    return await measure(conns, rate, seconds, lambda i, t: json.dumps({"t": t}), lambda f: f.get("t"))
+    return await measure(
+        [a for a, _b in conns],
+        [b for _a, b in conns],
+        rate,
+        seconds,
+        lambda i, t: json.dumps({"t": t}),
+        lambda f: f.get("t"),
+    )
 
 
 async def service_latency(url: str, cookies: list[str], pairs: int, rate: float, seconds: float) -> dict[str, Any]:
@@ -78,32 +85,32 @@ async def service_latency(url: str, cookies: list[str], pairs: int, rate: float,
         c = await websockets.connect(f"{ws}/ws/console/", origin=Origin(url), additional_headers={"Cookie": cookie})
         await c.send(json.dumps({"type": "duty", "state": "available"}))
         staff.append(c)
-    conns: list[tuple[Any, Any]] = []
-    owner: dict[str, Any] = {}
+    accepted = 0
 
-    async def accept_all(c: Any) -> None:
-        while True:
+    async def accept_offers(c: Any) -> None:
+        # Routing picks the counsellor: every console accepts whatever it is offered.
+        nonlocal accepted
+        while accepted < pairs:
             f = json.loads(await c.recv())
             if f["type"] == "offer":
                 await c.send(json.dumps({"type": "accept", "contact": f["contact"]}))
             elif f["type"] == "conversation":
-                owner[f["contact"]] = c
-                return
+                accepted += 1
 
-    for i in range(pairs):
+    acceptors = [asyncio.create_task(accept_offers(c)) for c in staff]
+    visitors = []
+    for _ in range(pairs):
         v = await websockets.connect(f"{ws}/ws/visitor/", origin=Origin(url))
         await v.send(json.dumps({"type": "start", "lang": "sv"}))
-        c = staff[i % len(staff)]
-        await accept_all(c)
-        while True:
-            f = json.loads(await v.recv())
-            if f["type"] == "joined":
-                break
-        conns.append((v, c))
-
+        while json.loads(await asyncio.wait_for(v.recv(), timeout=30))["type"] != "joined":
+            pass
+        visitors.append(v)
+    for task in acceptors:
+        task.cancel()
     counter = iter(range(10**9))
     return await measure(
-        conns,
+        visitors,
+        staff,
         rate,
         seconds,
         lambda i, t: json.dumps({"type": "send", "id": f"m{next(counter)}", "text": repr(t)}),
@@ -111,10 +118,11 @@ async def service_latency(url: str, cookies: list[str], pairs: int, rate: float,
     )
 
 
-async def measure(conns: list[tuple[Any, Any]], rate: float, seconds: float, make: Any, stamp: Any) -> dict[str, Any]:
+async def measure(
+    senders: list[Any], receivers: list[Any], rate: float, seconds: float, make: Any, stamp: Any
+) -> dict[str, Any]:
     latencies: list[float] = []
     sent = 0
-    receivers = {id(b) for _a, b in conns}
 
     async def receive(sock: Any) -> None:
         while True:
@@ -126,22 +134,20 @@ async def measure(conns: list[tuple[Any, Any]], rate: float, seconds: float, mak
             if t is not None:
                 latencies.append(time.perf_counter() - float(t))
 
-    tasks = [asyncio.create_task(receive(b)) for b in {id(b): b for _a, b in conns}.values()]
-    del receivers
+    tasks = [asyncio.create_task(receive(r)) for r in receivers]
     interval = 1 / rate
     end = time.perf_counter() + seconds
     i = 0
     while time.perf_counter() < end:
-        a, _b = conns[i % len(conns)]
-        await a.send(make(i, time.perf_counter()))
+        await senders[i % len(senders)].send(make(i, time.perf_counter()))
         sent += 1
         i += 1
         await asyncio.sleep(interval)
     await asyncio.sleep(1)
     for t in tasks:
         t.cancel()
-    for a, _b in conns:
-        await a.close()
+    for sock in [*senders, *receivers]:
+        await sock.close()
     return {
         "offered_msg_s": rate,
         "delivered": len(latencies) / max(sent, 1),
@@ -162,7 +168,7 @@ def main() -> None:
     storm = 50 if args.smoke else 1000
     pairs = 4 if args.smoke else 100
     rates = [20.0] if args.smoke else [100.0, 300.0, 1000.0]
-    seconds = 2.0 if args.smoke else 15.0
+    seconds = 2.0 if args.smoke else 10.0
     counsellors = 2 if args.smoke else 50
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
