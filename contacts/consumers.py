@@ -33,6 +33,7 @@ LANGUAGES = frozenset(code for code, _ in settings.LANGUAGES)
 KINDS = frozenset({"", "self", "relative", "professional"})
 DUTY_STATES = frozenset({"available", "break", "off"})
 FEEDBACK = frozenset({"yes", "somewhat", "no"})
+MAX_QUEUE_CAP = 10_000  # a cap beyond any real queue, and well inside the database column
 TRANSFER_TARGETS = frozenset({"counsellor", "language", "skill"})
 CONTACT_LANGUAGES = frozenset(code for code, _ in settings.CONTACT_LANGUAGES)
 SKILLS = frozenset(state.SKILLS)
@@ -679,6 +680,8 @@ class SupervisorConsumer(BaseConsumer):
                 changes[key] = protocol.flag(frame, key)
         if "max_queue" in frame:
             changes["max_queue"] = protocol.seq(frame, "max_queue")
+            if changes["max_queue"] > MAX_QUEUE_CAP:
+                raise FrameError("bad_field", "max_queue")
         if not changes:
             raise FrameError("bad_frame", "nothing to change")
 

@@ -130,3 +130,12 @@ async def test_the_chart_is_made_of_minute_counts(service: Service, sara: Any, m
     assert minute == int(time.time() // 60) and waiting == 1 and available == 0
     for s in (boss, staff, v):
         await s.close()
+
+
+async def test_an_impossible_queue_cap_is_refused_and_changes_nothing(service: Service, maria: Any) -> None:
+    boss = await supervisor_socket(maria)
+    await boss.send(type="intake", max_queue=2**40)
+    assert (await boss.expect("error"))["code"] == "bad_field"
+    await boss.send(type="intake", max_queue=3)
+    await boss.expect("dashboard", intake={"chat_paused": False, "phone_paused": False, "max_queue": 3})
+    await boss.close()

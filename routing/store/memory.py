@@ -56,6 +56,9 @@ class MemoryStore(Store):
         for key, expires in list(self._wrapups.items()):
             if expires <= now:
                 del self._wrapups[key]
+        for source, until in list(self._blocked.items()):
+            if until <= now:
+                del self._blocked[source]
 
     def _touch(self, contact: Contact) -> None:
         self._contacts[contact.id] = contact
