@@ -129,17 +129,45 @@ CACHES: dict[str, Any] = (
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )
 
+# Prometheus scrapes /metrics with "Authorization: Bearer <token>"; unset, /metrics
+# answers 404. Aggregate figures only (chatservice/metrics.py).
+METRICS_TOKEN = envstr("METRICS_TOKEN")
+
 CHANNEL_LAYERS: dict[str, Any]
-if REDIS_URL:
+# Which Redis channel layer carries the nudges between processes: "pubsub" (default) or
+# "core". Delivery is at-most-once with either; the service never relies on an event
+# arriving (events are nudges, the store holds the truth, clients ack and replay), so
+# the faster one is the default. bench/run.py --layers measures both.
+CHANNEL_LAYER = envstr("CHANNEL_LAYER", "pubsub")
+if CHANNEL_LAYER not in {"pubsub", "core"}:
+    raise ImproperlyConfigured(f"CHANNEL_LAYER={CHANNEL_LAYER!r} must be pubsub or core")
+# Core layer only: a consumer's inbox holds CHANNEL_CAPACITY events before new ones are
+# dropped, and an undelivered event or a group membership expires after these seconds.
+# A nudge older than a minute is worthless (clients sync by then); a group membership
+# must outlive the longest conversation, which keeps its own TTL in the store.
+CHANNEL_CAPACITY = envint("CHANNEL_CAPACITY", 500, minimum=10)
+CHANNEL_EXPIRY_SECONDS = envint("CHANNEL_EXPIRY_SECONDS", 60, minimum=5)
+CHANNEL_GROUP_EXPIRY_SECONDS = envint("CHANNEL_GROUP_EXPIRY_SECONDS", 86400, minimum=60)
+if REDIS_URL and CHANNEL_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
-            # Pub/sub layer: measured ~2.5x the core layer's throughput on this hardware.
-            # Delivery is at-most-once either way; the service never relies on an event
-            # arriving (events are nudges, the store holds the truth, clients ack+replay).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
                 "prefix": f"{REDIS_PREFIX}:layer",
+            },
+        }
+    }
+elif REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "prefix": f"{REDIS_PREFIX}:layer",
+                "capacity": CHANNEL_CAPACITY,
+                "expiry": CHANNEL_EXPIRY_SECONDS,
+                "group_expiry": CHANNEL_GROUP_EXPIRY_SECONDS,
             },
         }
     }

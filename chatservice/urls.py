@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from chatservice import health
+from chatservice import health, metrics
 from frontend.staff import ThrottledLoginForm, second_factor, second_factor_required
 
 if second_factor_required():
@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("phone/", include("contacts.phone_urls")),
     path("", include("stats.urls")),
     path("", include("frontend.urls")),

@@ -19,6 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
+from chatservice import metrics
 from contacts import groups, protocol
 from contacts.limits import Bucket, connections, source_of
 from contacts.protocol import FrameError
@@ -46,7 +47,21 @@ QUEUE_REFRESH_SECONDS = 0.5  # at most two position updates a second per socket
 
 class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     handlers: dict[str, str] = {}
+    endpoint = "other"  # the metrics' label for this kind of socket
     _bucket: Bucket | None = None
+    _open = False
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        if not self._open:
+            self._open = True
+            metrics.SOCKETS.labels(self.endpoint).inc()
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self._open:
+            self._open = False
+            metrics.SOCKETS.labels(self.endpoint).dec()
+        await super().websocket_disconnect(message)
 
     @property
     def bucket(self) -> Bucket:
@@ -59,6 +74,8 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return get_service()
 
     async def out(self, frame: dict[str, Any]) -> None:
+        if frame["type"] == "error":
+            metrics.frame_error(frame["code"])
         await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -113,6 +130,7 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
 
 class VisitorConsumer(BaseConsumer):
+    endpoint = "visitor"
     handlers = {
         "start": "on_start",
         "resume": "on_resume",
@@ -342,6 +360,7 @@ class VisitorConsumer(BaseConsumer):
 
 
 class CounsellorConsumer(BaseConsumer):
+    endpoint = "console"
     handlers = {
         "duty": "on_duty",
         "accept": "on_accept",
@@ -621,6 +640,7 @@ class SupervisorConsumer(BaseConsumer):
     """The supervisor's dashboard: load, never content, until a counsellor asks for help
     and the supervisor joins that one conversation."""
 
+    endpoint = "supervisor"
     handlers = {
         "intake": "on_intake",
         "off_duty": "on_off_duty",

@@ -25,6 +25,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from chatservice import metrics
 from contacts import crypto, groups
 from contacts.hours import current_schedule
 from contacts.info import ClosedInfo, closed_info
@@ -163,6 +164,7 @@ class Service:
         await acount(
             "contacts", channel=channel, language=language, kind=kind or "unknown", danger="yes" if danger else "no"
         )
+        metrics.contact_started(channel)
         await self.queue_changed()
         await self.route()
         return Started(contact.id, token)
@@ -206,6 +208,7 @@ class Service:
             contact_id, sender, lambda seq: crypto.seal(key, contact_id, seq, text), client_id, time.time()
         )
         if result is not None and not result[1]:
+            metrics.message(sender)
             await self.publish_conversation(contact, {"type": "conv.message", "contact": contact_id})
         return result
 
@@ -417,31 +420,46 @@ class Service:
         available = sum(1 for c in counsellors if policy.can_take_more(c) or (c.state == "available" and c.offers))
         await self.store.record_sample(int(now // 60), len(queue), available)
 
-    async def dashboard(self) -> dict[str, Any]:
-        """Load, never content: counts from live state and today's counters."""
-        now = time.time()
-        queue = await self.store.queue()
-        counsellors = await self.store.counsellors()
+    async def dashboard_counts(self) -> dict[str, Any]:
+        """The live load as counts only (the dashboard's and the metrics' figures)."""
+        return self._counts(await self.store.queue(), await self.store.counsellors())
+
+    @staticmethod
+    def _counts(queue: list[Contact], counsellors: list[Counsellor]) -> dict[str, Any]:
         by_channel: dict[str, int] = {}
         by_language: dict[str, int] = {}
         for c in queue:
             by_channel[c.channel] = by_channel.get(c.channel, 0) + 1
             by_language[c.language] = by_language.get(c.language, 0) + 1
         states = {s: 0 for s in ("available", "busy", "away", "break", "off")}
-        team = []
         for member in counsellors:
-            shown = "busy" if member.state == "available" and member.load >= member.capacity else member.state
-            states[shown] += 1
-            if member.state != "off":
-                team.append(
-                    {
-                        "id": member.id,
-                        "name": member.name,
-                        "state": shown,
-                        "load": member.load,
-                        "capacity": member.capacity,
-                    }
-                )
+            states[shown_state(member)] += 1
+        return {
+            "waiting": len(queue),
+            "by_channel": by_channel,
+            "by_language": by_language,
+            "longest_wait": int(time.time() - min(c.enqueued_at for c in queue)) if queue else 0,
+            "offers": sum(1 for c in queue if c.state == "offered"),
+            "conversations": sum(c.load for c in counsellors),
+            "states": states,
+        }
+
+    async def dashboard(self) -> dict[str, Any]:
+        """Load, never content: counts from live state and today's counters."""
+        now = time.time()
+        queue = await self.store.queue()
+        counsellors = await self.store.counsellors()
+        team = [
+            {
+                "id": member.id,
+                "name": member.name,
+                "state": shown_state(member),
+                "load": member.load,
+                "capacity": member.capacity,
+            }
+            for member in counsellors
+            if member.state != "off"
+        ]
         help_requests = []
         for member in counsellors:
             for cid in member.active:
@@ -449,13 +467,7 @@ class Service:
                 if contact is not None and contact.help:
                     help_requests.append({"contact": cid, "counsellor": member.name, "language": contact.language})
         return {
-            "waiting": len(queue),
-            "by_channel": by_channel,
-            "by_language": by_language,
-            "longest_wait": int(now - min(c.enqueued_at for c in queue)) if queue else 0,
-            "offers": sum(1 for c in queue if c.state == "offered"),
-            "conversations": sum(c.load for c in counsellors),
-            "states": states,
+            **self._counts(queue, counsellors),
             "team": team,
             "help": help_requests,
             "history": [list(s) for s in await self.store.samples(int(now // 60) - 4 * 60)],
@@ -585,6 +597,7 @@ class Service:
                 raise
             except Exception:
                 # Redis away for a moment: keep ticking, recover when it is back.
+                metrics.TICK_FAILURES.inc()
                 logger.warning("tick failed", exc_info=True)
 
     async def stop_ticker(self) -> None:
@@ -593,6 +606,11 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._ticker
             self._ticker = None
+
+
+def shown_state(member: Counsellor) -> str:
+    """Available at full capacity shows as busy."""
+    return "busy" if member.state == "available" and member.load >= member.capacity else member.state
 
 
 def today_figures() -> dict[str, Any]:
