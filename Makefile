@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install browser
+.PHONY: run test lint install system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,16 +23,16 @@ run: $(VENV)/.installed
 	# -v 0 and no --access-log: daphne then logs no client address.
 	$(VENV)/bin/daphne -v 0 -b $(HOST) -p $(PORT) chatservice.asgi:application
 
-# The suite uses the machine's PostgreSQL and Redis for real (see README), and Debian's
-# Chromium for the browser tests.
+# The suite uses the machine's PostgreSQL and Redis for real (see README), Debian's
+# Chromium for the browser tests and Debian's nginx for the deployment test.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx)
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed system-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed

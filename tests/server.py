@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -106,13 +107,19 @@ class Daphne:
 
 
 @contextmanager
-def daphne_process(env: dict[str, str], log: Path, app: str = "chatservice.asgi:application") -> Iterator[Daphne]:
-    """One daphne process as the README runs it."""
-    port = free_port()
+def daphne_process(
+    env: dict[str, str],
+    log: Path,
+    app: str = "chatservice.asgi:application",
+    port: int | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[Daphne]:
+    """One daphne process as the README runs it (``extra_args``: as deploy/ runs it)."""
+    port = port or free_port()
     daphne = str(Path(sys.executable).parent / "daphne")
-    with open(log, "wb") as log_file:
+    with open(log, "ab") as log_file:
         proc = subprocess.Popen(
-            [daphne, "-v", "0", "-b", "127.0.0.1", "-p", str(port), app],
+            [daphne, "-v", "0", *extra_args, "-b", "127.0.0.1", "-p", str(port), app],
             cwd=ROOT,
             env=env,
             stdout=log_file,
@@ -129,10 +136,18 @@ def daphne_process(env: dict[str, str], log: Path, app: str = "chatservice.asgi:
                 proc.kill()
 
 
+def daphne_command() -> list[str]:
+    """The daphne command line of deploy/systemd/chatservice@.service."""
+    unit = (ROOT / "deploy" / "systemd" / "chatservice@.service").read_text()
+    line = re.search(r"^ExecStart=(.+)$", unit, re.MULTILINE)
+    assert line, "the unit has no ExecStart"
+    return shlex.split(line.group(1))
+
+
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
-        raise RuntimeError("Debian's chromium is not installed: run `make browser` (apt-get install chromium)")
+        raise RuntimeError("Debian's chromium is not installed: run `make system-deps` (apt-get install chromium)")
     return path
 
 
