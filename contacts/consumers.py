@@ -170,6 +170,7 @@ class VisitorConsumer(BaseConsumer):
             self._queue_task.cancel()
         if self.contact_id is not None:
             await self.service.visitor_presence(self.contact_id, connected=False)
+            await self.service.hold("v", self.contact_id, False)
             await self.leave(groups.visitor(self.contact_id))
             await self.leave(groups.WAITING)
 
@@ -275,11 +276,13 @@ class VisitorConsumer(BaseConsumer):
         self.delivered = 0
         self.joined_sent = False
         self.own = set()
+        await self.service.hold("v", contact_id, True)
         await self.join(groups.visitor(contact_id))
         await self.join(groups.WAITING)
 
     async def detach(self) -> None:
         if self.contact_id is not None:
+            await self.service.hold("v", self.contact_id, False)
             await self.leave(groups.visitor(self.contact_id))
             await self.leave(groups.WAITING)
         self.contact_id = None
@@ -391,6 +394,7 @@ class CounsellorConsumer(BaseConsumer):
         self.uid = profile.id
         self.delivered = {}
         self.own = set()
+        await self.service.hold("c", profile.id, True)
         me = await self.service.counsellor_online(profile)
         await self.join(groups.staff(self.uid))
         await self.join(groups.STAFF_ALL)
@@ -413,6 +417,7 @@ class CounsellorConsumer(BaseConsumer):
             self._queue_task.cancel()
         if self.uid:
             await self.service.counsellor_offline(self.uid)
+            await self.service.hold("c", self.uid, False)
             await self.leave(groups.staff(self.uid))
             await self.leave(groups.STAFF_ALL)
 
@@ -452,6 +457,11 @@ class CounsellorConsumer(BaseConsumer):
         await self.service.end(await self.mine(frame), "counsellor")
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
+        if await self.service.store.get_contact(protocol.contact_id(frame)) is None:
+            # Gone from the live state (ended, expired, or Redis lost it): say so plainly.
+            cid = protocol.contact_id(frame)
+            await self.out({"type": "ended", "contact": cid, "by": "system", "undelivered": 0})
+            return
         cid = await self.mine(frame)
         last_seq = protocol.seq(frame, "last_seq")
         self.delivered[cid] = min(last_seq, self.delivered.get(cid, last_seq))

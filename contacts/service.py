@@ -33,7 +33,7 @@ from contacts.models import Intake
 from routing import policy
 from routing.state import Channel, Contact, Counsellor, CounsellorState, Message, Sender
 from routing.store import get_store
-from routing.store.base import Store
+from routing.store.base import HeldKind, Store
 from stats import acount
 from stats.counters import conversation_band, wait_band
 
@@ -72,12 +72,22 @@ class Closed:
     info: ClosedInfo
 
 
+# A process whose heartbeat (every tick) is this old is taken for dead. Long enough that
+# a busy event loop is not mistaken for a dead one (and if it is, it says so again).
+PROCESS_DEAD_SECONDS = 15
+
+
 class Service:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._ticker: asyncio.Task[None] | None = None
         self._ticker_loop: asyncio.AbstractEventLoop | None = None
         self._last_sweep = 0.0
+        # This process's name in the store, and the sockets it holds (with a count: one
+        # counsellor may have two consoles open here). If the process is killed without
+        # warning, the others see its heartbeat stop and mark these owners gone.
+        self.process = secrets.token_hex(8)
+        self._held: dict[tuple[HeldKind, str], int] = {}
 
     # --- events ---
     async def publish(self, group: str, event: dict[str, Any]) -> None:
@@ -174,6 +184,38 @@ class Service:
         if contact_id is None:
             return None
         return await self.store.get_contact(contact_id)
+
+    async def hold(self, kind: HeldKind, member: str | int, held: bool) -> None:
+        """A socket of this process took on (or let go of) a visitor's contact ("v") or
+        a counsellor's console ("c"). Call before marking the owner present."""
+        key = (kind, str(member))
+        count = self._held.get(key, 0) + (1 if held else -1)
+        if count > 0:
+            self._held[key] = count
+        else:
+            self._held.pop(key, None)
+        if (held and count == 1) or (not held and count <= 0):
+            await self.store.hold(self.process, kind, key[1], held, time.time())
+
+    async def _heartbeat(self, now: float) -> None:
+        if not await self.store.heartbeat(self.process, now):
+            # Declared dead while alive (a stalled event loop): say again who is here.
+            for kind, member in list(self._held):
+                await self.store.hold(self.process, kind, member, True, now)
+                if kind == "v":
+                    await self.store.set_visitor_gone(member, 0.0)
+                else:
+                    await self.store.set_counsellor_gone(int(member), 0.0)
+        visitors, _counsellors = await self.store.release_dead(now - PROCESS_DEAD_SECONDS)
+        for contact_id in visitors:
+            # Their socket died with its process: the counsellor sees them away, and the
+            # grace period runs from the process's last heartbeat.
+            contact = await self.store.get_contact(contact_id)
+            if contact is not None and contact.counsellor:
+                await self.publish(
+                    groups.staff(contact.counsellor),
+                    {"type": "visitor.presence", "contact": contact_id, "connected": False},
+                )
 
     async def visitor_presence(self, contact_id: str, connected: bool) -> None:
         await self.store.set_visitor_gone(contact_id, 0.0 if connected else time.time())
@@ -565,6 +607,7 @@ class Service:
         """Timers: offers nobody answered, visitors and counsellors who did not come back,
         contacts that have waited past the language overflow."""
         now = time.time() if now is None else now
+        await self._heartbeat(now)
         for contact_id, counsellor_id in await self.store.expired_offers(now):
             await self.withdraw(contact_id, counsellor_id, away=True)
         for contact_id in await self.store.visitors_gone_before(now - config("GRACE_SECONDS")):

@@ -286,3 +286,37 @@ async def test_every_redis_key_has_a_ttl_and_ending_leaves_no_contact_key() -> N
     finally:
         await s.flush()
         await s.close()
+
+
+async def test_sockets_of_a_dead_process_count_as_gone_since_its_last_heartbeat(store: Store) -> None:
+    await store.add_contact(contact("only-a", 100), "t1")
+    await store.add_contact(contact("moved", 100), "t2")
+    await store.add_contact(contact("left", 100), "t3")
+    await store.upsert_counsellor(counsellor(7))
+    await store.upsert_counsellor(counsellor(8))
+    assert not await store.heartbeat("A", 1000.0)  # new to the store
+    assert await store.heartbeat("A", 1001.0)
+    for cid in ("only-a", "moved", "left"):
+        await store.hold("A", "v", cid, True, 1001.0)
+    await store.hold("A", "c", "7", True, 1001.0)
+    await store.hold("A", "c", "8", True, 1001.0)
+    await store.hold("B", "v", "moved", True, 1005.0)  # reconnected to B, A not yet let go
+    await store.hold("B", "c", "8", True, 1005.0)
+    await store.set_visitor_gone("left", 1002.0)  # a clean disconnect, already marked
+    await store.heartbeat("A", 1010.0)
+    await store.heartbeat("B", 1030.0)
+
+    assert await store.release_dead(1005.0) == ([], [])  # A is not late yet
+    assert await store.release_dead(1020.0) == (["only-a"], [7])
+    assert await store.release_dead(1020.0) == ([], [])  # one caller wins
+    only_a, moved, left = [await store.get_contact(c) for c in ("only-a", "moved", "left")]
+    assert only_a is not None and only_a.visitor_gone_at == 1010.0  # since A's last heartbeat
+    assert moved is not None and moved.visitor_gone_at == 0
+    assert left is not None and left.visitor_gone_at == 1002.0
+    assert sorted(await store.visitors_gone_before(1011.0)) == ["left", "only-a"]
+    c7, c8 = await store.get_counsellor(7), await store.get_counsellor(8)
+    assert c7 is not None and c7.gone_at == 1010.0
+    assert c8 is not None and c8.gone_at == 0
+    assert await store.counsellors_gone_before(1011.0) == [7]
+    # A was declared dead: if it was only stalled, its next heartbeat says so.
+    assert not await store.heartbeat("A", 1040.0)

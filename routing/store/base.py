@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Literal
 
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
+
+HeldKind = Literal["v", "c"]  # a visitor's socket (by contact id) or a console (by counsellor id)
 
 Body = str | Callable[[int], str]
 
@@ -172,6 +175,27 @@ class Store(ABC):
     async def sweep(self) -> int:
         """Repair what expiry can leave behind (a counsellor still holding a contact whose
         keys expired). Returns how many things were repaired."""
+
+    # --- which process holds which socket (a process killed without warning) ---
+    @abstractmethod
+    async def hold(self, process: str, kind: HeldKind, member: str, held: bool, now: float) -> None:
+        """This server process now holds (or no longer holds) the socket of a visitor's
+        contact (kind "v", member: contact id) or a counsellor's console ("c", member:
+        counsellor id). Counts as a heartbeat of the process too."""
+
+    @abstractmethod
+    async def heartbeat(self, process: str, now: float) -> bool:
+        """The process is alive at ``now``. False if the store did not know it as alive
+        (new, or declared dead by another process): it should then re-``hold`` its
+        sockets and mark their owners present again."""
+
+    @abstractmethod
+    async def release_dead(self, before: float) -> tuple[list[str], list[int]]:
+        """Forget every process whose last heartbeat is older than ``before``, and mark
+        the visitors and counsellors whose socket only such a process held, and who
+        still count as connected, gone since that heartbeat: the grace periods then run
+        for them as for any lost socket. One caller wins each dead process. Returns the
+        contact ids and counsellor ids marked gone."""
 
     @abstractmethod
     async def flush(self) -> None:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from routing.policy import queue_key
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
-from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, Store, body_for
+from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, HeldKind, Store, body_for
 
 
 class _Conversation:
@@ -37,6 +37,8 @@ class MemoryStore(Store):
         self._wrapups: dict[tuple[str, int], float] = {}
         self._samples: dict[int, tuple[int, int]] = {}
         self._blocked: dict[str, float] = {}
+        self._procs: dict[str, float] = {}
+        self._held: dict[tuple[HeldKind, str], set[str]] = {}
 
     # --- expiry ---
     def _deadline(self) -> float:
@@ -433,8 +435,51 @@ class MemoryStore(Store):
             self._gc()  # dropping an expired contact also frees its counsellor here
             return before - len(self._contacts)
 
+    # --- which process holds which socket ---
+    async def hold(self, process: str, kind: HeldKind, member: str, held: bool, now: float) -> None:
+        with self._lock:
+            members = self._held.setdefault((kind, process), set())
+            if held:
+                members.add(member)
+            else:
+                members.discard(member)
+            self._procs[process] = now
+
+    async def heartbeat(self, process: str, now: float) -> bool:
+        with self._lock:
+            known = process in self._procs
+            self._procs[process] = now
+            return known
+
+    async def release_dead(self, before: float) -> tuple[list[str], list[int]]:
+        with self._lock:
+            dead = {p: at for p, at in self._procs.items() if at < before}
+            for p in dead:
+                del self._procs[p]
+
+            def held_elsewhere(kind: HeldKind, member: str) -> bool:
+                return any(member in self._held.get((kind, p), set()) for p in self._procs)
+
+            gone_v: list[str] = []
+            gone_c: list[int] = []
+            for p, at in dead.items():
+                for cid in sorted(self._held.pop(("v", p), set())):
+                    contact = self._contacts.get(cid)
+                    if contact is not None and contact.visitor_gone_at == 0 and not held_elsewhere("v", cid):
+                        contact.visitor_gone_at = at
+                        gone_v.append(cid)
+                for uid in sorted(self._held.pop(("c", p), set())):
+                    counsellor = self._counsellor(int(uid))
+                    if counsellor is not None and counsellor.gone_at == 0 and not held_elsewhere("c", uid):
+                        counsellor.gone_at = at
+                        self._save_counsellor(counsellor)
+                        gone_c.append(int(uid))
+            return gone_v, gone_c
+
     async def flush(self) -> None:
         with self._lock:
+            self._procs.clear()
+            self._held.clear()
             self._contacts.clear()
             self._conversations.clear()
             self._tokens.clear()

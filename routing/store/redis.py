@@ -12,6 +12,9 @@ refreshed on every write, so nothing can outlive an abandoned conversation):
 - ``offers`` / ``vgone`` sorted sets: pending offers by expiry, absent visitors by time
 - ``p:{uid}`` hash: one counsellor (``active`` is a comma-separated list of contact ids);
   ``ps`` set: counsellor ids; ``cgone`` sorted set: absent consoles by time
+- ``procs`` sorted set: server processes by last heartbeat; ``held:v:{proc}`` /
+  ``held:c:{proc}`` sets: the contact ids / counsellor ids whose socket that process
+  holds (so that the others can mark them gone if it is killed without warning)
 - ``w:{id}:{uid}``: a one-use wrap-up ticket; ``agg`` hash: mean handling time;
   ``samples`` hash: minute -> "waiting,available" for the dashboard's chart;
   ``blocked:{hash}``: a blocked source (a keyed hash of an address), for BLOCK_SECONDS
@@ -35,7 +38,7 @@ from redis.commands.core import AsyncScript
 
 from routing.policy import queue_score
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
-from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, Store, body_for
+from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, HeldKind, Store, body_for
 
 PRELUDE = """
 local P = ARGV[1]
@@ -339,6 +342,61 @@ redis.call('HSET', pk(uid), 'gone_at', ARGV[4])
 if tonumber(ARGV[4]) > 0 then index('cgone', ARGV[4], uid) else redis.call('ZREM', P .. ':cgone', uid) end
 keep(uid)
 return 1
+""",
+    # ARGV: P, TTL, process, kind, member, held (1/0), now
+    "hold": """
+local set = P .. ':held:' .. ARGV[4] .. ':' .. ARGV[3]
+if ARGV[6] == '1' then redis.call('SADD', set, ARGV[5]) else redis.call('SREM', set, ARGV[5]) end
+redis.call('EXPIRE', set, TTL)
+redis.call('ZADD', P .. ':procs', ARGV[7], ARGV[3])
+redis.call('EXPIRE', P .. ':procs', TTL)
+return 1
+""",
+    # ARGV: P, TTL, process, now
+    "heartbeat": """
+local known = redis.call('ZSCORE', P .. ':procs', ARGV[3])
+redis.call('ZADD', P .. ':procs', ARGV[4], ARGV[3])
+redis.call('EXPIRE', P .. ':procs', TTL)
+for _, kind in ipairs({'v', 'c'}) do redis.call('EXPIRE', P .. ':held:' .. kind .. ':' .. ARGV[3], TTL) end
+if known then return 1 end
+return 0
+""",
+    # ARGV: P, TTL, before
+    "release_dead": """
+local procs = P .. ':procs'
+local dead = redis.call('ZRANGEBYSCORE', procs, '-inf', '(' .. ARGV[3], 'WITHSCORES')
+local live = {}
+local gone_v, gone_c = {}, {}
+if #dead == 0 then return {gone_v, gone_c} end
+for i = 1, #dead, 2 do redis.call('ZREM', procs, dead[i]) end
+local alive = redis.call('ZRANGEBYSCORE', procs, ARGV[3], '+inf')
+local function held_elsewhere(kind, member)
+  for _, other in ipairs(alive) do
+    if redis.call('SISMEMBER', P .. ':held:' .. kind .. ':' .. other, member) == 1 then return true end
+  end
+  return false
+end
+for i = 1, #dead, 2 do
+  local proc, at = dead[i], dead[i + 1]
+  for _, id in ipairs(redis.call('SMEMBERS', P .. ':held:v:' .. proc)) do
+    local gone = redis.call('HGET', ck(id), 'visitor_gone_at')
+    if gone and tonumber(gone) == 0 and not held_elsewhere('v', id) then
+      redis.call('HSET', ck(id), 'visitor_gone_at', at)
+      index('vgone', at, id)
+      table.insert(gone_v, id)
+    end
+  end
+  for _, uid in ipairs(redis.call('SMEMBERS', P .. ':held:c:' .. proc)) do
+    local gone = redis.call('HGET', pk(uid), 'gone_at')
+    if gone and tonumber(gone) == 0 and not held_elsewhere('c', uid) then
+      redis.call('HSET', pk(uid), 'gone_at', at)
+      index('cgone', at, uid)
+      table.insert(gone_c, uid)
+    end
+  end
+  redis.call('DEL', P .. ':held:v:' .. proc, P .. ':held:c:' .. proc)
+end
+return {gone_v, gone_c}
 """,
     # ARGV: P, TTL, seconds, weight
     "handle": """
@@ -690,6 +748,16 @@ class RedisStore(Store):
             repaired += int(await self._run("prune", uid, repr(time.time())))
         await self.counsellors()  # drops ids of counsellors whose record expired
         return repaired
+
+    async def hold(self, process: str, kind: HeldKind, member: str, held: bool, now: float) -> None:
+        await self._run("hold", process, kind, member, "1" if held else "0", repr(float(now)))
+
+    async def heartbeat(self, process: str, now: float) -> bool:
+        return bool(await self._run("heartbeat", process, repr(float(now))))
+
+    async def release_dead(self, before: float) -> tuple[list[str], list[int]]:
+        visitors, counsellors = await self._run("release_dead", repr(float(before)))
+        return list(visitors), [int(u) for u in counsellors]
 
     async def flush(self) -> None:
         batch: list[str] = []
