@@ -25,6 +25,14 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
         )
     if len(settings.STATE_KEY) != 64:
         refuse("STATE_KEY is missing.", "Set STATE_KEY to 64 hex characters (32 random bytes).", "E003")
+    if settings.STATE_KEY_PREVIOUS and (
+        len(settings.STATE_KEY_PREVIOUS) != 64 or settings.STATE_KEY_PREVIOUS == settings.STATE_KEY
+    ):
+        refuse(
+            "STATE_KEY_PREVIOUS is not a different 64-hex-character key.",
+            "Set it to the STATE_KEY being replaced, or unset it (docs/deployment.md, key rotation).",
+            "E010",
+        )
     if not settings.ALLOWED_HOSTS or any("*" in h for h in settings.ALLOWED_HOSTS):
         refuse("ALLOWED_HOSTS is empty or has a wildcard.", "List the service's host names.", "E004")
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":

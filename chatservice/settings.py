@@ -38,6 +38,9 @@ if PRODUCTION and not SECRET_KEY:
 # hands out no session. Never stored in Redis or the database. Development gets a
 # per-process random key.
 STATE_KEY = envstr("STATE_KEY") or ("" if PRODUCTION else secrets.token_hex(32))
+# During a key rotation: the old key, still accepted for reading what was written with
+# it (wrapped conversation keys, resumption tokens), never used for writing.
+STATE_KEY_PREVIOUS = envstr("STATE_KEY_PREVIOUS")
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")

@@ -29,7 +29,19 @@ class Unreadable(Exception):
 
 
 def _server_key() -> bytes:
-    raw = settings.STATE_KEY
+    return _derive(settings.STATE_KEY)
+
+
+def _readable_keys() -> list[bytes]:
+    """The key that wraps new conversation keys, then STATE_KEY_PREVIOUS if set: during a
+    key rotation, conversations wrapped before it stay readable (docs/deployment.md)."""
+    keys = [_server_key()]
+    if settings.STATE_KEY_PREVIOUS:
+        keys.append(_derive(settings.STATE_KEY_PREVIOUS))
+    return keys
+
+
+def _derive(raw: str) -> bytes:
     try:
         key = bytes.fromhex(raw)
     except ValueError:
@@ -58,7 +70,12 @@ def new_conversation_key(contact_id: str) -> str:
 
 
 def unwrap(contact_id: str, wrapped: str) -> bytes:
-    return _open(_server_key(), wrapped, b"key:" + contact_id.encode())
+    for key in _readable_keys():
+        try:
+            return _open(key, wrapped, b"key:" + contact_id.encode())
+        except Unreadable:
+            continue
+    raise Unreadable
 
 
 def seal(key: bytes, contact_id: str, seq: int, text: str) -> str:

@@ -52,9 +52,16 @@ def call_token(call_sid: str) -> str:
     return f"call:{call_sid}"
 
 
-def token_hash(token: str) -> str:
+def token_hash(token: str, key: str | None = None) -> str:
     """Tokens are looked up by a keyed hash, so a Redis dump does not hand out sessions."""
-    return hmac.new(settings.STATE_KEY.encode(), token.encode(), hashlib.sha256).hexdigest()
+    return hmac.new((key or settings.STATE_KEY).encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def token_hashes(token: str) -> list[str]:
+    """Every hash a live token may be stored under: STATE_KEY's, then (during a key
+    rotation) STATE_KEY_PREVIOUS's."""
+    keys = [settings.STATE_KEY, settings.STATE_KEY_PREVIOUS]
+    return [token_hash(token, key) for key in keys if key]
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,11 @@ class Service:
         return Started(contact.id, token)
 
     async def resume(self, token: str) -> Contact | None:
-        contact_id = await self.store.contact_for_token(token_hash(token))
+        contact_id = None
+        for hashed in token_hashes(token):
+            contact_id = await self.store.contact_for_token(hashed)
+            if contact_id is not None:
+                break
         if contact_id is None:
             return None
         return await self.store.get_contact(contact_id)

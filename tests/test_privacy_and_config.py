@@ -124,6 +124,7 @@ def test_django_deploy_checks_pass_with_production_settings() -> None:
             {"TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "http://chat.example.se", "TWILIO_CALLER_ID": "+4618"},
             "E009",
         ),
+        ({"STATE_KEY_PREVIOUS": "abc"}, "E010"),
     ],
 )
 def test_production_refuses_an_unsafe_configuration(change: dict[str, str], code: str) -> None:
