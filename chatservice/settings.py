@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from chatservice.env import envbool, envint, envlist, envstr
+from chatservice.redis_hosts import host_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -117,6 +118,17 @@ REDIS_URL = envstr("REDIS_URL")
 # once then fails handshakes with HTTP 500. One pool per process, sized for bursts.
 REDIS_MAX_CONNECTIONS = envint("REDIS_MAX_CONNECTIONS", 1000, minimum=10)
 REDIS_PREFIX = envstr("REDIS_PREFIX", "cs")
+# Sentinel: the master of REDIS_SENTINEL_MASTER, found through these sentinels, instead
+# of REDIS_URL's host (whose user, password and database still apply). Every Redis
+# client of the service follows a failover (chatservice/redis_hosts.py).
+REDIS_SENTINELS = envlist("REDIS_SENTINELS")
+REDIS_SENTINEL_MASTER = envstr("REDIS_SENTINEL_MASTER", "chatservice")
+REDIS_SENTINEL_PASSWORD = envstr("REDIS_SENTINEL_PASSWORD")
+REDIS_HOST: dict[str, Any] = (
+    host_config(REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_SENTINEL_PASSWORD, REDIS_MAX_CONNECTIONS)
+    if REDIS_URL
+    else {}
+)
 
 # The cache holds only login-failure counts (keyed by a hash of the name tried). With
 # several processes they must share it, so production keeps it in Redis.
@@ -126,6 +138,7 @@ CACHES: dict[str, Any] = (
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"{REDIS_PREFIX}:cache",
+            "OPTIONS": {"pool_class": "chatservice.redis_hosts.SentinelCachePool"} if REDIS_SENTINELS else {},
         }
     }
     if REDIS_URL
@@ -156,7 +169,7 @@ if REDIS_URL and CHANNEL_LAYER == "pubsub":
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "hosts": [REDIS_HOST],
                 "prefix": f"{REDIS_PREFIX}:layer",
             },
         }
@@ -166,7 +179,7 @@ elif REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "hosts": [REDIS_HOST],
                 "prefix": f"{REDIS_PREFIX}:layer",
                 "capacity": CHANNEL_CAPACITY,
                 "expiry": CHANNEL_EXPIRY_SECONDS,

@@ -24,6 +24,7 @@ def get_store() -> Store:
             prefix=settings.REDIS_PREFIX,
             ttl=int(settings.CHAT["STATE_TTL_SECONDS"]),
             max_connections=settings.REDIS_MAX_CONNECTIONS,
+            host=settings.REDIS_HOST,
         )
     from routing.store.memory import MemoryStore
 

@@ -36,6 +36,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
+from chatservice.redis_hosts import async_pool
 from routing.policy import queue_score
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
 from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, HeldKind, Store, body_for
@@ -475,8 +476,12 @@ def _pairs(flat: list[str]) -> dict[str, str]:
 
 
 class RedisStore(Store):
-    def __init__(self, url: str, *, prefix: str, ttl: int, max_connections: int) -> None:
+    def __init__(
+        self, url: str, *, prefix: str, ttl: int, max_connections: int, host: dict[str, Any] | None = None
+    ) -> None:
         self.url = url
+        # How to reach Redis: REDIS_URL's address or a Sentinel set (chatservice/redis_hosts.py).
+        self.host = host or {"address": url, "max_connections": max_connections}
         self.prefix = prefix
         self.ttl = ttl
         self.max_connections = max_connections
@@ -490,9 +495,7 @@ class RedisStore(Store):
         loop = asyncio.get_running_loop()
         found = self._clients.get(loop)
         if found is None:
-            pool = aioredis.ConnectionPool.from_url(
-                self.url, max_connections=self.max_connections, decode_responses=True
-            )
+            pool = async_pool(self.host, decode_responses=True)
             client = aioredis.Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
             scripts = {name: client.register_script(PRELUDE + body) for name, body in SCRIPTS.items()}
             found = (client, scripts)
