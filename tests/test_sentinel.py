@@ -31,6 +31,7 @@ class Sentinelled:
     master: subprocess.Popen[bytes]
     ports: dict[str, int]
     passwords: dict[str, str]
+    folder: Path
 
     def master_port(self) -> int:
         out = subprocess.run(
@@ -41,8 +42,28 @@ class Sentinelled:
         return int(out[1]) if len(out) == 2 else 0
 
 
-def redis(port: int, *args: str) -> list[str]:
-    return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", *args]
+def redis(port: int, folder: Path, *args: str) -> list[str]:
+    # As deploy/redis/redis.conf: nothing on disk, not even for the replica's first sync.
+    return [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-diskless-load",
+        "swapdb",
+        "--dir",
+        str(folder),
+        *args,
+    ]
 
 
 @pytest.fixture
@@ -61,8 +82,8 @@ def sentinelled(tmp_path: Path) -> Iterator[Sentinelled]:
     with ExitStack() as stack:
         procs = []
         for cmd, port in [
-            (redis(ports["master"]), ports["master"]),
-            (redis(ports["replica"], "--replicaof", "127.0.0.1", str(ports["master"])), ports["replica"]),
+            (redis(ports["master"], tmp_path), ports["master"]),
+            (redis(ports["replica"], tmp_path, "--replicaof", "127.0.0.1", str(ports["master"])), ports["replica"]),
             (["redis-server", str(conf), "--sentinel"], ports["sentinel"]),
         ]:
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
@@ -81,7 +102,7 @@ def sentinelled(tmp_path: Path) -> Iterator[Sentinelled]:
         passwords = prepare(env)
         daphne = stack.enter_context(daphne_process(env, tmp_path / "daphne.log"))
         try:
-            yield Sentinelled(daphne, procs[0], ports, passwords)
+            yield Sentinelled(daphne, procs[0], ports, passwords, tmp_path)
         finally:
             subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], capture_output=True)
 
@@ -151,3 +172,4 @@ def test_the_service_follows_a_sentinel_failover(sentinelled: Sentinelled) -> No
     seen = asyncio.run(failover_scenario(sentinelled))
     assert seen == {"promoted": True, "sent_seq": 2, "heard": "efter", "second_login": True}
     assert sentinelled.daphne.proc.poll() is None
+    assert list(sentinelled.folder.glob("*.rdb")) == []  # replication wrote nothing to disk
