@@ -1,25 +1,30 @@
 """Liveness and readiness for load balancers and orchestrators. They say nothing about
-any contact: only whether this process, its database and its Redis answer."""
+any contact: only whether this process, its database and its Redis answer.
+
+``HealthCheckMiddleware`` runs first and answers the two probe paths itself, before
+Django's host check and any redirect: a probe comes to the process's own address (a
+pod IP, 127.0.0.1:8001) with whatever Host header its prober sends, and must get an
+answer rather than a 400 and an error in the log.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 
 from routing.store import get_store
 
 
-@require_GET
 def live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
 async def ready(request: HttpRequest) -> JsonResponse:
     checks: dict[str, str] = {}
     try:
-        from asgiref.sync import sync_to_async
 
         def ping_db() -> None:
             with connection.cursor() as cursor:
@@ -36,3 +41,21 @@ async def ready(request: HttpRequest) -> JsonResponse:
         checks["state"] = "unavailable"
     ok = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503)
+
+
+class HealthCheckMiddleware:
+    sync_capable = False
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Awaitable[HttpResponse]]) -> None:
+        self.get_response = get_response
+        markcoroutinefunction(self)
+
+    async def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path in ("/health/live", "/health/ready"):
+            if request.method not in ("GET", "HEAD"):
+                return HttpResponseNotAllowed(["GET", "HEAD"])
+            response = live(request) if request.path == "/health/live" else await ready(request)
+            response["Cache-Control"] = "no-store"
+            return response
+        return await self.get_response(request)

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Probes are answered before the host check (chatservice/health.py).
+    "chatservice.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ itself (compressed, cached) so the embedded default needs no web
     # server; behind nginx it is a harmless fallback.

@@ -101,6 +101,17 @@ def test_health_endpoints_say_nothing_but_ok(client: Client) -> None:
     assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok", "state": "ok"}
 
 
+def test_probes_are_answered_whatever_host_they_name(client: Client, settings: Any) -> None:
+    # A kubelet or load balancer probes the process's own address: no allowed Host, and
+    # plain HTTP even where SSL_REDIRECT would send a browser to https.
+    settings.ALLOWED_HOSTS = ["chat.example.se"]
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/health/live", HTTP_HOST="10.1.2.3:8000").status_code == 200
+    assert client.get("/health/ready", HTTP_HOST="10.1.2.3:8000").status_code == 200
+    assert client.post("/health/live", HTTP_HOST="10.1.2.3:8000").status_code == 405
+    assert client.get("/", HTTP_HOST="10.1.2.3:8000").status_code == 400  # everything else still checks
+
+
 def test_the_sweep_command_runs() -> None:
     from io import StringIO
 
