@@ -1,10 +1,10 @@
 """Liveness and readiness for load balancers and orchestrators. They say nothing about
 any contact: only whether this process, its database and its Redis answer.
 
-``HealthCheckMiddleware`` runs first and answers the two probe paths itself, before
-Django's host check and any redirect: a probe comes to the process's own address (a
-pod IP, 127.0.0.1:8001) with whatever Host header its prober sends, and must get an
-answer rather than a 400 and an error in the log.
+``HealthCheckMiddleware`` runs first and answers the two probe paths and the metrics
+itself, before Django's host check and any redirect: a probe or a Prometheus scrape
+comes to the process's own address (a pod IP, 127.0.0.1:8001) with whatever Host header
+it sends, and must get an answer rather than a 400 and an error in the log.
 """
 
 from __future__ import annotations
@@ -52,10 +52,17 @@ class HealthCheckMiddleware:
         markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path in ("/health/live", "/health/ready"):
-            if request.method not in ("GET", "HEAD"):
-                return HttpResponseNotAllowed(["GET", "HEAD"])
-            response = live(request) if request.path == "/health/live" else await ready(request)
-            response["Cache-Control"] = "no-store"
-            return response
-        return await self.get_response(request)
+        if request.path not in ("/health/live", "/health/ready", "/metrics"):
+            return await self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        if request.path == "/health/live":
+            response: HttpResponse = live(request)
+        elif request.path == "/health/ready":
+            response = await ready(request)
+        else:
+            from chatservice.metrics import metrics
+
+            response = await metrics(request)
+        response["Cache-Control"] = "no-store"
+        return response

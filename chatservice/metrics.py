@@ -14,7 +14,6 @@ import hmac
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
-from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, generate_latest
 
 ERROR_CODES = frozenset(
@@ -89,7 +88,6 @@ def _authorised(request: HttpRequest) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-@require_GET
 async def metrics(request: HttpRequest) -> HttpResponse:
     if not settings.METRICS_TOKEN:
         return HttpResponseNotFound()

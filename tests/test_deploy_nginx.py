@@ -48,6 +48,7 @@ CANARY_ADDRESS = "127.66.77.88"
 PASSWORD = "nginx-test-password-1"
 TOTP_KEY = secrets.token_hex(20)
 TWILIO_TOKEN = "nginx-test-twilio-token"
+METRICS_TOKEN = "nginx-test-metrics-token"
 
 
 def unit_flags() -> tuple[str, ...]:
@@ -152,6 +153,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PUBLIC_BASE_URL": origin,
             "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
             "TWILIO_CALLER_ID": "+46185551000",
+            "METRICS_TOKEN": METRICS_TOKEN,
         }
     )
     env.pop("DEBUG", None)
@@ -407,6 +409,16 @@ def test_https_redirect_and_security_headers(stack: Stack) -> None:
     assert static.headers["X-Content-Type-Options"] == "nosniff"
     assert static.headers["Referrer-Policy"] == "no-referrer"
 
+    # Prometheus scrapes each daphne's own port; from outside, even with the token, no.
+    scrape = urllib.request.Request(
+        stack.daphnes[0].url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    assert b"chat_queue_waiting" in urllib.request.urlopen(scrape, timeout=10).read()
+    outside = urllib.request.Request(stack.origin + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=stack.tls))
+    with pytest.raises(urllib.error.HTTPError) as metrics:
+        opener.open(outside, timeout=10)
+    assert metrics.value.code == 404
     ready = json.loads(fetch_https(stack, "/health/ready").read())
     assert ready == {"status": "ok", "database": "ok", "state": "ok"}
     assert "<Response>" in signed_call(stack)

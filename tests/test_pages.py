@@ -109,6 +109,9 @@ def test_probes_are_answered_whatever_host_they_name(client: Client, settings: A
     assert client.get("/health/live", HTTP_HOST="10.1.2.3:8000").status_code == 200
     assert client.get("/health/ready", HTTP_HOST="10.1.2.3:8000").status_code == 200
     assert client.post("/health/live", HTTP_HOST="10.1.2.3:8000").status_code == 405
+    settings.METRICS_TOKEN = "t0ken"
+    scrape = client.get("/metrics", HTTP_HOST="10.1.2.3:8000", HTTP_AUTHORIZATION="Bearer t0ken")
+    assert scrape.status_code == 200 and b"chat_queue_waiting" in scrape.content
     assert client.get("/", HTTP_HOST="10.1.2.3:8000").status_code == 400  # everything else still checks
 
 
