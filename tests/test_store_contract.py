@@ -274,15 +274,20 @@ async def test_every_redis_key_has_a_ttl_and_ending_leaves_no_contact_key() -> N
         await s.set_counsellor_gone(1, 5)
         await s.record_handle_time(60)
         await s.open_wrapup("a", 1)
+        await s.hold("proc1", "v", "a", True, 6)
+        await s.hold("proc1", "c", "1", True, 6)
+        await s.heartbeat("proc1", 7)
         keys = [k async for k in s.redis.scan_iter(match=f"{s.prefix}:*")]
         assert len(keys) >= 10
         for key in keys:
             assert 0 < await s.redis.ttl(key) <= 3600, key
+        await s.hold("proc1", "v", "a", False, 8)  # the visitor's socket let go of it
         await s.end("a")
         await s.end("b")
         left = sorted([k.split(":", 1)[1] async for k in s.redis.scan_iter(match=f"{s.prefix}:*")])
-        # Only the counsellor, aggregate and wrap-up ticket remain; nothing of either contact.
-        assert left == ["agg", "cgone", "p:1", "ps", "w:a:1"]
+        # Only the counsellor (and which process holds their console), aggregate and
+        # wrap-up ticket remain; nothing of either contact.
+        assert left == ["agg", "cgone", "held:c:proc1", "p:1", "procs", "ps", "w:a:1"]
     finally:
         await s.flush()
         await s.close()
