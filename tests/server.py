@@ -156,13 +156,14 @@ def fetch(request: urllib.request.Request) -> bytes:
         return bytes(response.read())
 
 
-def login_cookie(url: str, username: str, password: str) -> str:
+def login_cookie(url: str, username: str, password: str, next_path: str = "/console/") -> str:
     """Log a staff member in over HTTP, as a browser would; the Cookie header to use."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(url + "/accounts/login/").read().decode()
     csrf = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    data = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, "username": username, "password": password}).encode()
+    fields = {"csrfmiddlewaretoken": csrf, "username": username, "password": password, "next": next_path}
+    data = urllib.parse.urlencode(fields).encode()
     opener.open(urllib.request.Request(url + "/accounts/login/", data=data, headers={"Origin": url})).read()
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser  # real servers: grouped with the slow tests
 VISITORS = 120
 COUNSELLORS = 10
 PASSWORD = "race-test-password-1"
+DEMO: dict[str, str] = {}  # the demo accounts' passwords, by user name
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[li
             "CONNECTIONS_PER_SOURCE": "1000",  # every test client shares one loopback address
         }
     )
-    prepare(env)
+    DEMO.update(prepare(env))
     script = (
         "from django.contrib.auth.models import Group, User\n"
         "from routing.models import CounsellorProfile\n"
@@ -230,3 +231,66 @@ def test_a_stopped_process_loses_nothing(two_processes: tuple[list[Daphne], dict
     processes, _env = two_processes
     shown = asyncio.run(conversation_across_a_stopped_process(*processes))
     assert shown == [(1, "ett"), (2, "två"), (3, "tre")]  # in order, each once
+
+
+async def latest_queue_position(v: Any) -> int:
+    """Ask as the page does (sync), and take the last position shown once frames stop:
+    an earlier update may still be on its way."""
+    await v.send(json.dumps({"type": "sync", "last_seq": 0}))
+    position = 0
+    while True:
+        try:
+            frame = json.loads(await asyncio.wait_for(v.recv(), timeout=1.0))
+        except TimeoutError:
+            return position
+        if frame["type"] == "queue":
+            position = frame["position"]
+
+
+async def queue_seen_from_both_processes(a: Daphne, b: Daphne) -> dict[str, Any]:
+    """Three visitors wait, on alternating processes, while the only counsellor on duty
+    takes a break; supervisors on both processes and every visitor see one queue."""
+    seen: dict[str, Any] = {}
+    cookie = await asyncio.to_thread(login_cookie, a.url, "race1", PASSWORD)
+    ws = {p.url: p.url.replace("http://", "ws://") for p in (a, b)}
+    async with websockets.connect(
+        ws[a.url] + "/ws/console/", origin=Origin(a.url), additional_headers={"Cookie": cookie}
+    ) as staff:
+        await next_frame(staff, "hello")
+        await staff.send(json.dumps({"type": "duty", "state": "break"}))
+        await next_frame(staff, "me")
+        visitors = []
+        for p in (a, b, a):
+            v = await websockets.connect(ws[p.url] + "/ws/visitor/", origin=Origin(p.url))
+            await v.send(json.dumps({"type": "start", "lang": "sv"}))
+            await next_frame(v, "started")
+            visitors.append(v)
+        seen["positions"] = [await latest_queue_position(v) for v in visitors]
+        boards = []
+        for p in (a, b):
+            boss = await asyncio.to_thread(login_cookie, p.url, "arbetsledare", DEMO["arbetsledare"], "/supervisor/")
+            async with websockets.connect(
+                ws[p.url] + "/ws/supervisor/", origin=Origin(p.url), additional_headers={"Cookie": boss}
+            ) as board:
+                frame = await next_frame(board, "dashboard")
+                boards.append((frame["waiting"], frame["states"]["break"], frame["by_channel"]))
+        seen["boards"] = boards
+        await visitors[0].send(json.dumps({"type": "end"}))  # the first one gives up
+        await next_frame(visitors[0], "ended")
+        seen["after"] = [await latest_queue_position(v) for v in visitors[1:]]
+        for v in visitors[1:]:
+            await v.send(json.dumps({"type": "end"}))
+            await v.close()
+        await visitors[0].close()
+        await staff.send(json.dumps({"type": "duty", "state": "off"}))
+    return seen
+
+
+def test_queue_positions_and_dashboards_agree_across_processes(
+    two_processes: tuple[list[Daphne], dict[str, str]],
+) -> None:
+    processes, _env = two_processes
+    seen = asyncio.run(queue_seen_from_both_processes(*processes))
+    assert seen["positions"] == [1, 2, 3]
+    assert seen["boards"] == [(3, 1, {"chat": 3}), (3, 1, {"chat": 3})]
+    assert seen["after"] == [1, 2]
