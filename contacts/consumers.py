@@ -323,7 +323,9 @@ class VisitorConsumer(BaseConsumer):
         contact = await self.service.store.get_contact(event["contact"])
         if contact is not None and contact.state == "active":
             await self.leave(groups.WAITING)
-            await self.send_joined(contact)
+            # A sync or a message may have announced the counsellor already.
+            if not self.joined_sent:
+                await self.send_joined(contact)
 
     async def conv_message(self, event: dict[str, Any]) -> None:
         if event["contact"] == self.contact_id:

@@ -131,15 +131,32 @@ async def test_an_unanswered_offer_goes_to_the_next_counsellor_and_the_silent_on
         await s.close()
 
 
-async def test_a_declined_offer_is_re_offered(service: Service, sara: Any, omar: Any) -> None:
-    s1, s2 = await console(sara), await console(omar)
-    for s in (s1, s2):
+async def two_on_duty(*users: Any) -> list[Any]:
+    consoles = [await console(u) for u in users]
+    for s in consoles:
         await s.send(type="duty", state="available")
         await s.expect("me", state="available")
+    return consoles
+
+
+async def test_a_declined_offer_is_re_offered(service: Service, sara: Any, omar: Any) -> None:
+    s1, s2 = await two_on_duty(sara, omar)
     v = await visitor()
     offer = await s1.expect("offer")
     await s1.send(type="decline", contact=offer["contact"])
     assert (await s2.expect("offer"))["contact"] == offer["contact"]
+    for s in (v, s1, s2):
+        await s.close()
+
+
+async def test_going_off_duty_mid_offer_passes_the_offer_on(service: Service, sara: Any, omar: Any) -> None:
+    s1, s2 = await two_on_duty(sara, omar)
+    v = await visitor()
+    offer = await s1.expect("offer")
+    await s1.send(type="duty", state="off")  # the shift ends while the offer blinks
+    assert (await s2.expect("offer"))["contact"] == offer["contact"]
+    await s2.send(type="accept", contact=offer["contact"])
+    await v.expect("joined")
     for s in (v, s1, s2):
         await s.close()
 

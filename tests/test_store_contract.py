@@ -323,5 +323,8 @@ async def test_sockets_of_a_dead_process_count_as_gone_since_its_last_heartbeat(
     assert c7 is not None and c7.gone_at == 1010.0
     assert c8 is not None and c8.gone_at == 0
     assert await store.counsellors_gone_before(1011.0) == [7]
-    # A was declared dead: if it was only stalled, its next heartbeat says so.
+    # A was declared dead: if it was only stalled, its next heartbeat says so, even when
+    # a socket of A was opened (hold) in between.
+    await store.hold("A", "v", "new", True, 1039.0)
     assert not await store.heartbeat("A", 1040.0)
+    assert await store.heartbeat("A", 1041.0)

@@ -186,8 +186,9 @@ class Store(ABC):
     @abstractmethod
     async def heartbeat(self, process: str, now: float) -> bool:
         """The process is alive at ``now``. False if the store did not know it as alive
-        (new, or declared dead by another process): it should then re-``hold`` its
-        sockets and mark their owners present again."""
+        (new, or declared dead by another process since its last heartbeat, even if it
+        has called ``hold`` since): it should then re-``hold`` its sockets and mark
+        their owners present again."""
 
     @abstractmethod
     async def release_dead(self, before: float) -> tuple[list[str], list[int]]:

@@ -38,6 +38,7 @@ class MemoryStore(Store):
         self._samples: dict[int, tuple[int, int]] = {}
         self._blocked: dict[str, float] = {}
         self._procs: dict[str, float] = {}
+        self._dead: set[str] = set()
         self._held: dict[tuple[HeldKind, str], set[str]] = {}
 
     # --- expiry ---
@@ -447,7 +448,8 @@ class MemoryStore(Store):
 
     async def heartbeat(self, process: str, now: float) -> bool:
         with self._lock:
-            known = process in self._procs
+            known = process in self._procs and process not in self._dead
+            self._dead.discard(process)
             self._procs[process] = now
             return known
 
@@ -456,6 +458,7 @@ class MemoryStore(Store):
             dead = {p: at for p, at in self._procs.items() if at < before}
             for p in dead:
                 del self._procs[p]
+                self._dead.add(p)
 
             def held_elsewhere(kind: HeldKind, member: str) -> bool:
                 return any(member in self._held.get((kind, p), set()) for p in self._procs)
@@ -479,6 +482,7 @@ class MemoryStore(Store):
     async def flush(self) -> None:
         with self._lock:
             self._procs.clear()
+            self._dead.clear()
             self._held.clear()
             self._contacts.clear()
             self._conversations.clear()

@@ -12,7 +12,8 @@ refreshed on every write, so nothing can outlive an abandoned conversation):
 - ``offers`` / ``vgone`` sorted sets: pending offers by expiry, absent visitors by time
 - ``p:{uid}`` hash: one counsellor (``active`` is a comma-separated list of contact ids);
   ``ps`` set: counsellor ids; ``cgone`` sorted set: absent consoles by time
-- ``procs`` sorted set: server processes by last heartbeat; ``held:v:{proc}`` /
+- ``procs`` sorted set: server processes by last heartbeat; ``dead`` set: processes
+  declared dead that have not beaten since; ``held:v:{proc}`` /
   ``held:c:{proc}`` sets: the contact ids / counsellor ids whose socket that process
   holds (so that the others can mark them gone if it is killed without warning)
 - ``w:{id}:{uid}``: a one-use wrap-up ticket; ``agg`` hash: mean handling time;
@@ -356,10 +357,13 @@ return 1
     # ARGV: P, TTL, process, now
     "heartbeat": """
 local known = redis.call('ZSCORE', P .. ':procs', ARGV[3])
+-- Declared dead by another process: a hold() since then may have put it back in
+-- procs, but its owners are still marked gone until it says again who is here.
+local was_dead = redis.call('SREM', P .. ':dead', ARGV[3])
 redis.call('ZADD', P .. ':procs', ARGV[4], ARGV[3])
 redis.call('EXPIRE', P .. ':procs', TTL)
 for _, kind in ipairs({'v', 'c'}) do redis.call('EXPIRE', P .. ':held:' .. kind .. ':' .. ARGV[3], TTL) end
-if known then return 1 end
+if known and was_dead == 0 then return 1 end
 return 0
 """,
     # ARGV: P, TTL, before
@@ -369,7 +373,11 @@ local dead = redis.call('ZRANGEBYSCORE', procs, '-inf', '(' .. ARGV[3], 'WITHSCO
 local live = {}
 local gone_v, gone_c = {}, {}
 if #dead == 0 then return {gone_v, gone_c} end
-for i = 1, #dead, 2 do redis.call('ZREM', procs, dead[i]) end
+for i = 1, #dead, 2 do
+  redis.call('ZREM', procs, dead[i])
+  redis.call('SADD', P .. ':dead', dead[i])
+end
+redis.call('EXPIRE', P .. ':dead', TTL)
 local alive = redis.call('ZRANGEBYSCORE', procs, ARGV[3], '+inf')
 local function held_elsewhere(kind, member)
   for _, other in ipairs(alive) do
