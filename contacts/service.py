@@ -598,6 +598,7 @@ class Service:
             enqueued_at=time.time(),
         )
         await self.store.add_contact(contact, token_hash(call_token(call_sid)))
+        metrics.contact_started("phone")
         await acount("contacts", channel="phone", language=language, kind="unknown", danger="no")
         await self.queue_changed()
         await self.route()

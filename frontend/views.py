@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
@@ -64,9 +64,12 @@ def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
 @staff_view
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
-    from routing.models import COUNSELLOR_GROUP
+    from routing.models import COUNSELLOR_GROUP, SUPERVISOR_GROUP
 
     if not request.user.groups.filter(name=COUNSELLOR_GROUP).exists() or not hasattr(request.user, "counsellor"):
+        # Log-in lands here (LOGIN_REDIRECT_URL): a supervisor's place is the dashboard.
+        if request.user.groups.filter(name=SUPERVISOR_GROUP).exists():
+            return redirect("supervisor")
         return render(request, "frontend/not_counsellor.html", status=403)
     from contacts.models import CannedResponse
 

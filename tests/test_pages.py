@@ -77,6 +77,14 @@ def test_the_console_needs_a_counsellor_login(client: Client, sara: Any) -> None
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
 
 
+def test_a_supervisor_who_logs_in_lands_on_the_dashboard(client: Client) -> None:
+    ensure_roles()
+    boss = User.objects.create_user("chefen", password="c" * 16)
+    boss.groups.add(Group.objects.get(name=SUPERVISOR_GROUP))
+    response = client.post("/accounts/login/", {"username": "chefen", "password": "c" * 16}, follow=True)
+    assert response.redirect_chain[-1][0] == "/supervisor/" and response.status_code == 200
+
+
 def test_a_supervisor_edits_opening_hours_in_admin_and_a_counsellor_cannot(client: Client, sara: Any) -> None:
     ensure_roles()
     boss = User.objects.create_user("boss", password="b" * 16, is_staff=True)
