@@ -43,6 +43,7 @@ WRAPUP_AGES = vocab.codes(vocab.AGE_BANDS)
 WRAPUP_MUNICIPALITIES = vocab.codes(vocab.MUNICIPALITIES)
 WRAPUP_TOPICS = vocab.codes(vocab.TOPICS)
 QUEUE_REFRESH_SECONDS = 0.5  # at most two position updates a second per socket
+QUEUE_ITEMS_SHOWN = 50  # the console lists the head of the queue and counts the rest
 
 
 class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
@@ -107,8 +108,11 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def leave(self, group: str) -> None:
         await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def debounced(self, attr: str, coro: Callable[[], Awaitable[None]]) -> None:
-        """Run ``coro`` soon, once, however many nudges arrive meanwhile."""
+    async def debounced(self, attr: str, coro: Callable[[float], Awaitable[None]]) -> None:
+        """Run ``coro`` soon, once, however many nudges arrive meanwhile. It is given the
+        time of the latest nudge: what it reads must be at least that new, and a read
+        another socket of this process started after it can be shared."""
+        setattr(self, attr + "_since", time.monotonic())
         if getattr(self, attr, None) is not None:
             return
 
@@ -116,7 +120,7 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await asyncio.sleep(QUEUE_REFRESH_SECONDS)
             setattr(self, attr, None)
             with contextlib.suppress(Exception):
-                await coro()
+                await coro(getattr(self, attr + "_since"))
 
         setattr(self, attr, asyncio.get_running_loop().create_task(later()))
 
@@ -287,10 +291,10 @@ class VisitorConsumer(BaseConsumer):
             await self.leave(groups.WAITING)
         self.contact_id = None
 
-    async def send_queue_status(self) -> None:
+    async def send_queue_status(self, since: float | None = None) -> None:
         if self.contact_id is None:
             return
-        status = await self.service.queue_status(self.contact_id)
+        status = await self.service.queue_status(self.contact_id, since)
         if status is not None:
             position, wait = status
             await self.out({"type": "queue", "position": position, "wait": wait})
@@ -559,10 +563,18 @@ class CounsellorConsumer(BaseConsumer):
         if me is not None:
             await self.out({"type": "me", **self.me_info(me)})
 
-    async def send_queue(self) -> None:
-        queue = await self.service.store.queue()
-        counsellors = await self.service.store.counsellors()
-        items = [{**self.contact_info(c), "offered": c.state == "offered"} for c in queue]
+    async def send_queue(self, since: float | None = None) -> None:
+        at = time.monotonic() if since is None else since
+        view = await self.service.queue_view.get(at)
+        counsellors, _mean = await self.service.staff_view.get(at)
+        if "items" not in view.memo:
+            # The head of the queue, built once per read for every console: the whole
+            # list (30 KB with 200 waiting) to every console at every change was most
+            # of the cost of a busy queue. The count says how many more there are.
+            view.memo["items"] = [
+                {**self.contact_info(c), "offered": c.state == "offered"} for c in view.contacts[:QUEUE_ITEMS_SHOWN]
+            ]
+        items = view.memo["items"]
         on_duty = sum(1 for c in counsellors if c.state != "off")
         # Who a conversation can be handed to: colleagues on shift, with their load.
         colleagues = [
@@ -578,7 +590,9 @@ class CounsellorConsumer(BaseConsumer):
             for c in counsellors
             if c.state != "off" and c.id != self.uid and not c.gone_at
         ]
-        await self.out({"type": "queue", "items": items, "on_duty": on_duty, "colleagues": colleagues})
+        await self.out(
+            {"type": "queue", "items": items, "total": len(view.contacts), "on_duty": on_duty, "colleagues": colleagues}
+        )
 
     async def deliver(self, cid: str) -> None:
         start = self.delivered.get(cid, 0)
@@ -616,8 +630,11 @@ class CounsellorConsumer(BaseConsumer):
 
     async def conv_message(self, event: dict[str, Any]) -> None:
         cid = event["contact"]
-        contact = await self.service.store.get_contact(cid)
-        if contact is not None and contact.counsellor == self.uid:
+        counsellor = event.get("counsellor")
+        if counsellor is None:  # a nudge from a process that does not say (mid-upgrade)
+            contact = await self.service.store.get_contact(cid)
+            counsellor = contact.counsellor if contact is not None else 0
+        if counsellor == self.uid:
             await self.deliver(cid)
 
     async def conv_typing(self, event: dict[str, Any]) -> None:
@@ -690,11 +707,11 @@ class SupervisorConsumer(BaseConsumer):
             await self.leave(groups.SUPERVISORS)
             await self.leave(groups.staff(self.uid))
 
-    async def send_dashboard(self) -> None:
+    async def send_dashboard(self, since: float | None = None) -> None:
         from contacts.models import Intake
 
         intake = await sync_to_async(Intake.current)()
-        data = await self.service.dashboard()
+        data = await self.service.dashboard(time.monotonic() if since is None else since)
         data["intake"] = {
             "chat_paused": intake.chat_paused,
             "phone_paused": intake.phone_paused,

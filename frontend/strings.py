@@ -91,6 +91,7 @@ CONSOLE: dict[str, Promise] = {
     "duty_heading": _("My status"),
     "queue_heading": _("Queue"),
     "queue_empty": _("Nobody is waiting."),
+    "queue_more": _("… and {n} more waiting"),
     "on_duty": _("{n} counsellors on duty"),
     "offer_heading": _("New contact for you"),
     "offer_expires": _("Answer within {seconds} s"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -63,6 +64,46 @@ async def test_the_visitor_sees_the_counsellors_chosen_name_only(service: Servic
     assert "sara" not in str(v.seen).replace("Sara", "")  # never the account name
     await v.close()
     await staff.close()
+
+
+async def test_a_long_queue_lists_its_head_and_counts_the_rest(service: Service, sara: Any) -> None:
+    from contacts.consumers import QUEUE_ITEMS_SHOWN
+    from routing.state import Contact
+
+    for i in range(QUEUE_ITEMS_SHOWN + 7):
+        await service.store.add_contact(
+            Contact(id=f"w{i:03}", channel="chat", language="sv", enqueued_at=1000 + i), f"t{i}"
+        )
+    staff = await console(sara)
+    queue = await staff.expect("queue")
+    assert queue["total"] == QUEUE_ITEMS_SHOWN + 7
+    assert [i["contact"] for i in queue["items"]] == [
+        f"w{i:03}" for i in range(QUEUE_ITEMS_SHOWN)
+    ]  # longest waiting first
+    await staff.close()
+
+
+async def test_sockets_nudged_together_share_one_read_and_a_later_nudge_reads_again(service: Service) -> None:
+    """A queue change nudges every waiting visitor and console of a process at once; they
+    must not each read every counsellor (that was 11 CPU-seconds per arrival with 100
+    consoles), yet none may be shown what was read before its nudge."""
+    from contacts.service import SharedRead
+
+    reads: list[float] = []
+
+    async def read() -> int:
+        reads.append(time.monotonic())
+        await asyncio.sleep(0.05)
+        return len(reads)
+
+    shared: SharedRead[int] = SharedRead(read)
+    nudged = time.monotonic()
+    together = await asyncio.gather(*(shared.get(nudged) for _ in range(200)))
+    assert together == [1] * 200 and len(reads) == 1
+    assert await shared.get(nudged) == 1  # the same change: nothing to read again
+    later = time.monotonic()
+    assert await shared.get(later) == 2  # a change after that read began: read again
+    assert reads[1] >= later
 
 
 async def test_queue_position_and_estimate_move_as_the_queue_moves(service: Service, sara: Any) -> None:

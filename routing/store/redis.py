@@ -32,6 +32,7 @@ import asyncio
 import json
 import time
 import weakref
+from collections import OrderedDict
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -41,6 +42,9 @@ from chatservice.redis_hosts import async_pool
 from routing.policy import queue_score
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
 from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, HeldKind, Store, body_for
+
+MESSAGES_TAIL = 16  # how much of a conversation's end one delivery reads first
+SEQ_CACHE_SIZE = 20_000  # conversations whose last seq this process remembers
 
 PRELUDE = """
 local P = ARGV[1]
@@ -282,7 +286,7 @@ touch(id)
 return 1
 """,
     # ARGV: P, TTL, id, sender, body, client_id, now, max, expected seq -> {seq, duplicate};
-    # {-1, 0} when another message took the expected seq first (the caller seals again)
+    # {-1, current seq} when the expected seq was wrong (the caller seals again for current + 1)
     "append": """
 local id, client_id = ARGV[3], ARGV[6]
 if redis.call('HGET', ck(id), 'state') ~= 'active' then return nil end
@@ -291,7 +295,8 @@ if client_id ~= '' then
   local known = redis.call('HGET', ids, client_id)
   if known then return {tonumber(known), 1} end
 end
-if tonumber(redis.call('HGET', ck(id), 'seq') or '0') + 1 ~= tonumber(ARGV[9]) then return {-1, 0} end
+local current = tonumber(redis.call('HGET', ck(id), 'seq') or '0')
+if current + 1 ~= tonumber(ARGV[9]) then return {-1, current} end
 local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
 local mk = P .. ':m:' .. id
 redis.call('RPUSH', mk, cjson.encode({seq = seq, sender = ARGV[4], body = ARGV[5], ts = ARGV[7]}))
@@ -498,6 +503,8 @@ class RedisStore(Store):
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[aioredis.Redis, dict[str, AsyncScript]]
         ] = weakref.WeakKeyDictionary()
+        # The last seq this process saw per conversation: append's first guess.
+        self._seqs: OrderedDict[str, int] = OrderedDict()
 
     def _client(self) -> tuple[aioredis.Redis, dict[str, AsyncScript]]:
         loop = asyncio.get_running_loop()
@@ -611,6 +618,7 @@ class RedisStore(Store):
         return bool(await self.redis.delete(self._key("w", contact_id, counsellor_id)))
 
     async def end(self, contact_id: str) -> Contact | None:
+        self._seqs.pop(contact_id, None)
         flat = await self._run("end", contact_id, repr(time.time()))
         return _contact(_pairs(flat)) if flat else None
 
@@ -629,11 +637,14 @@ class RedisStore(Store):
     async def append_message(
         self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float
     ) -> tuple[int, bool] | None:
-        # Optimistic: seal for the next seq, and let the script refuse if another message
-        # took it meanwhile. Lua cannot encrypt, and the seq is part of the seal.
+        # Optimistic: seal for the seq this process last saw + 1, and let the script
+        # refuse (saying the real one) if another message took it meanwhile. Lua cannot
+        # encrypt, and the seq is part of the seal. The guess saves a round trip per message.
+        known = self._seqs.get(contact_id)
+        if known is None:
+            known = int(await self.redis.hget(self._key("c", contact_id), "seq") or 0)
+        expected = known + 1
         for _attempt in range(50):
-            current = await self.redis.hget(self._key("c", contact_id), "seq")
-            expected = int(current or 0) + 1
             result = await self._run(
                 "append",
                 contact_id,
@@ -645,17 +656,39 @@ class RedisStore(Store):
                 expected,
             )
             if result is None:
+                self._seqs.pop(contact_id, None)
                 return None
             if int(result[0]) != -1:
+                self._remember_seq(contact_id, int(result[0]))
                 return int(result[0]), bool(result[1])
+            expected = int(result[1]) + 1
         raise RuntimeError("could not append: the conversation is too busy")
 
+    def _remember_seq(self, contact_id: str, seq: int) -> None:
+        if seq > self._seqs.get(contact_id, 0):
+            self._seqs[contact_id] = seq
+            self._seqs.move_to_end(contact_id)
+            if len(self._seqs) > SEQ_CACHE_SIZE:
+                self._seqs.popitem(last=False)
+
     async def messages_after(self, contact_id: str, seq: int) -> list[Message]:
-        out = []
-        for item in await self.redis.lrange(self._key("m", contact_id), 0, -1):
-            data = json.loads(item)
-            if int(data["seq"]) > seq:
-                out.append(Message(int(data["seq"]), data["sender"], data["body"], float(data["ts"])))
+        # A delivery usually wants the last message or two: read the end of the list,
+        # and the rest only if the end does not reach back far enough.
+        key = self._key("m", contact_id)
+        items = [json.loads(item) for item in await self.redis.lrange(key, -MESSAGES_TAIL, -1)]
+        if len(items) == MESSAGES_TAIL and int(items[0]["seq"]) > seq + 1:
+            older = await self.redis.lrange(key, 0, -MESSAGES_TAIL - 1)
+            # Appends in between only lengthen the list's end, so older + items may
+            # overlap; the seq filter below drops the repeats.
+            items = [json.loads(item) for item in older] + items
+        out, seen = [], set()
+        for data in items:
+            number = int(data["seq"])
+            if number > seq and number not in seen:
+                seen.add(number)
+                out.append(Message(number, data["sender"], data["body"], float(data["ts"])))
+        if out:
+            self._remember_seq(contact_id, out[-1].seq)
         return out
 
     async def ack(self, contact_id: str, role: Sender, seq: int) -> None:

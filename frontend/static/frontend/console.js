@@ -77,7 +77,8 @@
       Object.keys(convs).forEach(function (id) { if (!convs[id].ended) fillTransfer(convs[id].el); });
       var list = $("queue-list");
       list.textContent = "";
-      $("queue-count").textContent = "(" + f.items.length + ")";
+      var total = f.total === undefined ? f.items.length : f.total;
+      $("queue-count").textContent = "(" + total + ")";
       $("on-duty").textContent = t("on_duty", { n: f.on_duty });
       if (!f.items.length) list.appendChild(el("li", "empty", t("queue_empty")));
       f.items.forEach(function (c) {
@@ -93,6 +94,8 @@
         }
         list.appendChild(li);
       });
+      // The server sends the head of a long queue; the rest is counted, not listed.
+      if (total > f.items.length) list.appendChild(el("li", "more", t("queue_more", { n: total - f.items.length })));
     },
     offer: function (f) {
       if (offers[f.contact]) return;
