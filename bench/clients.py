@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import multiprocessing
 import queue
 import time
 import traceback
@@ -686,8 +687,19 @@ async def serve(commands: Queue[Any], results: Queue[Any]) -> None:
     worker = Worker()
     loop = asyncio.get_running_loop()
     reader = ThreadPoolExecutor(1)
+    parent = multiprocessing.parent_process()
+
+    def next_command() -> tuple[int, str, dict[str, Any]]:
+        while True:
+            try:
+                got: tuple[int, str, dict[str, Any]] = commands.get(timeout=2)
+                return got
+            except queue.Empty:
+                if parent is not None and not parent.is_alive():
+                    return 0, "exit", {}  # the run was killed: do not linger
+
     while True:
-        number, name, kwargs = await loop.run_in_executor(reader, commands.get)
+        number, name, kwargs = await loop.run_in_executor(reader, next_command)
         if name == "exit":
             break
         try:

@@ -1,14 +1,14 @@
 """Benchmark: this service against a bare Channels pair chat, same machine, same layer,
 same Redis, in the same run, so the figures are ratios that hold on a noisy machine.
 
-    python bench/run.py                     # the full run (about 15 minutes), prints a table
-    python bench/run.py --smoke             # well under a minute, as CI runs it so the script cannot rot
+    python bench/run.py                     # the full run (about 20 minutes), prints a table
+    python bench/run.py --smoke             # about a minute, as CI runs it so the script cannot rot
     python bench/run.py --soak-minutes 60   # the full run with an hour of soak
     python bench/run.py --postgres postgres://postgres@127.0.0.1:5432/postgres
                                             # a scratch PostgreSQL database instead of SQLite
 
-Scenarios: a connect storm; idle capacity (memory per connection and idle CPU with
-thousands of waiting visitors); conversations at stepped message rates, with each
+Scenarios: a connect storm; idle capacity (memory per connection, then idle CPU with
+as many visitors waiting as join in 45 s); conversations at stepped message rates, with each
 channel layer; time to match; the phone webhook under chat load; a soak. The server
 runs as the README runs it (one daphne process), with the flood limits raised, since
 every client here comes from 127.0.0.1. Load goes to loopback only, is bounded in count
@@ -750,7 +750,7 @@ def table(rows: list[Row]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="well under a minute, small numbers")
+    parser.add_argument("--smoke", action="store_true", help="about a minute, small numbers")
     parser.add_argument("--redis", default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12"))
     parser.add_argument("--postgres", default="", help="a PostgreSQL server URL: use a scratch database on it")
     parser.add_argument("--soak-minutes", type=float, help="soak length (full run: 1)")
