@@ -332,8 +332,15 @@ class VisitorConsumer(BaseConsumer):
                 await self.send_joined(contact)
 
     async def conv_message(self, event: dict[str, Any]) -> None:
-        if event["contact"] == self.contact_id:
-            await self.deliver()
+        if event["contact"] != self.contact_id:
+            return
+        m = self.service.carried(event)
+        if m is not None and self.joined_sent and m.seq == self.delivered + 1:
+            if m.seq not in self.own:
+                await self.out(self.message_frame(None, m.seq, m.sender, m.body, m.ts))
+            self.delivered = m.seq
+            return
+        await self.deliver()
 
     async def conv_typing(self, event: dict[str, Any]) -> None:
         if event["contact"] == self.contact_id and event["sender"] != "visitor":
@@ -634,8 +641,15 @@ class CounsellorConsumer(BaseConsumer):
         if counsellor is None:  # a nudge from a process that does not say (mid-upgrade)
             contact = await self.service.store.get_contact(cid)
             counsellor = contact.counsellor if contact is not None else 0
-        if counsellor == self.uid:
-            await self.deliver(cid)
+        if counsellor != self.uid:
+            return
+        m = self.service.carried(event)
+        if m is not None and cid in self.delivered and m.seq == self.delivered[cid] + 1:
+            if (cid, m.seq) not in self.own:
+                await self.out(self.message_frame(cid, m.seq, m.sender, m.body, m.ts))
+            self.delivered[cid] = m.seq
+            return
+        await self.deliver(cid)
 
     async def conv_typing(self, event: dict[str, Any]) -> None:
         if event["sender"] == "visitor":

@@ -342,21 +342,43 @@ class Service:
             # STATE_KEY differs between processes: refuse (the page marks it), never store plaintext.
             logger.error("a conversation key could not be opened: is STATE_KEY the same everywhere?")
             return None
-        result = await self.store.append_message(
-            contact_id, sender, lambda seq: crypto.seal(key, contact_id, seq, text), client_id, time.time()
-        )
+        sealed: dict[int, str] = {}
+
+        def seal(seq: int) -> str:
+            sealed[seq] = crypto.seal(key, contact_id, seq, text)
+            return sealed[seq]
+
+        now = time.time()
+        result = await self.store.append_message(contact_id, sender, seal, client_id, now)
         if result is not None and not result[1]:
             metrics.message(sender)
-            # Who it is for rides along, so a console need not read the contact to know
-            # the message is its to show (it reads the contact if the fields are missing).
+            # The nudge carries who the message is for and the message itself, sealed as
+            # the store holds it: a socket that is up to date shows it without a read of
+            # the store (any other one reads, as for a nudge without them).
             event = {
                 "type": "conv.message",
                 "contact": contact_id,
                 "counsellor": contact.counsellor,
                 "supervisor": contact.supervisor,
+                "seq": result[0],
+                "sender": sender,
+                "sealed": sealed[result[0]],
+                "ts": now,
             }
             await self.publish_conversation(contact, event)
         return result
+
+    def carried(self, event: dict[str, Any]) -> Message | None:
+        """The message a ``conv.message`` nudge carries, opened; None when it carries none
+        or this process has not opened the conversation's key yet."""
+        cid, seq, sealed = event.get("contact", ""), event.get("seq"), event.get("sealed")
+        key = self._key_cache().get(cid)
+        if key is None or not isinstance(seq, int) or not isinstance(sealed, str):
+            return None
+        try:
+            return Message(seq, event["sender"], crypto.open_message(key, cid, seq, sealed), float(event["ts"]))
+        except (crypto.Unreadable, KeyError, TypeError, ValueError):
+            return None
 
     async def messages_after(self, contact_id: str, seq: int) -> list[Message]:
         """The conversation after ``seq``, opened with its key."""

@@ -66,6 +66,40 @@ async def test_the_visitor_sees_the_counsellors_chosen_name_only(service: Servic
     await staff.close()
 
 
+async def test_a_message_riding_on_a_nudge_is_shown_only_if_it_is_the_real_next_one(
+    service: Service, sara: Any
+) -> None:
+    """A nudge carries the new message sealed, so an up-to-date socket need not read the
+    store. A nudge that carries something that does not open, or is not the next
+    message, must show nothing of its own: the socket reads the store instead."""
+    from channels.layers import get_channel_layer
+
+    from contacts import crypto, groups
+
+    staff, v, cid = await chat_between(service, sara)
+    await staff.send(type="send", contact=cid, id="c1", text="första")
+    assert (await v.expect("message"))["text"] == "första"
+    contact = await service.store.get_contact(cid)
+    assert contact is not None
+    key = crypto.unwrap(cid, contact.key)
+    layer = get_channel_layer()
+    assert layer is not None
+    forged = [
+        {"seq": 2, "sealed": "AAAA"},  # does not open
+        {"seq": 2, "sealed": crypto.seal(key, cid, 3, "fel plats")},  # sealed for another place
+        {"seq": 5, "sealed": crypto.seal(key, cid, 5, "för tidigt")},  # not the next one
+    ]
+    for fields in forged:
+        event = {"type": "conv.message", "contact": cid, "counsellor": contact.counsellor, "supervisor": 0}
+        await layer.group_send(groups.visitor(cid), {**event, "sender": "counsellor", "ts": 1.0, **fields})
+    await staff.send(type="send", contact=cid, id="c2", text="andra")
+    assert (await v.expect("message"))["text"] == "andra"
+    shown = [f["text"] for f in v.seen if f["type"] == "message"]
+    assert shown == ["första", "andra"]
+    await v.close()
+    await staff.close()
+
+
 async def test_a_long_queue_lists_its_head_and_counts_the_rest(service: Service, sara: Any) -> None:
     from contacts.consumers import QUEUE_ITEMS_SHOWN
     from routing.state import Contact
