@@ -757,6 +757,11 @@ def main() -> None:
     parser.add_argument("--layers", help="channel layers for the conversations, e.g. pubsub,core (full run: both)")
     parser.add_argument("--clients", type=int, help="visitor-side client processes (full run: 3)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--scenarios",
+        default="idle,chats,match",
+        help="parts to run: idle (idle capacity), chats (storm, conversations, phone), match (time to match, soak)",
+    )
     args = parser.parse_args()
     # A plain SIGTERM (timeout, CI) still stops the servers and removes the Redis keys.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -798,12 +803,14 @@ def main() -> None:
         clients = Clients(multiprocessing.get_context("spawn"), plan.clients + 2)
         run = Run(plan, clients)
         try:
-            run.attempt("idle capacity", idle_capacity, env("i", plan.layers[0]), cookies, tmp)
+            parts = set(args.scenarios.split(","))
+            if "idle" in parts:
+                run.attempt("idle capacity", idle_capacity, env("i", plan.layers[0]), cookies, tmp)
             chat_cookies = cookies[: plan.chat_counsellors]
             # Conversations: set up once, on the first layer's servers; for each further
             # layer the servers are replaced and every chat resumes on the new ones, as
             # after a restart (same store, same prefix).
-            for n, layer in enumerate(plan.layers):
+            for n, layer in enumerate(plan.layers if "chats" in parts else []):
                 with pair(env("c", layer), tmp, layer) as (service, bare):
                     if n == 0:
                         run.attempt("connect storm", storm, service, bare)
@@ -817,11 +824,12 @@ def main() -> None:
                     clients.call(i, "keepalive", on=True)
             run.reset()
             # Matching and the soak on a server of their own, with every counsellor free.
-            with daphne_process(env("m", plan.layers[0]), tmp / "match-service.log") as service:
-                clients.call(run.cw, "consoles", base=service.url, cookies=chat_cookies, duty="available")
-                run.attempt("time to match", time_to_match, service)
-                run.attempt("soak", soak, service, store, f"{prefix}m")
-                run.reset()
+            if "match" in parts:
+                with daphne_process(env("m", plan.layers[0]), tmp / "match-service.log") as service:
+                    clients.call(run.cw, "consoles", base=service.url, cookies=chat_cookies, duty="available")
+                    run.attempt("time to match", time_to_match, service)
+                    run.attempt("soak", soak, service, store, f"{prefix}m")
+                    run.reset()
             run.results["client_errors"] = run.errors()
         finally:
             clients.close()

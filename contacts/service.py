@@ -481,13 +481,13 @@ class Service:
         contact = await self.store.get_contact(contact_id)
         if contact is None:
             return None
-        if not before.answered_at:
-            await acount("contacts.answered", channel=contact.channel)
-            await acount("wait", band=wait_band(contact.answered_at - contact.enqueued_at))
         if before.state == "offered" and before.offered_to != counsellor_id:
             await self.publish(groups.staff(before.offered_to), {"type": "offer.withdrawn", "contact": contact_id})
         await self.publish_conversation(contact, {"type": "conv.started", "contact": contact_id})
         await self.queue_changed()
+        if not before.answered_at:
+            await acount("contacts.answered", channel=contact.channel)
+            await acount("wait", band=wait_band(contact.answered_at - contact.enqueued_at))
         return contact
 
     async def withdraw(self, contact_id: str, counsellor_id: int, *, away: bool) -> bool:
@@ -727,9 +727,9 @@ class Service:
         )
         await self.store.add_contact(contact, token_hash(call_token(call_sid)))
         metrics.contact_started("phone")
-        await acount("contacts", channel="phone", language=language, kind="unknown", danger="no")
         await self.queue_changed()
         await self.route()
+        await acount("contacts", channel="phone", language=language, kind="unknown", danger="no")
         return contact
 
     async def call_not_answered(self, contact: Contact) -> None:

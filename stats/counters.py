@@ -74,16 +74,20 @@ def count(metric: str, n: int = 1, **dimensions: str) -> None:
             raise ValueError(f"{metric}: {dim} is not a counted dimension or has an unknown value")
         pairs.append((dim, value))
     day = timezone.localdate()
-    for dim, value in pairs:
-        row = DailyCount.objects.filter(day=day, metric=metric, dimension=dim, value=value)
-        if row.update(count=F("count") + n):
-            continue
-        try:
-            with transaction.atomic():
-                DailyCount.objects.create(day=day, metric=metric, dimension=dim, value=value, count=n)
-        except IntegrityError:
-            # Another process created the row first: add to it instead.
-            row.update(count=F("count") + n)
+    # One transaction for all of them: one commit (one WAL flush, or one fsync on
+    # SQLite) instead of one per dimension. Counting a new contact was five commits,
+    # all on the one thread every process's database calls share.
+    with transaction.atomic():
+        for dim, value in pairs:
+            row = DailyCount.objects.filter(day=day, metric=metric, dimension=dim, value=value)
+            if row.update(count=F("count") + n):
+                continue
+            try:
+                with transaction.atomic():
+                    DailyCount.objects.create(day=day, metric=metric, dimension=dim, value=value, count=n)
+            except IntegrityError:
+                # Another process created the row first: add to it instead.
+                row.update(count=F("count") + n)
 
 
 async def acount(metric: str, n: int = 1, **dimensions: str) -> None:
