@@ -1,7 +1,7 @@
 """Benchmark: this service against a bare Channels pair chat, same machine, same layer,
 same Redis, in the same run, so the figures are ratios that hold on a noisy machine.
 
-    python bench/run.py                     # the full run (about 20 minutes), prints a table
+    python bench/run.py                     # the full run (about 11 minutes), prints a table
     python bench/run.py --smoke             # about a minute, as CI runs it so the script cannot rot
     python bench/run.py --soak-minutes 60   # the full run with an hour of soak
     python bench/run.py --postgres postgres://postgres@127.0.0.1:5432/postgres
