@@ -118,9 +118,6 @@ class SharedRead(Generic[T]):
             self._done = (started, value)
         return value
 
-    def forget(self) -> None:
-        self._done = None
-
 
 @dataclass
 class QueueView:
