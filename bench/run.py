@@ -584,6 +584,8 @@ def time_to_match(run: Run, service: Daphne) -> None:
     data = clients.call(run.cw, "match_data")
     contact_of = {key: cid for cid, key in data["keys"].items()}
     to_offer, to_joined = [], []
+    offer_at: list[tuple[float, float]] = []
+    first = min((a["t_start"] for a in arrivals if "t_start" in a), default=0.0)
     for a in arrivals:
         if a.get("outcome") != "joined":
             continue
@@ -591,6 +593,7 @@ def time_to_match(run: Run, service: Daphne) -> None:
         cid = contact_of.get(a["key"])
         if cid is not None and cid in data["offers"]:
             to_offer.append(data["offers"][cid] - a["t_start"])
+            offer_at.append((a["t_start"] - first, to_offer[-1]))
     outcomes: dict[str, int] = {}
     for a in arrivals:
         outcomes[a["outcome"]] = outcomes.get(a["outcome"], 0) + 1
@@ -602,6 +605,8 @@ def time_to_match(run: Run, service: Daphne) -> None:
         "joined_p50": percentile(to_joined, 0.5),
         "joined_p99": percentile(to_joined, 0.99),
         "timed": len(to_offer),
+        # (seconds into the run, ms to the offer): a slow stretch shows where it was.
+        "offers_at": [(round(t, 2), round(1000 * x)) for t, x in sorted(offer_at)],
     }
     clients.call(run.vw[0], "end_visitors")
     run.wait_ended()
