@@ -14,7 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
@@ -57,6 +58,18 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if not self._open:
             self._open = True
             metrics.SOCKETS.labels(self.endpoint).inc()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first hops to the one thread that all database calls of
+        # a process share (to close stale connections), for every frame and every nudge:
+        # a chat message then waited behind a counter's commit, and under load the
+        # queue of those hops was the service's bottleneck. Every database call here
+        # goes through database_sync_to_async, which closes stale connections on that
+        # thread itself, so events need not visit it.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         if self._open:
@@ -400,7 +413,7 @@ class CounsellorConsumer(BaseConsumer):
     _queue_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        profile = await sync_to_async(load_profile)(self.scope.get("user"), self.scope.get("session"))
+        profile = await database_sync_to_async(load_profile)(self.scope.get("user"), self.scope.get("session"))
         if profile is None:
             await self.close(code=4403)
             return
@@ -702,7 +715,7 @@ class SupervisorConsumer(BaseConsumer):
     _dashboard_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        found = await sync_to_async(load_supervisor)(self.scope.get("user"), self.scope.get("session"))
+        found = await database_sync_to_async(load_supervisor)(self.scope.get("user"), self.scope.get("session"))
         if found is None:
             await self.close(code=4403)
             return
@@ -724,7 +737,7 @@ class SupervisorConsumer(BaseConsumer):
     async def send_dashboard(self, since: float | None = None) -> None:
         from contacts.models import Intake
 
-        intake = await sync_to_async(Intake.current)()
+        intake = await database_sync_to_async(Intake.current)()
         data = await self.service.dashboard(time.monotonic() if since is None else since)
         data["intake"] = {
             "chat_paused": intake.chat_paused,
@@ -751,7 +764,7 @@ class SupervisorConsumer(BaseConsumer):
         def save() -> None:
             Intake.objects.update_or_create(pk=1, defaults=changes)
 
-        await sync_to_async(save)()
+        await database_sync_to_async(save)()
         await self.service.publish(groups.SUPERVISORS, {"type": "queue.changed"})
 
     async def on_off_duty(self, frame: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -63,5 +63,5 @@ async def current_schedule() -> Schedule:
     global _cache
     now = _time.monotonic()
     if _cache is None or now - _cache[0] > CACHE_SECONDS:
-        _cache = (now, await sync_to_async(load_schedule)())
+        _cache = (now, await database_sync_to_async(load_schedule)())
     return _cache[1]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -152,6 +152,9 @@ class Service:
         self.queue_view: SharedRead[QueueView] = SharedRead(self._read_queue)
         self._keys: OrderedDict[str, bytes] = OrderedDict()
         self._keys_under: tuple[str, str] = ("", "")
+        # A contact's channel never changes: routing (PHONE_EXCLUSIVE) reads each
+        # conversation's once per process, not on every route of every arrival.
+        self._channels: OrderedDict[str, Channel] = OrderedDict()
 
     async def _read_staff(self) -> tuple[list[Counsellor], float]:
         counsellors = await self.store.counsellors()
@@ -203,7 +206,7 @@ class Service:
     async def availability(self, language: str, channel: Channel = "chat") -> Closed | None:
         """None when a contact can join the queue now, else why not and what to show."""
         schedule = await current_schedule()
-        intake = await sync_to_async(Intake.current)()
+        intake = await database_sync_to_async(Intake.current)()
         reason: ClosedReason
         if not schedule.is_open(datetime.now(UTC)):
             reason = "hours"
@@ -215,7 +218,7 @@ class Service:
             reason = "full"
         else:
             return None
-        info = await sync_to_async(closed_info)(schedule, language, reason)
+        info = await database_sync_to_async(closed_info)(schedule, language, reason)
         return Closed(reason, info)
 
     # --- visitor side ---
@@ -235,7 +238,7 @@ class Service:
             # Told what anyone is told when nobody can answer: the numbers still help.
             await acount("contacts.turned_away", channel=channel, reason="blocked")
             schedule = await current_schedule()
-            return Closed("nobody", await sync_to_async(closed_info)(schedule, language, "nobody"))
+            return Closed("nobody", await database_sync_to_async(closed_info)(schedule, language, "nobody"))
         closed = await self.availability(language, channel)
         if closed is not None:
             if closed.reason == "hours":
@@ -260,12 +263,14 @@ class Service:
         await self.store.add_contact(contact, token_hash(token))
         if on_created is not None:
             await on_created(contact.id)
-        await acount(
-            "contacts", channel=channel, language=language, kind=kind or "unknown", danger="yes" if danger else "no"
-        )
         metrics.contact_started(channel)
         await self.queue_changed()
         await self.route()
+        # Counted last: the commit queues on the thread all database calls share, and
+        # the visitor's place in the queue (and an offer) must not wait for statistics.
+        await acount(
+            "contacts", channel=channel, language=language, kind=kind or "unknown", danger="yes" if danger else "no"
+        )
         return Started(contact.id, token)
 
     async def resume(self, token: str) -> Contact | None:
@@ -421,6 +426,7 @@ class Service:
         unseen = await self.store.messages_after(contact_id, before.visitor_ack) if before else []
         contact = await self.store.end(contact_id)
         self._keys.pop(contact_id, None)
+        self._channels.pop(contact_id, None)
         if contact is None:
             return None  # someone else ended it first
         now = time.time()
@@ -642,7 +648,7 @@ class Service:
             "team": team,
             "help": help_requests,
             "history": [list(s) for s in await self.store.samples(int(now // 60) - 4 * 60)],
-            "today": await sync_to_async(today_figures)(),
+            "today": await database_sync_to_async(today_figures)(),
         }
 
     async def requeue_all(self, counsellor_id: int) -> None:
@@ -697,10 +703,22 @@ class Service:
                 if not policy.can_take_more(c):
                     continue  # a call only matters for someone who could otherwise take more
                 for cid in c.active:
-                    contact = await self.store.get_contact(cid)
-                    if contact is not None and contact.channel == "phone":
+                    if await self.channel_of(cid) == "phone":
                         c.on_call = True
+                        break
         return counsellors
+
+    async def channel_of(self, contact_id: str) -> Channel | None:
+        """The contact's channel (None once it is gone), read from the store once."""
+        channel = self._channels.get(contact_id)
+        if channel is None:
+            contact = await self.store.get_contact(contact_id)
+            if contact is None:
+                return None
+            channel = self._channels[contact_id] = contact.channel
+            if len(self._channels) > KEY_CACHE_SIZE:
+                self._channels.popitem(last=False)
+        return channel
 
     # --- phone calls (contacts/phone.py adapts Twilio's webhooks to these) ---
     async def call_contact(self, call_sid: str) -> Contact | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -93,6 +93,6 @@ def count(metric: str, n: int = 1, **dimensions: str) -> None:
 async def acount(metric: str, n: int = 1, **dimensions: str) -> None:
     """``count`` from async code. A counter failure must never break a conversation."""
     try:
-        await sync_to_async(count)(metric, n, **dimensions)
+        await database_sync_to_async(count)(metric, n, **dimensions)
     except Exception:
         logger.exception("could not count %s", metric)

@@ -100,6 +100,30 @@ async def test_a_message_riding_on_a_nudge_is_shown_only_if_it_is_the_real_next_
     await staff.close()
 
 
+async def test_messages_flow_while_the_database_thread_is_busy(service: Service, sara: Any) -> None:
+    """Every database call of a process queues on one shared thread (statistics commits,
+    intake reads). A conversation needs no database, so it must not wait in that queue:
+    Channels' own dispatch visits the thread before every event, ours does not."""
+    import threading
+
+    staff, v, cid = await chat_between(service, sara)
+    release = threading.Event()
+    busy = asyncio.ensure_future(sync_to_async(release.wait)(10))  # a commit that hangs
+    try:
+        await asyncio.sleep(0.05)
+        await v.send(type="send", id="v1", text="hör du mig?")
+        assert (await v.expect("sent", id="v1", timeout=2))["seq"] == 1
+        assert (await staff.expect("message", contact=cid, timeout=2))["text"] == "hör du mig?"
+        await staff.send(type="send", contact=cid, id="c1", text="ja")
+        assert (await v.expect("message", timeout=2))["text"] == "ja"
+        assert not busy.done()  # all of that happened while the thread was still taken
+    finally:
+        release.set()
+        await busy
+    await v.close()
+    await staff.close()
+
+
 async def test_a_long_queue_lists_its_head_and_counts_the_rest(service: Service, sara: Any) -> None:
     from contacts.consumers import QUEUE_ITEMS_SHOWN
     from routing.state import Contact
