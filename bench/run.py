@@ -69,7 +69,7 @@ class Plan:
     max_chats: int = 50
     chats: int = 500
     # 100, 300 and 1,000 as asked, and lower steps: the service is past capacity at 100.
-    rates: tuple[float, ...] = (25.0, 50.0, 100.0, 300.0, 1000.0)
+    rates: tuple[float, ...] = (25.0, 50.0, 100.0, 300.0, 500.0, 700.0, 1000.0)
     step_seconds: float = 10.0
     match_rate: float = 20.0
     match_seconds: float = 15.0
