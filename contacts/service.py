@@ -637,12 +637,11 @@ class Service:
             for member in counsellors
             if member.state != "off"
         ]
-        help_requests = []
-        for member in counsellors:
-            for cid in member.active:
-                contact = await self.store.get_contact(cid)
-                if contact is not None and contact.help:
-                    help_requests.append({"contact": cid, "counsellor": member.name, "language": contact.language})
+        names = {member.id: member.name for member in counsellors}
+        help_requests = [
+            {"contact": c.id, "counsellor": names.get(c.counsellor, ""), "language": c.language}
+            for c in await self.store.help_requests()
+        ]
         return {
             **self._counts(queue, counsellors),
             "team": team,

@@ -162,6 +162,24 @@ async def test_ending_an_offered_contact_clears_the_offer(store: Store) -> None:
     assert await store.expired_offers(1000) == []
 
 
+async def test_help_requests_list_only_the_open_ones_oldest_first(store: Store) -> None:
+    await store.upsert_counsellor(counsellor(1, capacity=4))
+    for i, cid in enumerate(["a", "b", "c", "d"]):
+        await store.add_contact(contact(cid, i), f"t{cid}")
+        await store.accept(cid, 1, 10 + i)
+    assert await store.help_requests() == []
+    for cid in ["c", "a", "b", "d"]:
+        assert await store.request_help(cid, 1)
+        await asyncio.sleep(0.01)  # asked at distinct times
+    assert not await store.request_help("a", 2)  # not that counsellor's conversation
+    assert [c.id for c in await store.help_requests()] == ["c", "a", "b", "d"]
+    assert await store.join_supervisor("a", 50)  # answered
+    await store.end("b")  # over
+    assert await store.requeue("d", 1)  # back in the queue
+    asking = await store.help_requests()
+    assert [c.id for c in asking] == ["c"] and asking[0].counsellor == 1 and asking[0].help
+
+
 async def test_messages_are_numbered_once_each(store: Store) -> None:
     await store.add_contact(contact("a", 1), "t")
     assert await store.append_message("a", "visitor", "too early", "x", 1) is None

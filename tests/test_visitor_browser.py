@@ -316,3 +316,35 @@ def test_a_report_page_screenshot_for_the_docs(browser: Browser, server: Server)
     expect(boss.locator("#t-channel")).to_be_visible()
     boss.screenshot(path=str(ROOT / "docs" / "screenshots" / "statistics.png"), full_page=True)
     boss.context.close()
+
+
+def test_messages_over_the_flood_limit_are_sent_again_not_left_pending(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Typing faster than FRAMES_PER_SECOND gets frames dropped unread (the server cannot
+    say which). Both pages send what is unconfirmed again once the limit has refilled:
+    everything arrives once, and nothing stays "sending"."""
+    with embedded_server(tmp_path_factory.mktemp("slow"), {"FRAMES_PER_SECOND": "1"}) as server:
+        staff = log_in_counsellor(browser, server)
+        context = browser.new_context()
+        page = context.new_page()
+        start_chat(page, staff, server)
+        texts = [f"rad {i}" for i in range(6)]
+        for text in texts:
+            page.fill("#text", text)
+            page.keyboard.press("Enter")
+        box = staff.locator(".conversation .messages")
+        for text in texts:
+            expect(box).to_contain_text(text, timeout=20_000)
+        expect(page.locator("[data-pending]")).to_have_count(0, timeout=20_000)
+        replies = [f"svar {i}" for i in range(6)]
+        for text in replies:
+            staff.fill(".conversation textarea", text)
+            staff.keyboard.press("Enter")
+        for text in replies:
+            expect(page.locator("#messages")).to_contain_text(text, timeout=20_000)
+        expect(staff.locator(".conversation .pending")).to_have_count(0, timeout=20_000)
+        shown = page.locator("#messages").inner_text()
+        assert all(shown.count(text) == 1 for text in texts + replies)  # once each
+        context.close()
+        staff.context.close()

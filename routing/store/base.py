@@ -75,6 +75,11 @@ class Store(ABC):
         """The counsellor in this conversation asks for a supervisor."""
 
     @abstractmethod
+    async def help_requests(self) -> list[Contact]:
+        """Conversations whose counsellor has asked for a supervisor and not yet been
+        answered, longest asking first."""
+
+    @abstractmethod
     async def join_supervisor(self, contact_id: str, supervisor_id: int) -> bool:
         """A supervisor answers a help request: only one, only while it is open."""
 

@@ -40,6 +40,7 @@ class MemoryStore(Store):
         self._procs: dict[str, float] = {}
         self._dead: set[str] = set()
         self._held: dict[tuple[HeldKind, str], set[str]] = {}
+        self._asked: dict[str, float] = {}  # contact id -> when its counsellor asked for help
 
     # --- expiry ---
     def _deadline(self) -> float:
@@ -71,6 +72,7 @@ class MemoryStore(Store):
     def _drop_contact(self, cid: str) -> Contact | None:
         contact = self._contacts.pop(cid, None)
         self._conversations.pop(cid, None)
+        self._asked.pop(cid, None)
         for token, (target, _) in list(self._tokens.items()):
             if target == cid:
                 del self._tokens[token]
@@ -254,8 +256,15 @@ class MemoryStore(Store):
             if contact.supervisor:
                 return False
             contact.help = True
+            self._asked[contact_id] = time.time()
             self._touch(contact)
             return True
+
+    async def help_requests(self) -> list[Contact]:
+        with self._lock:
+            self._gc()
+            asking = [c for c in self._contacts.values() if c.help and c.state == "active"]
+            return [replace(c) for c in sorted(asking, key=lambda c: self._asked.get(c.id, 0.0))]
 
     async def join_supervisor(self, contact_id: str, supervisor_id: int) -> bool:
         with self._lock:

@@ -9,7 +9,9 @@ refreshed on every write, so nothing can outlive an abandoned conversation):
 - ``tok:{hash}`` string: token hash -> contact id
 - ``m:{id}`` list: the conversation's messages as JSON; ``ids:{id}`` hash: client
   message id -> seq, for idempotent resends
-- ``offers`` / ``vgone`` sorted sets: pending offers by expiry, absent visitors by time
+- ``offers`` / ``vgone`` sorted sets: pending offers by expiry, absent visitors by time;
+  ``help`` sorted set: conversations whose counsellor asked for a supervisor, by time
+  (members no longer asking are dropped when it is read)
 - ``p:{uid}`` hash: one counsellor (``active`` is a comma-separated list of contact ids);
   ``ps`` set: counsellor ids; ``cgone`` sorted set: absent consoles by time
 - ``procs`` sorted set: server processes by last heartbeat; ``dead`` set: processes
@@ -225,12 +227,15 @@ if offers ~= tonumber(redis.call('HGET', pk(uid), 'offers') or '0') then
 end
 return dropped
 """,
-    # ARGV: P, TTL, id, uid
+    # ARGV: P, TTL, id, uid, now
     "request_help": """
 local c = redis.call('HMGET', ck(ARGV[3]), 'state', 'counsellor', 'supervisor')
 if c[1] ~= 'active' or c[2] ~= ARGV[4] or (c[3] and c[3] ~= '0') then return 0 end
 redis.call('HSET', ck(ARGV[3]), 'help', '1')
 touch(ARGV[3])
+-- Indexed so the dashboard need not read every conversation to find the few asking;
+-- a member no longer asking (answered, requeued, ended) is dropped when read.
+index('help', tonumber(ARGV[5]), ARGV[3])
 return 1
 """,
     # ARGV: P, TTL, id, supervisor uid
@@ -603,7 +608,17 @@ class RedisStore(Store):
         return bool(await self._run("transfer", contact_id, from_id, to_id, repr(float(now))))
 
     async def request_help(self, contact_id: str, counsellor_id: int) -> bool:
-        return bool(await self._run("request_help", contact_id, counsellor_id))
+        return bool(await self._run("request_help", contact_id, counsellor_id, repr(time.time())))
+
+    async def help_requests(self) -> list[Contact]:
+        ids = await self.redis.zrange(self._key("help"), 0, -1)
+        asking: list[Contact] = []
+        answered: list[Contact] = []
+        for c in await self._live_contacts(ids, "help"):
+            (asking if c.help and c.state == "active" else answered).append(c)
+        if answered:
+            await self.redis.zrem(self._key("help"), *[c.id for c in answered])
+        return asking
 
     async def join_supervisor(self, contact_id: str, supervisor_id: int) -> bool:
         return bool(await self._run("join_supervisor", contact_id, supervisor_id))

@@ -58,18 +58,30 @@
     };
   }
 
+  // A frame over the flood limit is dropped unread, so the page cannot know which one it
+  // was: once the limit has refilled, send again whatever is not confirmed yet (the
+  // server numbers a message once however often it comes).
+  var resendTimer = null;
+  function resendSoon() {
+    if (resendTimer) return;
+    resendTimer = setTimeout(function () { resendTimer = null; resendAll(false); }, 1500);
+  }
+  function resendAll(sync) {
+    Object.keys(convs).forEach(function (id) {
+      var c = convs[id];
+      if (c.ended) return;
+      if (sync) send({ type: "sync", contact: id, last_seq: c.lastSeq });
+      c.outbox.forEach(function (m) { send({ type: "send", contact: id, id: m.id, text: m.text }); });
+    });
+  }
+
   var HANDLERS = {
     hello: function (f) {
       showMe(f.me);
       f.conversations.forEach(function (c) { openConversation(c); });
       // After a reconnect, ask for whatever this page has not seen in each conversation,
       // and send again what was typed while the connection was down.
-      Object.keys(convs).forEach(function (id) {
-        var c = convs[id];
-        if (c.ended) return;
-        send({ type: "sync", contact: id, last_seq: c.lastSeq });
-        c.outbox.forEach(function (m) { send({ type: "send", contact: id, id: m.id, text: m.text }); });
-      });
+      resendAll(true);
     },
     me: function (f) { showMe(f); },
     queue: function (f) {
@@ -170,6 +182,7 @@
       c.el.classList.add("ended");
     },
     error: function (f) {
+      if (f.code === "rate_limited") resendSoon();
       if (f.code === "not_available") { removeOffer(f.detail); status(t("not_available")); setTimeout(function () { status(""); }, 4000); }
       if (f.code === "not_yours" && convs[f.detail]) HANDLERS.ended({ contact: f.detail, by: "system", undelivered: 0 });
       if (f.detail) {

@@ -121,6 +121,18 @@
     state.outbox.forEach(function (m) { send({ type: "send", id: m.id, text: m.text }); });
   }
 
+  // A frame over the flood limit is dropped unread, so the page cannot know which one it
+  // was: once the limit has refilled, send again whatever is not confirmed yet (the
+  // server numbers a message once however often it comes).
+  var resendTimer = null;
+  function resendSoon() {
+    if (resendTimer) return;
+    resendTimer = setTimeout(function () {
+      resendTimer = null;
+      if (state.phase === "chat") flushOutbox();
+    }, 1500);
+  }
+
   var HANDLERS = {
     started: function (f) {
       state.token = f.token;
@@ -227,6 +239,7 @@
       // A refused message is marked on the page, never dropped silently.
       if (["not_in_conversation", "too_long", "empty", "bad_field"].indexOf(f.code) >= 0 && f.detail) markFailed(f.detail);
       if (f.code === "too_long") status(t("too_long"));
+      if (f.code === "rate_limited") resendSoon();
     }
   };
 
