@@ -235,8 +235,10 @@ class VisitorConsumer(BaseConsumer):
         result = await self.service.send(cid, "visitor", body, message_id)
         if result is None:
             raise FrameError("not_in_conversation", message_id)
-        self.own.add(result[0])
-        await self.out({"type": "sent", "id": message_id, "seq": result[0]})
+        self.own.add(result.seq)
+        if result.seq == self.delivered + 1:
+            self.delivered = result.seq  # its own nudge then needs no work at all
+        await self.out({"type": "sent", "id": message_id, "seq": result.seq})
 
     async def on_ack(self, frame: dict[str, Any]) -> None:
         await self.service.store.ack(self.require_contact(), "visitor", protocol.seq(frame))
@@ -347,6 +349,9 @@ class VisitorConsumer(BaseConsumer):
     async def conv_message(self, event: dict[str, Any]) -> None:
         if event["contact"] != self.contact_id:
             return
+        seq = event.get("seq")
+        if isinstance(seq, int) and self.joined_sent and seq <= self.delivered:
+            return  # shown already (or the visitor's own message)
         m = self.service.carried(event)
         if m is not None and self.joined_sent and m.seq == self.delivered + 1:
             if m.seq not in self.own:
@@ -463,18 +468,23 @@ class CounsellorConsumer(BaseConsumer):
         await self.service.decline(self.uid, protocol.contact_id(frame))
 
     async def on_send(self, frame: dict[str, Any]) -> None:
-        cid = await self.mine(frame)
+        # Whose conversation it is, the store checks as it appends (one step, no read).
+        cid = protocol.contact_id(frame)
         message_id = protocol.client_id(frame)
         body = protocol.message_text(frame, message_id)
-        result = await self.service.send(cid, "counsellor", body, message_id)
+        result = await self.service.send(cid, "counsellor", body, message_id, author=self.uid)
         if result is None:
+            await self.mine(frame)  # not_yours, if that is why
             raise FrameError("not_in_conversation", message_id)
-        self.own.add((cid, result[0]))
-        await self.out({"type": "sent", "contact": cid, "id": message_id, "seq": result[0]})
+        self.own.add((cid, result.seq))
+        if cid in self.delivered and result.seq == self.delivered[cid] + 1:
+            self.delivered[cid] = result.seq  # its own nudge then needs no work at all
+        await self.out({"type": "sent", "contact": cid, "id": message_id, "seq": result.seq})
 
     async def on_ack(self, frame: dict[str, Any]) -> None:
-        cid = await self.mine(frame)
-        await self.service.store.ack(cid, "counsellor", protocol.seq(frame))
+        cid = protocol.contact_id(frame)
+        if not await self.service.store.ack(cid, "counsellor", protocol.seq(frame), author=self.uid):
+            raise FrameError("not_yours", cid)
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         await self.service.typing(await self.mine(frame), "counsellor")
@@ -656,6 +666,9 @@ class CounsellorConsumer(BaseConsumer):
             counsellor = contact.counsellor if contact is not None else 0
         if counsellor != self.uid:
             return
+        seq = event.get("seq")
+        if isinstance(seq, int) and cid in self.delivered and seq <= self.delivered[cid]:
+            return  # shown already (or this console's own message)
         m = self.service.carried(event)
         if m is not None and cid in self.delivered and m.seq == self.delivered[cid] + 1:
             if (cid, m.seq) not in self.own:
@@ -796,11 +809,11 @@ class SupervisorConsumer(BaseConsumer):
         cid = await self.mine(frame)
         message_id = protocol.client_id(frame)
         body = protocol.message_text(frame, message_id)
-        result = await self.service.send(cid, "supervisor", body, message_id)
+        result = await self.service.send(cid, "supervisor", body, message_id, author=self.uid)
         if result is None:
             raise FrameError("not_in_conversation", message_id)
-        self.own.add((cid, result[0]))
-        await self.out({"type": "sent", "contact": cid, "id": message_id, "seq": result[0]})
+        self.own.add((cid, result.seq))
+        await self.out({"type": "sent", "contact": cid, "id": message_id, "seq": result.seq})
 
     async def on_ack(self, frame: dict[str, Any]) -> None:
         await self.mine(frame)

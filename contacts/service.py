@@ -34,7 +34,7 @@ from contacts.models import Intake
 from routing import policy
 from routing.state import Channel, Contact, Counsellor, CounsellorState, Message, Sender
 from routing.store import get_store
-from routing.store.base import HeldKind, Store
+from routing.store.base import Appended, HeldKind, Store
 from stats import acount
 from stats.counters import conversation_band, wait_band
 
@@ -334,16 +334,23 @@ class Service:
         return position, policy.estimate_wait_seconds(position, counsellors, mean_handle_seconds=mean)
 
     # --- the conversation (both sides) ---
-    async def send(self, contact_id: str, sender: Sender, text: str, client_id: str) -> tuple[int, bool] | None:
-        contact = await self.store.get_contact(contact_id)
-        if contact is None or contact.state != "active":
-            return None
-        try:
-            key = self.conversation_key(contact)
-        except crypto.Unreadable:
-            # STATE_KEY differs between processes: refuse (the page marks it), never store plaintext.
-            logger.error("a conversation key could not be opened: is STATE_KEY the same everywhere?")
-            return None
+    async def send(
+        self, contact_id: str, sender: Sender, text: str, client_id: str, *, author: int = 0
+    ) -> Appended | None:
+        """Append a message and tell everyone in the conversation. With ``author``, only
+        the conversation's counsellor (or its joined supervisor, for sender
+        "supervisor") may: the store checks it in the same step that appends."""
+        key = self._key_cache().get(contact_id)
+        if key is None:
+            contact = await self.store.get_contact(contact_id)
+            if contact is None or contact.state != "active":
+                return None
+            try:
+                key = self.conversation_key(contact)
+            except crypto.Unreadable:
+                # STATE_KEY differs between processes: refuse (the page marks it), never store plaintext.
+                logger.error("a conversation key could not be opened: is STATE_KEY the same everywhere?")
+                return None
         sealed: dict[int, str] = {}
 
         def seal(seq: int) -> str:
@@ -351,8 +358,8 @@ class Service:
             return sealed[seq]
 
         now = time.time()
-        result = await self.store.append_message(contact_id, sender, seal, client_id, now)
-        if result is not None and not result[1]:
+        result = await self.store.append_message(contact_id, sender, seal, client_id, now, author=author)
+        if result is not None and not result.duplicate:
             metrics.message(sender)
             # The nudge carries who the message is for and the message itself, sealed as
             # the store holds it: a socket that is up to date shows it without a read of
@@ -360,14 +367,16 @@ class Service:
             event = {
                 "type": "conv.message",
                 "contact": contact_id,
-                "counsellor": contact.counsellor,
-                "supervisor": contact.supervisor,
-                "seq": result[0],
+                "counsellor": result.counsellor,
+                "supervisor": result.supervisor,
+                "seq": result.seq,
                 "sender": sender,
-                "sealed": sealed[result[0]],
+                "sealed": sealed[result.seq],
                 "ts": now,
             }
-            await self.publish_conversation(contact, event)
+            await self.publish(groups.visitor(contact_id), event)
+            for uid in {result.counsellor, result.supervisor} - {0}:
+                await self.publish(groups.staff(uid), event)
         return result
 
     def carried(self, event: dict[str, Any]) -> Message | None:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from routing.state import Contact, Counsellor
-from routing.store.base import Store
+from routing.store.base import Appended, Store
 from routing.store.memory import MemoryStore
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -185,14 +185,20 @@ async def test_messages_are_numbered_once_each(store: Store) -> None:
     assert await store.append_message("a", "visitor", "too early", "x", 1) is None
     await store.upsert_counsellor(counsellor(1))
     await store.accept("a", 1, 2)
-    assert await store.append_message("a", "visitor", "hej", "v1", 3) == (1, False)
-    assert await store.append_message("a", "counsellor", "hej hej", "c1", 4) == (2, False)
-    assert await store.append_message("a", "visitor", "hej", "v1", 5) == (1, True)
-    assert await store.append_message("a", "visitor", "العربية ✓ <b>", "v2", 6) == (3, False)
+    assert await store.append_message("a", "visitor", "hej", "v1", 3) == Appended(1, False, 1, 0)
+    assert await store.append_message("a", "counsellor", "hej hej", "c1", 4, author=1) == Appended(2, False, 1, 0)
+    assert await store.append_message("a", "visitor", "hej", "v1", 5) == Appended(1, True, 1, 0)
+    assert await store.append_message("a", "visitor", "العربية ✓ <b>", "v2", 6) == Appended(3, False, 1, 0)
+    # Only the conversation's own counsellor (or joined supervisor) may write as one.
+    assert await store.append_message("a", "counsellor", "intrång", "c2", 7, author=2) is None
+    assert await store.append_message("a", "supervisor", "intrång", "s1", 7, author=9) is None
+    assert await store.request_help("a", 1) and await store.join_supervisor("a", 9)
+    assert await store.append_message("a", "supervisor", "hej", "s2", 8, author=9) == Appended(4, False, 1, 9)
     msgs = await store.messages_after("a", 1)
     assert [(m.seq, m.sender, m.body) for m in msgs] == [
         (2, "counsellor", "hej hej"),
         (3, "visitor", "العربية ✓ <b>"),
+        (4, "supervisor", "hej"),
     ]
     assert msgs[0].ts == 4
 
@@ -241,9 +247,13 @@ async def test_acks_only_move_forward(store: Store) -> None:
         await store.append_message("a", "counsellor", "x", f"i{i}", 3)
     await store.ack("a", "visitor", 2)
     await store.ack("a", "visitor", 1)
-    await store.ack("a", "counsellor", 99)  # beyond the last seq: capped
+    assert not await store.ack("a", "counsellor", 2, author=2)  # not theirs: nothing moves
+    got = await store.get_contact("a")
+    assert got is not None and got.counsellor_ack == 0
+    assert await store.ack("a", "counsellor", 99, author=1)  # beyond the last seq: capped
     got = await store.get_contact("a")
     assert got is not None and got.visitor_ack == 2 and got.counsellor_ack == 3
+    assert not await store.ack("gone", "visitor", 1)
 
 
 async def test_counsellor_profile_refresh_keeps_live_state(store: Store) -> None:

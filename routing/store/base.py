@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
 
 HeldKind = Literal["v", "c"]  # a visitor's socket (by contact id) or a console (by counsellor id)
 
 Body = str | Callable[[int], str]
+
+
+class Appended(NamedTuple):
+    """What appending a message settled, and who the conversation is with (so that the
+    caller can tell them without reading the contact)."""
+
+    seq: int
+    duplicate: bool  # a repeated client id: nothing was appended, ``seq`` is the first one's
+    counsellor: int
+    supervisor: int
 
 
 def body_for(body: Body, seq: int) -> str:
@@ -112,19 +122,24 @@ class Store(ABC):
     # --- the conversation ---
     @abstractmethod
     async def append_message(
-        self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float
-    ) -> tuple[int, bool] | None:
-        """Append to an active conversation: (seq, False); a repeated ``client_id``:
-        (the seq it got the first time, True) and nothing appended. None when there is
-        no active conversation. ``body`` may be a function of the message's seq, called
-        once the seq is settled: that is how a message is sealed with its own number."""
+        self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float, *, author: int = 0
+    ) -> Appended | None:
+        """Append to an active conversation (``duplicate`` False); a repeated
+        ``client_id``: the seq it got the first time, ``duplicate`` True, and nothing
+        appended. None when there is no active conversation, or when ``author`` is given
+        and is not the conversation's counsellor (sender "counsellor") or its joined
+        supervisor (sender "supervisor"). ``body`` may be a function of the message's
+        seq, called once the seq is settled: that is how a message is sealed with its
+        own number."""
 
     @abstractmethod
     async def messages_after(self, contact_id: str, seq: int) -> list[Message]: ...
 
     @abstractmethod
-    async def ack(self, contact_id: str, role: Sender, seq: int) -> None:
-        """Cumulative: everything up to ``seq`` reached ``role``. Never moves backwards."""
+    async def ack(self, contact_id: str, role: Sender, seq: int, *, author: int = 0) -> bool:
+        """Cumulative: everything up to ``seq`` reached ``role``. Never moves backwards.
+        With ``author``, only in an active conversation of that counsellor. False when
+        nothing was acknowledged for that reason or because the contact is gone."""
 
     # --- counsellors ---
     @abstractmethod

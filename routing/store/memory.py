@@ -13,7 +13,16 @@ from dataclasses import replace
 
 from routing.policy import queue_key
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
-from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, HeldKind, Store, body_for
+from routing.store.base import (
+    HANDLE_EMA_WEIGHT,
+    MAX_MESSAGES,
+    SAMPLE_MINUTES,
+    Appended,
+    Body,
+    HeldKind,
+    Store,
+    body_for,
+)
 
 
 class _Conversation:
@@ -319,22 +328,24 @@ class MemoryStore(Store):
 
     # --- the conversation ---
     async def append_message(
-        self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float
-    ) -> tuple[int, bool] | None:
+        self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float, *, author: int = 0
+    ) -> Appended | None:
         with self._lock:
             contact = self._contacts.get(contact_id)
             conv = self._conversations.get(contact_id)
             if contact is None or conv is None or contact.state != "active":
                 return None
+            if author and author != (contact.supervisor if sender == "supervisor" else contact.counsellor):
+                return None
             if client_id and client_id in conv.client_ids:
-                return conv.client_ids[client_id], True
+                return Appended(conv.client_ids[client_id], True, contact.counsellor, contact.supervisor)
             contact.seq += 1
             conv.messages.append(Message(contact.seq, sender, body_for(body, contact.seq), now))
             del conv.messages[:-MAX_MESSAGES]
             if client_id:
                 conv.client_ids[client_id] = contact.seq
             self._touch(contact)
-            return contact.seq, False
+            return Appended(contact.seq, False, contact.counsellor, contact.supervisor)
 
     async def messages_after(self, contact_id: str, seq: int) -> list[Message]:
         with self._lock:
@@ -343,16 +354,19 @@ class MemoryStore(Store):
                 return []
             return [m for m in conv.messages if m.seq > seq]
 
-    async def ack(self, contact_id: str, role: Sender, seq: int) -> None:
+    async def ack(self, contact_id: str, role: Sender, seq: int, *, author: int = 0) -> bool:
         with self._lock:
             contact = self._contacts.get(contact_id)
             if contact is None:
-                return
+                return False
+            if author and (contact.state != "active" or contact.counsellor != author):
+                return False
             seq = min(seq, contact.seq)
             if role == "visitor":
                 contact.visitor_ack = max(contact.visitor_ack, seq)
             elif role == "counsellor":
                 contact.counsellor_ack = max(contact.counsellor_ack, seq)
+            return True
 
     # --- counsellors ---
     async def upsert_counsellor(self, counsellor: Counsellor) -> Counsellor:

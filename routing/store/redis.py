@@ -43,7 +43,16 @@ from redis.commands.core import AsyncScript
 from chatservice.redis_hosts import async_pool
 from routing.policy import queue_score
 from routing.state import Contact, Counsellor, CounsellorState, Message, Sender
-from routing.store.base import HANDLE_EMA_WEIGHT, MAX_MESSAGES, SAMPLE_MINUTES, Body, HeldKind, Store, body_for
+from routing.store.base import (
+    HANDLE_EMA_WEIGHT,
+    MAX_MESSAGES,
+    SAMPLE_MINUTES,
+    Appended,
+    Body,
+    HeldKind,
+    Store,
+    body_for,
+)
 
 MESSAGES_TAIL = 16  # how much of a conversation's end one delivery reads first
 SEQ_CACHE_SIZE = 20_000  # conversations whose last seq this process remembers
@@ -290,17 +299,21 @@ if tonumber(ARGV[4]) > 0 then index('vgone', ARGV[4], id) else redis.call('ZREM'
 touch(id)
 return 1
 """,
-    # ARGV: P, TTL, id, sender, body, client_id, now, max, expected seq -> {seq, duplicate};
-    # {-1, current seq} when the expected seq was wrong (the caller seals again for current + 1)
+    # ARGV: P, TTL, id, sender, body, client_id, now, max, expected seq, author (0: anyone)
+    # -> {seq, duplicate, counsellor, supervisor}; {-1, current seq} when the expected seq
+    # was wrong (the caller seals again for current + 1); nil when not active or not theirs
     "append": """
 local id, client_id = ARGV[3], ARGV[6]
-if redis.call('HGET', ck(id), 'state') ~= 'active' then return nil end
+local c = redis.call('HMGET', ck(id), 'state', 'seq', 'counsellor', 'supervisor')
+if c[1] ~= 'active' then return nil end
+local counsellor, supervisor = c[3] or '0', c[4] or '0'
+if ARGV[10] ~= '0' and ARGV[10] ~= (ARGV[4] == 'supervisor' and supervisor or counsellor) then return nil end
 local ids = P .. ':ids:' .. id
 if client_id ~= '' then
   local known = redis.call('HGET', ids, client_id)
-  if known then return {tonumber(known), 1} end
+  if known then return {tonumber(known), 1, counsellor, supervisor} end
 end
-local current = tonumber(redis.call('HGET', ck(id), 'seq') or '0')
+local current = tonumber(c[2] or '0')
 if current + 1 ~= tonumber(ARGV[9]) then return {-1, current} end
 local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
 local mk = P .. ':m:' .. id
@@ -308,13 +321,14 @@ redis.call('RPUSH', mk, cjson.encode({seq = seq, sender = ARGV[4], body = ARGV[5
 redis.call('LTRIM', mk, -tonumber(ARGV[8]), -1)
 if client_id ~= '' then redis.call('HSET', ids, client_id, seq) end
 touch(id)
-return {seq, 0}
+return {seq, 0, counsellor, supervisor}
 """,
-    # ARGV: P, TTL, id, field, seq
+    # ARGV: P, TTL, id, field, seq, author (a counsellor's uid, or 0: anyone)
     "ack": """
 local id = ARGV[3]
-local c = redis.call('HMGET', ck(id), ARGV[4], 'seq')
+local c = redis.call('HMGET', ck(id), ARGV[4], 'seq', 'state', 'counsellor')
 if not c[2] then return 0 end
+if ARGV[6] ~= '0' and (c[3] ~= 'active' or c[4] ~= ARGV[6]) then return 0 end
 local new = math.min(tonumber(ARGV[5]), tonumber(c[2]))
 if new > tonumber(c[1] or '0') then redis.call('HSET', ck(id), ARGV[4], new) end
 touch(id)
@@ -650,8 +664,8 @@ class RedisStore(Store):
 
     # --- the conversation ---
     async def append_message(
-        self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float
-    ) -> tuple[int, bool] | None:
+        self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float, *, author: int = 0
+    ) -> Appended | None:
         # Optimistic: seal for the seq this process last saw + 1, and let the script
         # refuse (saying the real one) if another message took it meanwhile. Lua cannot
         # encrypt, and the seq is part of the seal. The guess saves a round trip per message.
@@ -669,13 +683,14 @@ class RedisStore(Store):
                 repr(float(now)),
                 MAX_MESSAGES,
                 expected,
+                author,
             )
             if result is None:
                 self._seqs.pop(contact_id, None)
                 return None
             if int(result[0]) != -1:
                 self._remember_seq(contact_id, int(result[0]))
-                return int(result[0]), bool(result[1])
+                return Appended(int(result[0]), bool(result[1]), int(result[2]), int(result[3]))
             expected = int(result[1]) + 1
         raise RuntimeError("could not append: the conversation is too busy")
 
@@ -706,9 +721,10 @@ class RedisStore(Store):
             self._remember_seq(contact_id, out[-1].seq)
         return out
 
-    async def ack(self, contact_id: str, role: Sender, seq: int) -> None:
-        if role in ("visitor", "counsellor"):
-            await self._run("ack", contact_id, f"{role}_ack", seq)
+    async def ack(self, contact_id: str, role: Sender, seq: int, *, author: int = 0) -> bool:
+        if role not in ("visitor", "counsellor"):
+            return True  # nothing is kept for other roles
+        return bool(await self._run("ack", contact_id, f"{role}_ack", seq, author))
 
     # --- counsellors ---
     async def upsert_counsellor(self, counsellor: Counsellor) -> Counsellor:
