@@ -326,6 +326,7 @@ async def test_every_redis_key_has_a_ttl_and_ending_leaves_no_contact_key() -> N
         await s.accept("a", 1, 2)
         await s.append_message("a", "visitor", "hej", "m1", 3)
         await s.ack("a", "counsellor", 1)
+        await s.request_help("a", 1)
         await s.set_visitor_gone("a", 4)
         await s.set_counsellor_gone(1, 5)
         await s.record_handle_time(60)

@@ -11,7 +11,7 @@ refreshed on every write, so nothing can outlive an abandoned conversation):
   message id -> seq, for idempotent resends
 - ``offers`` / ``vgone`` sorted sets: pending offers by expiry, absent visitors by time;
   ``help`` sorted set: conversations whose counsellor asked for a supervisor, by time
-  (members no longer asking are dropped when it is read)
+  (``end`` removes its id; one answered or requeued is dropped when the set is read)
 - ``p:{uid}`` hash: one counsellor (``active`` is a comma-separated list of contact ids);
   ``ps`` set: counsellor ids; ``cgone`` sorted set: absent consoles by time
 - ``procs`` sorted set: server processes by last heartbeat; ``dead`` set: processes
@@ -274,6 +274,7 @@ if f['tok'] then redis.call('DEL', P .. ':tok:' .. f['tok']) end
 redis.call('ZREM', P .. ':q', id)
 redis.call('ZREM', P .. ':offers', id)
 redis.call('ZREM', P .. ':vgone', id)
+redis.call('ZREM', P .. ':help', id)
 local seen = {}
 for _, uid in ipairs({f['counsellor'], f['offered_to']}) do
   if uid and uid ~= '0' and not seen[uid] and redis.call('EXISTS', pk(uid)) == 1 then
