@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
+import traceback
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
@@ -45,6 +49,22 @@ WRAPUP_MUNICIPALITIES = vocab.codes(vocab.MUNICIPALITIES)
 WRAPUP_TOPICS = vocab.codes(vocab.TOPICS)
 QUEUE_REFRESH_SECONDS = 0.5  # at most two position updates a second per socket
 QUEUE_ITEMS_SHOWN = 50  # the console lists the head of the queue and counts the rest
+# Close codes (docs/protocol.md). An application may only send 1000 or 3000-4999 (RFC
+# 6455; autobahn refuses anything else and the handler used to crash on its own close),
+# so the transport's own codes are mirrored at 4000 + code.
+CLOSE_TOO_LARGE = 4009
+CLOSE_INTERNAL = 4011
+CLOSE_FLOOD = 4429
+
+logger = logging.getLogger(__name__)
+
+
+def where(exc: BaseException) -> str:
+    """file:line where ``exc`` was raised: enough to find the bug, and no content. An
+    exception's message may quote the frame (a UnicodeEncodeError quotes the character),
+    so neither the message nor the traceback is ever logged."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
 
 
 class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
@@ -52,6 +72,51 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     endpoint = "other"  # the metrics' label for this kind of socket
     _bucket: Bucket | None = None
     _open = False
+    _transport_gone = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Whatever happens inside, the socket's per-address slot and its presence are
+        # given back: a handler that died used to keep them until a restart, and thirty
+        # crafted frames then shut a shared address (or, without proxy headers, every
+        # visitor) out of the chat.
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            self.failed("socket", exc)
+            await self.close_quietly(CLOSE_INTERNAL)
+        finally:
+            await self.release()
+
+    _released = False
+
+    async def release(self) -> None:
+        """Give back what this socket holds, once, however the socket ended."""
+        if self._released:
+            return
+        self._released = True
+        for step in self.let_go():
+            try:
+                await step
+            except Exception as exc:
+                # Each step on its own: a failed presence update (Redis away) must not
+                # keep the slot or the group membership.
+                self.failed("release", exc)
+
+    def let_go(self) -> list[Awaitable[Any]]:
+        """The steps that give back what this socket holds (each subclass its own)."""
+        return []
+
+    async def disconnect(self, code: int) -> None:
+        return None  # release() does the work, on this path and on every other
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        """One line, no content, for something a handler did not expect."""
+        metrics.frame_error("internal")
+        logger.error("%s socket: %s failed with %s at %s", self.endpoint, what, type(exc).__name__, where(exc))
+
+    async def close_quietly(self, code: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.close(code=code)
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         await super().accept(subprotocol, headers)
@@ -66,16 +131,33 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         # queue of those hops was the service's bottleneck. Every database call here
         # goes through database_sync_to_async, which closes stale connections on that
         # thread itself, so events need not visit it.
+        kind = message.get("type")
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
-            raise ValueError(f"no handler for message type {message['type']}")
-        await handler(message)
+            # A layer event this endpoint has no use for (or one from a newer process).
+            return
+        try:
+            await handler(message)
+        except (StopConsumer, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            # A nudge that failed is recovered by the client's next sync; the socket goes on.
+            self.failed(handler.__name__, exc)
+            if kind == "websocket.connect":
+                await self.close_quietly(CLOSE_INTERNAL)
+            elif kind == "websocket.disconnect":
+                raise StopConsumer() from None
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        self._transport_gone = True
         if self._open:
             self._open = False
             metrics.SOCKETS.labels(self.endpoint).dec()
-        await super().websocket_disconnect(message)
+        try:
+            await self.disconnect(message.get("code", 1000))
+        finally:
+            await self.release()
+        raise StopConsumer()
 
     @property
     def bucket(self) -> Bucket:
@@ -90,12 +172,20 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def out(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "error":
             metrics.frame_error(frame["code"])
-        await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+        if self._transport_gone:
+            return
+        try:
+            await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+        except Exception:
+            # The socket closed while a reply was on its way (the peer's close frame is in,
+            # its disconnect not yet): nobody is there to read it. The handler goes on, so
+            # the disconnect that follows still marks the visitor gone and frees the slot.
+            self._transport_gone = True
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.bucket.take():
             if self.bucket.refused > 50:
-                await self.close(code=4429)  # a flood, not a fast typist
+                await self.close_quietly(CLOSE_FLOOD)  # a flood, not a fast typist
                 return
             await self.out({"type": "error", "code": "rate_limited"})
             return
@@ -103,17 +193,23 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if size > int(settings.CHAT["MAX_FRAME_BYTES"]):
             # Nothing that large is a chat frame: say so and close this socket only.
             await self.out({"type": "error", "code": "too_large"})
-            await self.close(code=1009)
+            await self.close_quietly(CLOSE_TOO_LARGE)
             return
+        name = "frame"
         try:
             frame = protocol.parse(text_data, bytes_data)
-            name = self.handlers.get(frame["type"])
-            if name is None:
+            name = self.handlers.get(frame["type"], "")
+            if not name:
                 raise FrameError("unknown_type")
             handler: Handler = getattr(self, name)
             await handler(frame)
         except FrameError as err:
             await self.out(err.frame())
+        except Exception as exc:
+            # Not the client's fault, or a fault we did not foresee: say so, change nothing
+            # more, keep the socket (the page resends what was not confirmed).
+            self.failed(name, exc)
+            await self.out({"type": "error", "code": "internal"})
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -173,23 +269,27 @@ class VisitorConsumer(BaseConsumer):
         self.own = set()
         self.source = source_of(self.scope)
         if not connections.acquire(self.source):
-            await self.close(code=4429)
+            await self.close(code=CLOSE_FLOOD)
             return
         self.counted = True
         await self.accept()
         self.service.ensure_ticker()
 
-    async def disconnect(self, code: int) -> None:
+    def let_go(self) -> list[Awaitable[Any]]:
         if self.counted:
             connections.release(self.source)
             self.counted = False
         if self._queue_task is not None:
             self._queue_task.cancel()
-        if self.contact_id is not None:
-            await self.service.visitor_presence(self.contact_id, connected=False)
-            await self.service.hold("v", self.contact_id, False)
-            await self.leave(groups.visitor(self.contact_id))
-            await self.leave(groups.WAITING)
+        if self.contact_id is None:
+            return []
+        cid = self.contact_id
+        return [
+            self.service.visitor_presence(cid, connected=False),
+            self.service.hold("v", cid, False),
+            self.leave(groups.visitor(cid)),
+            self.leave(groups.WAITING),
+        ]
 
     # --- frames from the page ---
     async def on_start(self, frame: dict[str, Any]) -> None:
@@ -210,9 +310,9 @@ class VisitorConsumer(BaseConsumer):
     async def on_resume(self, frame: dict[str, Any]) -> None:
         if self.contact_id is not None:
             raise FrameError("already_started")
-        token = frame.get("token")
         last_seq = protocol.seq(frame, "last_seq")
-        contact = await self.service.resume(token) if isinstance(token, str) and len(token) <= 64 else None
+        token = protocol.token(frame)
+        contact = await self.service.resume_chat(token) if token is not None else None
         if contact is None:
             await self.out({"type": "expired"})
             return
@@ -443,14 +543,17 @@ class CounsellorConsumer(BaseConsumer):
             if contact.state == "offered" and contact.offered_to == self.uid:
                 await self.offer_made({"contact": contact.id})
 
-    async def disconnect(self, code: int) -> None:
+    def let_go(self) -> list[Awaitable[Any]]:
         if self._queue_task is not None:
             self._queue_task.cancel()
-        if self.uid:
-            await self.service.counsellor_offline(self.uid)
-            await self.service.hold("c", self.uid, False)
-            await self.leave(groups.staff(self.uid))
-            await self.leave(groups.STAFF_ALL)
+        if not self.uid:
+            return []
+        return [
+            self.service.counsellor_offline(self.uid),
+            self.service.hold("c", self.uid, False),
+            self.leave(groups.staff(self.uid)),
+            self.leave(groups.STAFF_ALL),
+        ]
 
     # --- frames from the console ---
     async def on_duty(self, frame: dict[str, Any]) -> None:
@@ -740,12 +843,12 @@ class SupervisorConsumer(BaseConsumer):
         self.service.ensure_ticker()
         await self.send_dashboard()
 
-    async def disconnect(self, code: int) -> None:
+    def let_go(self) -> list[Awaitable[Any]]:
         if self._dashboard_task is not None:
             self._dashboard_task.cancel()
-        if self.uid:
-            await self.leave(groups.SUPERVISORS)
-            await self.leave(groups.staff(self.uid))
+        if not self.uid:
+            return []
+        return [self.leave(groups.SUPERVISORS), self.leave(groups.staff(self.uid))]
 
     async def send_dashboard(self, since: float | None = None) -> None:
         from contacts.models import Intake
@@ -786,7 +889,7 @@ class SupervisorConsumer(BaseConsumer):
             raise FrameError("bad_field", "counsellor")
         if await self.service.store.get_counsellor(uid) is None:
             raise FrameError("not_available", str(uid))
-        await self.service.set_off_duty(uid)
+        await self.service.set_off_duty(uid, by=self.uid)
 
     async def on_join(self, frame: dict[str, Any]) -> None:
         cid = protocol.contact_id(frame)

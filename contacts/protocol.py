@@ -13,6 +13,9 @@ from typing import Any
 from django.conf import settings
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A resumption token as the server makes them (secrets.token_urlsafe): nothing else can
+# be one, so nothing else (a lone surrogate, a phone call's "call:" key) is looked up.
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 CONTACT_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_SEQ = 2**53 - 1  # JavaScript's largest safe integer
 
@@ -74,6 +77,13 @@ def seq(frame: dict[str, Any], key: str = "seq") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
         raise FrameError("bad_field", key)
     return value
+
+
+def token(frame: dict[str, Any]) -> str | None:
+    """The resumption token, or None for anything that cannot be one (answered as an
+    unknown token: ``expired``)."""
+    value = frame.get("token")
+    return value if isinstance(value, str) and TOKEN.match(value) else None
 
 
 def client_id(frame: dict[str, Any]) -> str:

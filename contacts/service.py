@@ -283,6 +283,13 @@ class Service:
             return None
         return await self.store.get_contact(contact_id)
 
+    async def resume_chat(self, token: str) -> Contact | None:
+        """The chat a visitor's socket may take up again. Never a phone call: a call is
+        keyed by ``call:<CallSid>`` the same way, and a socket that knew a CallSid
+        could otherwise write into the call or end it."""
+        contact = await self.resume(token)
+        return contact if contact is not None and contact.channel == "chat" else None
+
     async def hold(self, kind: HeldKind, member: str | int, held: bool) -> None:
         """A socket of this process took on (or let go of) a visitor's contact ("v") or
         a counsellor's console ("c"). Call before marking the owner present."""
@@ -591,10 +598,11 @@ class Service:
         )
         return True
 
-    async def set_off_duty(self, counsellor_id: int) -> None:
+    async def set_off_duty(self, counsellor_id: int, *, by: int) -> None:
         """A supervisor sends home a counsellor who left without logging out: their
-        conversations go to the front of the queue."""
-        await self.requeue_all(counsellor_id)
+        conversations go to the front of the queue, for anyone but that supervisor (who
+        reads a conversation only when a counsellor asks for help)."""
+        await self.requeue_all(counsellor_id, not_for=by)
         await self.set_duty(counsellor_id, "off")
 
     async def record_sample(self, now: float) -> None:
@@ -659,13 +667,13 @@ class Service:
             "today": await database_sync_to_async(today_figures)(),
         }
 
-    async def requeue_all(self, counsellor_id: int) -> None:
+    async def requeue_all(self, counsellor_id: int, *, not_for: int = 0) -> None:
         counsellor = await self.store.get_counsellor(counsellor_id)
         if counsellor is None:
             return
         for contact_id in counsellor.active:
             before = await self.store.get_contact(contact_id)
-            if before is not None and await self.store.requeue(contact_id, counsellor_id):
+            if before is not None and await self.store.requeue(contact_id, counsellor_id, not_for=not_for):
                 await self.publish_conversation(before, {"type": "conv.requeued", "contact": contact_id})
 
     # --- routing ---

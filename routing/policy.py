@@ -50,6 +50,8 @@ def may_serve(counsellor: Counsellor, contact: Contact, *, now: float, overflow_
     """Whether this counsellor may be offered this contact at all (ignoring capacity)."""
     if contact.skill and contact.skill not in counsellor.skills:
         return False
+    if contact.not_for == counsellor.id:
+        return False
     if contact.channel == "phone" and (not counsellor.phone or counsellor.load > 0):
         return False  # a call goes to someone on phone duty who is free to give it their full attention
     if contact.language in counsellor.languages:
@@ -77,7 +79,10 @@ def plan_offers(
     """
     free = [c for c in counsellors if can_take_more(c)]
     plan: list[Offer] = []
-    for contact in ordered(c for c in queue if c.state == "queued"):
+    # A visitor whose page is gone is not offered: nobody would answer, and a flood of
+    # abandoned starts would otherwise hold every counsellor on empty offers while a real
+    # visitor waits. If the page comes back within the grace, its place is still there.
+    for contact in ordered(c for c in queue if c.state == "queued" and not c.visitor_gone_at):
         if not free:
             break
         candidates = [c for c in free if may_serve(c, contact, now=now, overflow_after=overflow_after)]

@@ -39,6 +39,10 @@ class Contact:
     visitor_gone_at: float = 0.0  # 0 while the visitor's socket is connected
     help: bool = False  # the counsellor asked a supervisor to join
     supervisor: int = 0  # the supervisor who joined, if any
+    # Who may never take this contact: the supervisor who sent its counsellor off duty.
+    # Otherwise a supervisor on counsellor duty could send a colleague home and pick the
+    # conversation, with its history, without anyone asking for help.
+    not_for: int = 0
     source: str = ""  # keyed hash of the connecting address, kept only for a block
     key: str = ""  # the conversation's message key, wrapped with the server key (contacts/crypto.py)
     seq: int = 0  # last sequence number used in the conversation

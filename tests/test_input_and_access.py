@@ -50,7 +50,7 @@ async def test_an_oversized_frame_closes_that_socket_only(service: Service, sara
     big = await visitor(start=False)
     await big.send_raw(raw)
     assert (await big.expect("error"))["code"] == "too_large"
-    assert await big.comm.receive_output(timeout=2) == {"type": "websocket.close", "code": 1009}
+    assert await big.comm.receive_output(timeout=2) == {"type": "websocket.close", "code": 4009}
     await big.close()
     await staff.send(type="accept", contact=offer["contact"])
     await calm.expect("joined")  # everyone else goes on

@@ -297,3 +297,28 @@ async def test_nobody_on_phone_duty_means_the_busy_message(service: Service, sar
     assert doc[-1].tag == "Hangup" and doc.find("Gather") is None
     assert await queue_ids(service) == []
     await staff.close()
+
+
+async def test_a_chat_socket_cannot_take_up_a_phone_call(service: Service, lina: Any) -> None:
+    """A call is keyed by ``call:<CallSid>`` as a chat is by its token: a visitor's socket
+    that resumed with that key could write into the call or end it (issue 18, item 9)."""
+    staff = await on_phone_duty(lina)
+    call = Twilio()
+    twiml(await call.post("incoming"))
+    twiml(await call.post("language", Digits="1"))
+    offer = await staff.expect("offer", channel="phone")
+    await staff.send(type="accept", contact=offer["contact"])
+    await staff.expect("conversation", contact=offer["contact"])
+    for token in (f"call:{call.call_sid}", call.call_sid):
+        intruder = await visitor(start=False)
+        await intruder.send(type="resume", token=token, last_seq=0)
+        await intruder.expect("expired")
+        await intruder.send(type="send", id="x1", text="hej")
+        assert (await intruder.expect("error"))["code"] == "not_started"
+        await intruder.send(type="end")
+        assert (await intruder.expect("error"))["code"] == "not_started"
+        await intruder.close()
+    contact = await service.call_contact(call.call_sid)
+    assert contact is not None and contact.state == "active" and contact.seq == 0  # untouched
+    assert not [f for f in await staff.frames(0.3) if f["type"] in {"message", "ended"}]
+    await staff.close()

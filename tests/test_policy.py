@@ -100,3 +100,15 @@ def test_a_call_goes_only_to_a_free_counsellor_on_phone_duty() -> None:
 
 def test_a_counsellor_on_a_call_gets_no_chat() -> None:
     assert plan_offers([contact("a", 0)], [counsellor(1, phone=True, on_call=True)], now=1, overflow_after=60) == []
+
+
+def test_a_visitor_whose_page_is_gone_is_not_offered_and_keeps_the_place() -> None:
+    """Sixty abandoned "in danger" starts a second must not hold the counsellors on empty
+    offers while a real visitor waits behind them (issue 18, item 8)."""
+    abandoned = [contact(f"gone{i}", i, danger=True, visitor_gone_at=100.0) for i in range(60)]
+    real = contact("real", 70)
+    plan = plan_offers([*abandoned, real], [counsellor(1)], now=101, overflow_after=60)
+    assert plan == [Offer("real", 1)]
+    # Back within the grace: first in line again.
+    back = contact("gone0", 0, danger=True)
+    assert plan_offers([back, real], [counsellor(1)], now=101, overflow_after=60) == [Offer("gone0", 1)]

@@ -137,6 +137,22 @@ async def test_a_requeued_contact_goes_ahead_of_new_ones(store: Store) -> None:
     assert got is not None and got.requeued and got.answered_at == 3
 
 
+async def test_a_contact_requeued_not_for_someone_is_never_theirs(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t1")
+    await store.upsert_counsellor(counsellor(1))
+    await store.upsert_counsellor(counsellor(2))
+    await store.upsert_counsellor(counsellor(3))
+    assert await store.accept("a", 1, 3)
+    assert await store.requeue("a", 1, not_for=2)
+    got = await store.get_contact("a")
+    assert got is not None and got.not_for == 2 and got.state == "queued"
+    assert not await store.accept("a", 2, 4)  # not even by picking it from the queue
+    assert await store.accept("a", 3, 5)
+    assert await store.requeue("a", 3)  # a later requeue keeps it
+    got = await store.get_contact("a")
+    assert got is not None and got.not_for == 2
+
+
 async def test_ending_deletes_the_contact_and_frees_the_counsellor(store: Store) -> None:
     await store.add_contact(contact("a", 1), "tok")
     await store.upsert_counsellor(counsellor(1))

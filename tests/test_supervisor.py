@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from contacts.service import Service
-from tests.conftest import connect, console, supervisor_socket, visitor
+from tests.conftest import connect, console, make_counsellor, supervisor_socket, visitor
 from tests.test_chat_flow import chat_between
 
 pytestmark = [pytest.mark.usefixtures("open_all_day")]
@@ -139,3 +140,37 @@ async def test_an_impossible_queue_cap_is_refused_and_changes_nothing(service: S
     await boss.send(type="intake", max_queue=3)
     await boss.expect("dashboard", intake={"chat_paused": False, "phone_paused": False, "max_queue": 3})
     await boss.close()
+
+
+async def test_a_supervisor_on_counsellor_duty_cannot_take_the_chat_of_a_colleague_sent_home(
+    service: Service, sara: Any, omar: Any
+) -> None:
+    """Sending a colleague off duty puts their conversations back in the queue for
+    someone else, never with their history to the supervisor who did it (issue 18, item 7)."""
+    from django.contrib.auth.models import Group
+
+    from routing.models import SUPERVISOR_GROUP
+
+    group, _ = await Group.objects.aget_or_create(name=SUPERVISOR_GROUP)
+    await omar.groups.aadd(group)  # Omar is a counsellor and a supervisor
+    staff, v, cid = await chat_between(service, sara)
+    await v.send(type="send", id="v1", text="det här är bara för Sara")
+    await staff.expect("message", contact=cid)
+    boss = await supervisor_socket(omar)
+    omar_console = await console(omar)
+    await omar_console.send(type="duty", state="available")
+    await omar_console.expect("me", state="available")
+    await boss.send(type="off_duty", counsellor=sara.pk)
+    await v.expect("requeued")
+    await omar_console.send(type="pick", contact=cid)
+    assert (await omar_console.expect("error"))["code"] == "not_available"
+    frames = await omar_console.frames(1.5)  # several ticks: no offer, no message, no conversation
+    assert not [f for f in frames if f["type"] in {"offer", "conversation", "message"}], frames
+    # Someone else still answers the visitor.
+    await staff.close()
+    lina = await sync_to_async(make_counsellor)("lina", "Lina", ["sv"], 2)
+    other = await console(lina)
+    await other.send(type="duty", state="available")
+    assert (await other.expect("offer"))["contact"] == cid
+    for s in (boss, omar_console, v, other):
+        await s.close()

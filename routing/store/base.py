@@ -64,11 +64,13 @@ class Store(ABC):
     @abstractmethod
     async def accept(self, contact_id: str, counsellor_id: int, now: float) -> bool:
         """offered to this counsellor, or simply queued (picked from the queue) ->
-        active with this counsellor, if they are on duty and below capacity."""
+        active with this counsellor, if they are on duty, below capacity, and not the
+        contact's ``not_for``."""
 
     @abstractmethod
-    async def requeue(self, contact_id: str, counsellor_id: int) -> bool:
-        """active with this counsellor -> queued again, ahead of new contacts."""
+    async def requeue(self, contact_id: str, counsellor_id: int, *, not_for: int = 0) -> bool:
+        """active with this counsellor -> queued again, ahead of new contacts. With
+        ``not_for``, that staff member may never accept it (kept for the contact's life)."""
 
     @abstractmethod
     async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:

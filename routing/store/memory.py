@@ -185,6 +185,8 @@ class MemoryStore(Store):
             counsellor = self._counsellor(counsellor_id)
             if contact is None or counsellor is None or counsellor.state == "off":
                 return False
+            if contact.not_for == counsellor_id:
+                return False
             offered_here = contact.state == "offered" and contact.offered_to == counsellor_id
             if not (offered_here or contact.state == "queued"):
                 return False
@@ -221,9 +223,12 @@ class MemoryStore(Store):
             self._save_counsellor(counsellor)
         return contact
 
-    async def requeue(self, contact_id: str, counsellor_id: int) -> bool:
+    async def requeue(self, contact_id: str, counsellor_id: int, *, not_for: int = 0) -> bool:
         with self._lock:
-            return self._requeue(contact_id, counsellor_id) is not None
+            contact = self._requeue(contact_id, counsellor_id)
+            if contact is not None and not_for:
+                contact.not_for = not_for
+            return contact is not None
 
     async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
         with self._lock:

@@ -151,8 +151,9 @@ return 1
     # ARGV: P, TTL, id, uid, now
     "accept": """
 local id, uid, now = ARGV[3], ARGV[4], ARGV[5]
-local c = redis.call('HMGET', ck(id), 'state', 'offered_to', 'answered_at')
+local c = redis.call('HMGET', ck(id), 'state', 'offered_to', 'answered_at', 'not_for')
 if not c[1] then return 0 end
+if c[4] == uid then return 0 end
 if redis.call('EXISTS', pk(uid)) == 0 then return 0 end
 local s = redis.call('HMGET', pk(uid), 'state', 'capacity', 'active', 'offers')
 if s[1] == 'off' then return 0 end
@@ -170,7 +171,7 @@ touch(id)
 keep(uid)
 return 1
 """,
-    # ARGV: P, TTL, id, uid, score, language ('' keeps), skill ('-' keeps), now
+    # ARGV: P, TTL, id, uid, score, language ('' keeps), skill ('-' keeps), now, not_for ('0' keeps)
     "requeue": """
 local id, uid = ARGV[3], ARGV[4]
 local c = redis.call('HMGET', ck(id), 'state', 'counsellor')
@@ -178,6 +179,7 @@ if c[1] ~= 'active' or c[2] ~= uid then return 0 end
 redis.call('HSET', ck(id), 'state', 'queued', 'counsellor', '0', 'requeued', '1', 'help', '0', 'supervisor', '0')
 if ARGV[6] ~= '' then redis.call('HSET', ck(id), 'language', ARGV[6]) end
 if ARGV[7] ~= '-' then redis.call('HSET', ck(id), 'skill', ARGV[7], 'routed_at', ARGV[8]) end
+if ARGV[9] ~= '0' then redis.call('HSET', ck(id), 'not_for', ARGV[9]) end
 index('q', ARGV[5], id)
 touch(id)
 if redis.call('EXISTS', pk(uid)) == 1 then
@@ -445,7 +447,7 @@ return 1
 }
 
 _FLOATS = ("enqueued_at", "routed_at", "offer_expires", "answered_at", "visitor_gone_at")
-_INTS = ("offered_to", "counsellor", "supervisor", "seq", "visitor_ack", "counsellor_ack")
+_INTS = ("offered_to", "counsellor", "supervisor", "seq", "visitor_ack", "counsellor_ack", "not_for")
 
 
 def _contact_fields(c: Contact) -> dict[str, str]:
@@ -602,7 +604,9 @@ class RedisStore(Store):
     async def accept(self, contact_id: str, counsellor_id: int, now: float) -> bool:
         return bool(await self._run("accept", contact_id, counsellor_id, repr(float(now))))
 
-    async def _requeue(self, contact_id: str, counsellor_id: int, language: str, skill: str | None) -> bool:
+    async def _requeue(
+        self, contact_id: str, counsellor_id: int, language: str, skill: str | None, not_for: int = 0
+    ) -> bool:
         contact = await self.get_contact(contact_id)
         if contact is None:
             return False
@@ -610,11 +614,13 @@ class RedisStore(Store):
         skill_arg = "-" if skill is None else skill
         score = queue_score(contact)
         return bool(
-            await self._run("requeue", contact_id, counsellor_id, score, language, skill_arg, repr(time.time()))
+            await self._run(
+                "requeue", contact_id, counsellor_id, score, language, skill_arg, repr(time.time()), int(not_for)
+            )
         )
 
-    async def requeue(self, contact_id: str, counsellor_id: int) -> bool:
-        return await self._requeue(contact_id, counsellor_id, "", None)
+    async def requeue(self, contact_id: str, counsellor_id: int, *, not_for: int = 0) -> bool:
+        return await self._requeue(contact_id, counsellor_id, "", None, not_for)
 
     async def retarget(self, contact_id: str, counsellor_id: int, *, language: str = "", skill: str = "") -> bool:
         return await self._requeue(contact_id, counsellor_id, language, skill)
