@@ -97,7 +97,7 @@ def combine(parts: Sequence[Table]) -> Table:
     if not parts:
         raise ValueError("a period has at least one month")
     names = list(parts[0].cells)
-    if any(list(part.cells) != names for part in parts):
+    if any(set(part.cells) != set(names) for part in parts):
         raise ValueError("every month's table must have the same cells")
 
     def add(values: list[int | str]) -> int | str:
