@@ -3,6 +3,7 @@ through small-number suppression before it leaves the service."""
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from stats import vocab
 from stats.counters import WAIT_BANDS
 from stats.models import DailyCount, PartnerToken
-from stats.suppression import suppress
+from stats.suppression import HIDDEN, Table, combine, suppress
 
 CONVERSATION_BANDS = ("0-5m", "5-15m", "15-30m", "30-60m", "60m+")
 NOT_STATED = "not_stated"
@@ -43,10 +44,32 @@ def partner_for(token: str) -> PartnerToken | None:
     return PartnerToken.objects.filter(token_hash=token_hash(token), active=True).first()
 
 
-def _sums(start: date, end: date) -> dict[tuple[str, str, str], int]:
-    sums: dict[tuple[str, str, str], int] = defaultdict(int)
-    for row in DailyCount.objects.filter(day__range=(start, end)).values_list("metric", "dimension", "value", "count"):
-        sums[(row[0], row[1], row[2])] += row[3]
+def month_span(first: date) -> tuple[date, date]:
+    """The first and last day of the month that starts on ``first``."""
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def months_in(start: date, end: date) -> list[tuple[date, date]]:
+    """The whole months from ``start`` (a first of a month) to ``end`` (a last day)."""
+    if start.day != 1 or end != month_span(end.replace(day=1))[1] or end < start:
+        raise ValueError("a report covers whole months")
+    months: list[tuple[date, date]] = []
+    index = start.year * 12 + start.month - 1
+    while True:
+        first = date(index // 12, index % 12 + 1, 1)
+        if first > end:
+            return months
+        months.append(month_span(first))
+        index += 1
+
+
+def _sums_by_month(start: date, end: date) -> dict[date, dict[tuple[str, str, str], int]]:
+    sums: dict[date, dict[tuple[str, str, str], int]] = defaultdict(lambda: defaultdict(int))
+    rows = DailyCount.objects.filter(day__range=(start, end)).values_list(
+        "day", "metric", "dimension", "value", "count"
+    )
+    for day, metric, dimension, value, n in rows:
+        sums[day.replace(day=1)][(metric, dimension, value)] += n
     return sums
 
 
@@ -59,18 +82,23 @@ def _table(
     remainder: str = "",
 ) -> ReportTable:
     values = dict(cells)
-    if total is not None and total > sum(values.values()):
+    if total is not None:
         # Optional fields: whatever was not stated is a cell of its own, so the cells add
-        # up to the published total and suppression accounts for it.
-        values[NOT_STATED] = total - sum(values.values())
+        # up to the published total and suppression accounts for it. Always present, so
+        # every month's table has the same cells (a quarter is built from its months).
+        values[NOT_STATED] = max(0, total - sum(values.values()))
         labels = {**labels, NOT_STATED: remainder or _("Not stated")}
     table = suppress(values, k_threshold())
     rows = [(code, labels.get(code, code), table.cells[code]) for code in values]
     return ReportTable(key, title, rows, table.total)
 
 
-def build(start: date, end: date) -> dict[str, Any]:
-    s = _sums(start, end)
+def _channels() -> list[tuple[str, str]]:
+    return [("chat", _("Chat")), ("phone", _("Phone"))]
+
+
+def month_tables(s: dict[tuple[str, str, str], int]) -> list[ReportTable]:
+    """Every table of one month's report, each suppressed on its own."""
 
     def dim(metric: str, dimension: str, codes: list[tuple[str, Any]]) -> dict[str, int]:
         return {code: s.get((metric, dimension, code), 0) for code, _label in codes}
@@ -78,7 +106,7 @@ def build(start: date, end: date) -> dict[str, Any]:
     def labels(codes: list[tuple[str, Any]]) -> dict[str, str]:
         return {code: str(label) for code, label in codes}
 
-    channels = [("chat", _("Chat")), ("phone", _("Phone"))]
+    channels = _channels()
     languages = [(code, name) for code, name in settings.CONTACT_LANGUAGES]
     kinds = [*vocab.KINDS, ("unknown", _("Not said"))]
     contacts_total = s.get(("contacts", "", ""), 0)
@@ -91,16 +119,17 @@ def build(start: date, end: date) -> dict[str, Any]:
         "full": s.get(("contacts.turned_away", "reason", "full"), 0),
         "blocked": s.get(("contacts.turned_away", "reason", "blocked"), 0),
     }
-    by_channel = _table("channel", _("Contacts by channel"), dim("contacts", "channel", channels), labels(channels))
-    tables = [
-        by_channel,
+    return [
+        _table("channel", _("Contacts by channel"), dim("contacts", "channel", channels), labels(channels)),
         _table(
             "outcome",
             _("Answered or not"),
             {"answered": answered, "left": left},
             {"answered": _("Answered"), "left": _("Left before an answer")},
             total=contacts_total,
-            remainder=_("Still waiting or in conversation"),
+            # A report covers only months that have ended: what is left are contacts
+            # answered, or gone, only after the month's last midnight.
+            remainder=_("Still waiting when the period ended"),
         ),
         _table(
             "not_taken",
@@ -157,49 +186,102 @@ def build(start: date, end: date) -> dict[str, Any]:
             labels(FEEDBACK),
         ),
     ]
+
+
+def combined_tables(months: list[list[ReportTable]]) -> list[ReportTable]:
+    """A quarter's or a year's tables, consistent with its months' (suppression.combine)."""
+    out = []
+    for i, first in enumerate(months[0]):
+        parts = [Table({code: v for code, _l, v in tables[i].rows}, tables[i].total) for tables in months]
+        table = combine(parts)
+        out.append(
+            ReportTable(
+                first.key, first.title, [(c, label, table.cells[c]) for c, label, _v in first.rows], table.total
+            )
+        )
+    return out
+
+
+def build(start: date, end: date) -> dict[str, Any]:
+    """The report for whole months ``start``..``end``: one month's tables as suppressed,
+    or, for a quarter or a year, tables built only from what its months publish."""
+    spans = months_in(start, end)
+    sums = _sums_by_month(start, end)
+    months = [month_tables(sums.get(first, {})) for first, _last in spans]
+    channels = _channels()
+    if len(spans) == 1:
+        tables = months[0]
+        by_channel = {code: v for code, _l, v in tables[0].rows}
+        series = weekly_by_channel(start, end, channels, by_channel)
+    else:
+        tables = combined_tables(months)
+        series = monthly_by_channel(spans, channels, months)
+    return {"start": start, "end": end, "k": k_threshold(), "tables": tables, "series": series}
+
+
+def _series(
+    unit: str, labels: list[str], channels: list[tuple[str, str]], cells: list[list[int | str]]
+) -> dict[str, Any]:
     return {
-        "start": start,
-        "end": end,
-        "k": k_threshold(),
-        "tables": tables,
-        "weekly": weekly_by_channel(start, end, channels, {code: v for code, _l, v in by_channel.rows}),
+        "unit": unit,
+        "labels": labels,
+        "channels": channels,
+        "cells": cells,
+        "rows": list(zip(labels, cells, strict=True)),
     }
 
 
-def weekly_by_channel(
-    start: date, end: date, channels: list[tuple[str, Any]], published: dict[str, int | str]
+def monthly_by_channel(
+    spans: list[tuple[date, date]], channels: list[tuple[str, str]], months: list[list[ReportTable]]
 ) -> dict[str, Any]:
-    """Contacts per ISO week by channel. Each channel column is suppressed as its own
-    table (its total is the channel's total for the period, published above); no row
-    totals are published, so no week can be recomputed across channels. A channel whose
-    period total is hidden gets a hidden column: its visible weeks would add up to it."""
+    """Contacts per month by channel, for a quarter or a year: each cell is the month's
+    own published channel cell, so this table says nothing the month reports do not.
+    (Weeks would straddle months and give a third way to cut the same days.)"""
+    labels = [f"{first.year:04d}-{first.month:02d}" for first, _last in spans]
+    cells = []
+    for tables in months:
+        published = {code: v for code, _l, v in tables[0].rows}
+        cells.append([published[code] for code, _label in channels])
+    return _series("month", labels, channels, cells)
+
+
+def _week(day: date) -> str:
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def weekly_by_channel(
+    start: date, end: date, channels: list[tuple[str, str]], published: dict[str, int | str]
+) -> dict[str, Any]:
+    """Contacts per ISO week by channel, in a month's report: weeks are cut at the
+    month's first and last day, so no block of days here appears in any other report.
+    Each channel column is suppressed as its own table (its total is the channel's total
+    for the month, published above); no row totals are published, so no week can be
+    recomputed across channels. A channel whose month total is hidden gets a hidden
+    column: its visible weeks would add up to it."""
     weeks: list[str] = []
-    day = start - timedelta(days=start.weekday())
-    while day <= end:
-        iso = day.isocalendar()
-        weeks.append(f"{iso.year}-W{iso.week:02d}")
-        day += timedelta(days=7)
+    day = start
+    while True:
+        if not weeks or weeks[-1] != _week(day):
+            weeks.append(_week(day))
+        if day >= end:
+            break
+        day += timedelta(days=1)  # never past ``end``, so never past date.max
     counts: dict[tuple[str, str], int] = defaultdict(int)
     rows = DailyCount.objects.filter(day__range=(start, end), metric="contacts", dimension="channel").values_list(
         "day", "value", "count"
     )
     for day_, channel, n in rows:
-        iso = day_.isocalendar()
-        counts[(f"{iso.year}-W{iso.week:02d}", channel)] += n
+        counts[(_week(day_), channel)] += n
     columns = {}
     for code, _label in channels:
         column = {w: counts.get((w, code), 0) for w in weeks}
         if isinstance(published.get(code), int):
             columns[code] = suppress(column, k_threshold()).cells
         else:
-            columns[code] = {w: (0 if n == 0 else "–") for w, n in column.items()}
+            columns[code] = {w: (0 if n == 0 else HIDDEN) for w, n in column.items()}
     cells = [[columns[code][w] for code, _label in channels] for w in weeks]
-    return {
-        "weeks": weeks,
-        "channels": [(code, str(label)) for code, label in channels],
-        "cells": cells,
-        "rows": list(zip(weeks, cells, strict=True)),
-    }
+    return _series("week", weeks, channels, cells)
 
 
 def as_json(report: dict[str, Any]) -> dict[str, Any]:
@@ -210,9 +292,18 @@ def as_json(report: dict[str, Any]) -> dict[str, Any]:
             t.key: {"title": t.title, "total": t.total, "cells": {code: value for code, _label, value in t.rows}}
             for t in report["tables"]
         },
-        "weekly_by_channel": {
-            "weeks": report["weekly"]["weeks"],
-            "channels": [code for code, _label in report["weekly"]["channels"]],
-            "cells": report["weekly"]["cells"],
-        },
+        **series_json(report["series"]),
+    }
+
+
+def series_json(series: dict[str, Any]) -> dict[str, Any]:
+    """``weekly_by_channel`` (weeks cut at the month's edges) in a month's report,
+    ``monthly_by_channel`` in a quarter's or a year's."""
+    unit = series["unit"]
+    return {
+        f"{unit}ly_by_channel": {
+            f"{unit}s": series["labels"],
+            "channels": [code for code, _label in series["channels"]],
+            "cells": series["cells"],
+        }
     }

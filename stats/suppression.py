@@ -19,6 +19,7 @@ docs/statistics.md), so every table here is one-dimensional.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 PRIMARY = "primary"
@@ -79,3 +80,31 @@ def suppress(values: dict[str, int], k: int) -> Table:
         kind = hidden.get(name)
         cells[name] = v if kind is None else (small if kind == PRIMARY else "–")
     return Table(cells, total)
+
+
+HIDDEN = "–"
+
+
+def combine(parts: Sequence[Table]) -> Table:
+    """A longer period (a quarter, a year) from the published tables of its months.
+
+    A cell is shown only where every month shows it, as the sum of the months' numbers;
+    the total likewise. Anything else is "–", whatever its true value: the mark depends
+    only on what the months show, so it says nothing the months do not. Everything a
+    longer period publishes is then a sum of numbers the months publish, and subtracting
+    periods from each other gives back nothing the months hide (docs/statistics.md).
+    """
+    if not parts:
+        raise ValueError("a period has at least one month")
+    names = list(parts[0].cells)
+    if any(set(part.cells) != set(names) for part in parts):
+        raise ValueError("every month's table must have the same cells")
+
+    def add(values: list[int | str]) -> int | str:
+        numbers = [v for v in values if isinstance(v, int)]
+        return sum(numbers) if len(numbers) == len(values) else HIDDEN
+
+    return Table(
+        {name: add([part.cells[name] for part in parts]) for name in names},
+        add([part.total for part in parts]),
+    )

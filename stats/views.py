@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+import re
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from frontend.staff import staff_view
 from stats import reports
 
-MAX_DAYS = 3 * 366
+KINDS = {"month": 1, "quarter": 3, "year": 12}  # months per period
+MAX_BACK = 40  # periods back from the current one
+OFFSET = re.compile(r"-?[0-9]{1,4}")  # ASCII digits only: int() would also take "١" or "1_0"
 
 
 def may_read(user: Any) -> bool:
@@ -23,44 +27,88 @@ def may_read(user: Any) -> bool:
     return bool(user.is_superuser or user.groups.filter(name=SUPERVISOR_GROUP).exists())
 
 
-def period(request: HttpRequest) -> tuple[date, date] | None:
-    """The period asked for: ?period=month|quarter|year (the current one, or ?offset=-1
-    for the one before), or ?from=YYYY-MM-DD&to=YYYY-MM-DD. None if it makes no sense."""
-    today = timezone.localdate()
+class BadPeriod(Exception):
+    """A period that cannot be reported; the message is for the person who asked."""
+
+
+def fixed_only() -> str:
+    return _(
+        "Reports cover only whole months, quarters and years: period=month, quarter or year, "
+        "with offset=-1 for the one before. Other dates could be subtracted from them to "
+        "work out small numbers."
+    )
+
+
+def bad_period() -> str:
+    return _("Choose period=month, quarter or year, given once, with offset 0, -1, -2 … at most %(max)s back.") % {
+        "max": MAX_BACK
+    }
+
+
+def not_ended() -> str:
+    return _("That period has no month that has ended yet. A month is reported once it is over.")
+
+
+def period(request: HttpRequest) -> tuple[date, date]:
+    """The period asked for: ?period=month|quarter|year and ?offset=0, -1, … counting
+    back from the current one (default: last month, this quarter, this year).
+
+    Only whole months that have ended are reported; this quarter or year means its
+    months so far. Raises BadPeriod for anything else (docs/statistics.md): free dates
+    would let one report be subtracted from another, and the current month changes
+    while it is read.
+    """
+    if "from" in request.GET or "to" in request.GET:
+        raise BadPeriod(fixed_only())
+    if any(len(request.GET.getlist(name)) > 1 for name in ("period", "offset")):
+        raise BadPeriod(bad_period())
     kind = request.GET.get("period", "month")
-    try:
-        offset = int(request.GET.get("offset", "0"))
-    except ValueError:
-        return None
-    if not -40 <= offset <= 0:
-        return None
     if kind == "custom":
+        raise BadPeriod(fixed_only())
+    if kind not in KINDS:
+        raise BadPeriod(bad_period())
+    text = request.GET.get("offset", "-1" if kind == "month" else "0")
+    if not OFFSET.fullmatch(text):
+        raise BadPeriod(bad_period())
+    return fixed_period(kind, int(text), timezone.localdate())
+
+
+def fixed_period(kind: str, offset: int, today: date) -> tuple[date, date]:
+    """The months of the ``kind`` period ``offset`` back from the one ``today`` is in,
+    up to the last month that has ended."""
+    if kind not in KINDS or not -MAX_BACK <= offset <= 0:
+        raise BadPeriod(bad_period())
+    months = KINDS[kind]
+    # Months counted from year 0, so no date is made before it is known to exist.
+    first = today.year * 12 + (today.month - 1) // months * months + offset * months
+    last = min(first + months - 1, today.year * 12 + today.month - 2)  # the last month that has ended
+    if first < 12:
+        raise BadPeriod(bad_period())
+    if last < first:
+        raise BadPeriod(not_ended())
+    return date(first // 12, first % 12 + 1, 1), reports.month_span(date(last // 12, last % 12 + 1, 1))[1]
+
+
+def neighbours(kind: str, offset: int) -> dict[str, str]:
+    """Links to the period before and after, where there is one."""
+    out = {}
+    for name, other in (("earlier", offset - 1), ("later", offset + 1)):
         try:
-            start = date.fromisoformat(request.GET.get("from", ""))
-            end = date.fromisoformat(request.GET.get("to", ""))
-        except ValueError:
-            return None
-    elif kind in ("month", "quarter", "year"):
-        months = {"month": 1, "quarter": 3, "year": 12}[kind]
-        first_month = ((today.month - 1) // months) * months  # 0-based month of the period start
-        index = today.year * 12 + first_month + offset * months
-        start = date(index // 12, index % 12 + 1, 1)
-        after = index + months
-        end = date(after // 12, after % 12 + 1, 1) - timedelta(days=1)
-    else:
-        return None
-    if end < start or (end - start).days > MAX_DAYS:
-        return None
-    return start, end
+            fixed_period(kind, other, timezone.localdate())
+        except BadPeriod:
+            continue
+        out[name] = f"?period={kind}&offset={other}"
+    return out
 
 
 def staff_report(request: HttpRequest) -> tuple[tuple[date, date], dict[str, Any]] | HttpResponse:
     """The period and report a staff request asks for, or the refusal to send instead."""
     if not may_read(request.user):
         return HttpResponse(status=403)
-    found = period(request)
-    if found is None:
-        return HttpResponse("Choose a period of at most three years.", status=400, content_type="text/plain")
+    try:
+        found = period(request)
+    except BadPeriod as refusal:
+        return HttpResponse(str(refusal), status=400, content_type="text/plain; charset=utf-8")
     return found, reports.build(*found)
 
 
@@ -78,8 +126,10 @@ def report_page(request: HttpRequest) -> HttpResponse:
             (code, label, value, int(200 * value / top) if isinstance(value, int) else 0)
             for code, label, value in table.rows
         ]
-    query = request.GET.urlencode()
-    return render(request, "stats/report.html", {"report": data, "query": query, "get": request.GET})
+    kind = request.GET.get("period", "month")
+    offset = int(request.GET.get("offset", "-1" if kind == "month" else "0"))
+    context = {"report": data, "query": request.GET.urlencode(), "kind": kind, **neighbours(kind, offset)}
+    return render(request, "stats/report.html", context)
 
 
 @staff_view
@@ -97,10 +147,10 @@ def report_csv(request: HttpRequest) -> HttpResponse:
         for code, label, value in table.rows:
             writer.writerow([table.key, code, label, value])
         writer.writerow([table.key, "total", "", table.total])
-    weekly = data["weekly"]
-    for week, cells in zip(weekly["weeks"], weekly["cells"], strict=True):
-        for (code, _label), value in zip(weekly["channels"], cells, strict=True):
-            writer.writerow(["weekly_by_channel", f"{week}/{code}", "", value])
+    series = data["series"]
+    for label, cells in series["rows"]:
+        for (code, _label), value in zip(series["channels"], cells, strict=True):
+            writer.writerow([f"{series['unit']}ly_by_channel", f"{label}/{code}", "", value])
     return response
 
 
@@ -111,7 +161,8 @@ def api(request: HttpRequest) -> JsonResponse:
     token = header.removeprefix("Token ").strip() if header.startswith("Token ") else ""
     if not token or reports.partner_for(token) is None:
         return JsonResponse({"error": "a valid partner token is required"}, status=401)
-    found = period(request)
-    if found is None:
-        return JsonResponse({"error": "choose a period of at most three years"}, status=400)
+    try:
+        found = period(request)
+    except BadPeriod as refusal:
+        return JsonResponse({"error": str(refusal)}, status=400)
     return JsonResponse(reports.as_json(reports.build(*found)), json_dumps_params={"ensure_ascii": False})
