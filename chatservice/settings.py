@@ -201,6 +201,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Staff log in with a password and a code from an authenticator app (frontend/staff.py).
 # Production refuses to run without it.
 STAFF_2FA = envbool("STAFF_2FA", PRODUCTION)
+# Failed staff log-ins from one source address (known only by a keyed hash, kept in the
+# cache for 15 minutes) before that source is refused for the rest of those 15 minutes,
+# whatever account it tries; 0 turns it off. Each account name is locked after five.
+STAFF_LOGIN_FAILURES_PER_SOURCE = envint("STAFF_LOGIN_FAILURES_PER_SOURCE", 30, minimum=0)
 OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Nexus chat")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/console/"

@@ -1,0 +1,218 @@
+"""Issue 18: staff log-in that parallel guesses cannot get past, second-factor enrolment
+that nobody else can share, and consoles that close when access is taken away."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db import connections
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from frontend.staff import MAX_FAILURES
+from tests.conftest import REDIS_URL, make_counsellor
+
+RIGHT = "the-right-password-18"
+
+
+def code_for(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+@pytest.fixture
+def shared_cache(settings: Any) -> Iterator[str]:
+    """Django's cache in Redis, as production has it: every thread (and process) shares it."""
+    prefix = f"t{uuid.uuid4().hex[:8]}:cache"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def password_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every password the authentication backend checks."""
+    checked: list[str] = []
+    lock = threading.Lock()
+    original = ModelBackend.authenticate
+
+    def counting(self: ModelBackend, request: Any, username: Any = None, password: Any = None, **kw: Any) -> Any:
+        with lock:
+            checked.append(str(password))
+        return original(self, request, username=username, password=password, **kw)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", counting)
+    return checked
+
+
+def staff_user(username: str, *, is_staff: bool = False) -> Any:
+    user = make_counsellor(username, username.title(), ["sv"], 2)
+    user.set_password(RIGHT)
+    user.is_staff = is_staff
+    user.save()
+    return user
+
+
+def throttled(response: Any) -> bool:
+    return b"Too many attempts" in response.content or "För många försök".encode() in response.content
+
+
+def in_parallel(count: int, post: Any) -> list[Any]:
+    """``post(i)`` from ``count`` threads released at the same instant."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = post(i)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+# --- Item 1: parallel log-in guesses -------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_check_at_most_five_passwords_and_then_the_right_one_is_refused(
+    shared_cache: str, password_checks: list[str]
+) -> None:
+    staff_user("bo")
+
+    def guess(i: int) -> int:
+        response = Client().post("/accounts/login/", {"username": "bo", "password": f"guess-{i}"})
+        return int(response.status_code)
+
+    answers = in_parallel(30, guess)
+    assert answers == [200] * 30
+    assert len(password_checks) <= MAX_FAILURES, f"{len(password_checks)} guesses were checked"
+    response = Client().post("/accounts/login/", {"username": "bo", "password": RIGHT})
+    assert response.status_code == 200 and "sessionid" not in response.cookies
+    assert throttled(response)
+    assert RIGHT not in password_checks  # refused before the password was even looked at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_right_password_among_parallel_guesses_is_checked_only_within_the_limit(
+    shared_cache: str, password_checks: list[str]
+) -> None:
+    staff_user("bo")
+    passwords = [f"guess-{i}" for i in range(39)] + [RIGHT]
+
+    def guess(i: int) -> bool:
+        response = Client().post("/accounts/login/", {"username": "bo", "password": passwords[i]})
+        return "sessionid" in response.cookies
+
+    logged_in = in_parallel(len(passwords), guess)
+    assert len(password_checks) <= MAX_FAILURES
+    assert logged_in[-1] == (RIGHT in password_checks)  # it got in only if it was among the few checked
+    assert not any(logged_in[:-1])
+
+
+@pytest.mark.django_db
+def test_a_successful_log_in_gives_back_its_own_attempt_but_resets_no_failures(shared_cache: str) -> None:
+    staff_user("bo")
+    for _ in range(MAX_FAILURES - 1):
+        Client().post("/accounts/login/", {"username": "bo", "password": "nope"})
+    for _ in range(3):  # logging in again and again never locks the real user out
+        assert "sessionid" in Client().post("/accounts/login/", {"username": "bo", "password": RIGHT}).cookies
+    Client().post("/accounts/login/", {"username": "bo", "password": "nope"})  # the fifth failure
+    assert "sessionid" not in Client().post("/accounts/login/", {"username": "bo", "password": RIGHT}).cookies
+
+
+@pytest.mark.django_db
+def test_one_source_is_limited_across_accounts_and_no_address_is_kept(shared_cache: str, settings: Any) -> None:
+    settings.STAFF_LOGIN_FAILURES_PER_SOURCE = 3
+    staff_user("bo")
+    spray = Client(REMOTE_ADDR="203.0.113.7")
+    for name in ("a1", "a2", "a3"):
+        assert not throttled(spray.post("/accounts/login/", {"username": name, "password": "x"}))
+    refused = spray.post("/accounts/login/", {"username": "bo", "password": RIGHT})
+    assert "sessionid" not in refused.cookies and throttled(refused)
+    elsewhere = Client(REMOTE_ADDR="198.51.100.9").post("/accounts/login/", {"username": "bo", "password": RIGHT})
+    assert "sessionid" in elsewhere.cookies
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{shared_cache}*"):
+        assert b"203.0.113.7" not in key and b"203.0.113.7" not in (client.get(key) or b"")
+        assert client.ttl(key) > 0
+
+
+def admin_answer(response: Any) -> tuple[int, str]:
+    """The status and page of an admin log-in answer, without its CSRF token."""
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    return response.status_code, page
+
+
+@pytest.mark.django_db
+def test_admin_log_in_tells_nobody_whether_a_password_was_right(shared_cache: str, settings: Any) -> None:
+    settings.STAFF_2FA = True
+    user = staff_user("admina", is_staff=True)
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+    def post(password: str, token: str | None) -> Any:
+        fields = {"username": "admina", "password": password, "next": "/admin/"}
+        if token is not None:
+            fields["otp_token"] = token
+        return Client().post("/admin/login/", fields)
+
+    # The same request with a wrong and with the right password: the same answer.
+    for token in (None, "", "000000"):
+        cache.clear()  # two failures per round: stay below the lock
+        wrong, right = post("wrong-password-1", token), post(RIGHT, token)
+        for response in (wrong, right):
+            assert "sessionid" not in response.cookies
+            assert b"OTP" not in response.content
+        assert admin_answer(wrong) == admin_answer(right)
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    device.refresh_from_db()
+    cache.clear()
+    ok = post(RIGHT, code_for(device))
+    assert ok.status_code == 302 and "sessionid" in ok.cookies
+    assert Client(headers={"cookie": f"sessionid={ok.cookies['sessionid'].value}"}).get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_log_in_is_throttled_and_shares_the_lock(shared_cache: str, settings: Any) -> None:
+    staff_user("admina", is_staff=True)
+    for i in range(MAX_FAILURES - 2):
+        Client().post("/admin/login/", {"username": "admina", "password": f"nope-{i}"})
+    for i in range(2):
+        Client().post("/accounts/login/", {"username": "admina", "password": f"nope-{i}"})
+    response = Client().post("/admin/login/", {"username": "admina", "password": RIGHT, "next": "/admin/"})
+    assert response.status_code == 200 and "sessionid" not in response.cookies
+    assert throttled(response)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_admin_guesses_check_at_most_five_passwords(shared_cache: str, password_checks: list[str]) -> None:
+    staff_user("admina", is_staff=True)
+
+    def guess(i: int) -> bool:
+        response = Client().post("/admin/login/", {"username": "admina", "password": f"guess-{i}"})
+        return "sessionid" in response.cookies
+
+    assert not any(in_parallel(20, guess))
+    assert len(password_checks) <= MAX_FAILURES
