@@ -205,6 +205,9 @@ STAFF_2FA = envbool("STAFF_2FA", PRODUCTION)
 # cache for 15 minutes) before that source is refused for the rest of those 15 minutes,
 # whatever account it tries; 0 turns it off. Each account name is locked after five.
 STAFF_LOGIN_FAILURES_PER_SOURCE = envint("STAFF_LOGIN_FAILURES_PER_SOURCE", 30, minimum=0)
+# The first set-up of a staff member's authenticator needs a one-time code from an
+# administrator (frontend/enrolment.py), so a stolen password cannot enrol one.
+STAFF_ENROL_CODE_REQUIRED = envbool("STAFF_ENROL_CODE_REQUIRED", PRODUCTION)
 OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Nexus chat")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/console/"

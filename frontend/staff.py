@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from base64 import b32encode
 from collections.abc import Callable
 from functools import wraps
 from io import BytesIO
@@ -214,29 +215,62 @@ def _qr_svg(uri: str) -> str:
     return out.getvalue().decode()
 
 
+class EnrolCodeForm(forms.Form):
+    enrolment_code = forms.CharField(label=_("Enrolment code from your administrator"), max_length=32)
+
+
+ENROL_CODE_FAILURES = 5  # wrong enrolment codes per account per quarter of an hour
+
+
 @login_required
 def second_factor(request: HttpRequest) -> HttpResponse:
-    """Set up an authenticator app (first time) or enter its code."""
+    """Enter the authenticator's code or, the first time, set the authenticator up
+    (frontend/enrolment.py: a new key per attempt, bound to this session, and with
+    STAFF_ENROL_CODE_REQUIRED a one-time code from an administrator first)."""
+    from frontend import enrolment
+
     next_url = request.GET.get("next") or request.POST.get("next") or settings.LOGIN_REDIRECT_URL
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = settings.LOGIN_REDIRECT_URL
+    context: dict[str, Any] = {"next": next_url, "setup": False}
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
-    setup = device is None
-    if setup:
-        device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first() or TOTPDevice.objects.create(
-            user=request.user, name="authenticator", confirmed=False
-        )
+    if device is not None:
+        form = CodeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if device.verify_token(form.cleaned_data["code"]):
+                request.session.pop(enrolment.PENDING_KEY_SESSION, None)
+                otp_login(request, device)
+                return HttpResponseRedirect(next_url)
+            form.add_error("code", _("That code did not match. Try the newest one."))
+        return render(request, "registration/second_factor.html", {**context, "form": form})
+
+    context["setup"] = True
+    session = request.session
+    if enrolment.code_required() and not session.get(enrolment.ENROL_PROVED_SESSION):
+        enrol_form = EnrolCodeForm(request.POST or None)
+        if request.method == "POST" and enrol_form.is_valid():
+            key = f"enrol-failures:{request.user.pk}"
+            if not reserve(key, ENROL_CODE_FAILURES):
+                enrol_form.add_error(None, ThrottledMixin.error_messages["throttled"])
+            elif (code := enrolment.valid_code(request.user, enrol_form.cleaned_data["enrolment_code"])) is not None:
+                release(key)
+                session[enrolment.ENROL_PROVED_SESSION] = code.pk
+                return HttpResponseRedirect(request.path + "?next=" + quote(next_url))
+            else:
+                enrol_form.add_error("enrolment_code", _("That enrolment code is not valid. Ask your administrator."))
+        return render(request, "registration/second_factor.html", {**context, "enrol_form": enrol_form})
+
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
-            if setup:
-                device.confirmed = True
-                device.save()
-            otp_login(request, device)
-            return HttpResponseRedirect(next_url)
-        form.add_error("code", _("That code did not match. Try the newest one."))
-    context: dict[str, Any] = {"form": form, "setup": setup, "next": next_url}
-    if setup:
-        context["qr"] = _qr_svg(device.config_url)
-        context["secret"] = device.key
+    if request.method == "POST" and session.get(enrolment.PENDING_KEY_SESSION):
+        if form.is_valid():
+            enrolled = enrolment.confirm(request, form.cleaned_data["code"])
+            if enrolled is not None:
+                otp_login(request, enrolled)
+                return HttpResponseRedirect(next_url)
+            form.add_error("code", _("That code did not match. Try the newest one."))
+        # The key was shown once; the app that scanned it has it. A new one: reload.
+        return render(request, "registration/second_factor.html", {**context, "form": form, "retry": True})
+    key = enrolment.new_pending_key(session)
+    shown = enrolment.unsaved_device(request.user, key)
+    context.update(form=CodeForm(), qr=_qr_svg(shown.config_url), secret=b32encode(shown.bin_key).decode())
     return render(request, "registration/second_factor.html", context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from base64 import b32decode
 from collections.abc import Iterator
 from typing import Any
 
@@ -216,3 +217,145 @@ def test_parallel_admin_guesses_check_at_most_five_passwords(shared_cache: str, 
 
     assert not any(in_parallel(20, guess))
     assert len(password_checks) <= MAX_FAILURES
+
+
+# --- Item 3: the key being set up is nobody else's -----------------------------------
+
+
+def logged_in(username: str) -> Client:
+    client = Client()
+    response = client.post("/accounts/login/", {"username": username, "password": RIGHT})
+    assert "sessionid" in response.cookies
+    return client
+
+
+def shown_key(page: Any) -> bytes:
+    secret = re.search(r"<code>([0-9a-fA-Z=]+)</code>", page.content.decode())
+    assert secret, "the set-up page shows no key"
+    text = secret.group(1)
+    return bytes.fromhex(text) if re.fullmatch(r"[0-9a-f]{40}", text) else b32decode(text)
+
+
+def now_code(key: bytes, offset: int = 0) -> str:
+    return f"{totp(key, t0=offset * -30):06d}"
+
+
+@pytest.mark.django_db
+def test_someone_with_the_password_sees_another_key_and_it_never_works(settings: Any) -> None:
+    settings.STAFF_2FA = True
+    settings.STAFF_ENROL_CODE_REQUIRED = False
+    user = staff_user("vera")
+    attacker, victim = logged_in("vera"), logged_in("vera")
+    attacker_key = shown_key(attacker.get("/accounts/2fa/"))
+    victim_key = shown_key(victim.get("/accounts/2fa/"))
+    assert attacker_key != victim_key
+    assert not TOTPDevice.objects.filter(user=user).exists()  # nothing to read elsewhere either
+    done = victim.post("/accounts/2fa/", {"code": now_code(victim_key), "next": "/console/"})
+    assert done.status_code == 302 and victim.get("/console/").status_code == 200
+    # The attacker's key enrols nothing and passes nothing, now or later.
+    refused = attacker.post("/accounts/2fa/", {"code": now_code(attacker_key), "next": "/console/"})
+    assert refused.status_code == 200 and attacker.get("/console/").status_code == 302
+    assert b"<svg" not in attacker.get("/accounts/2fa/").content  # no new set-up once enrolled
+    later = logged_in("vera")
+    assert later.post("/accounts/2fa/", {"code": now_code(attacker_key), "next": "/console/"}).status_code == 200
+    assert [d.bin_key for d in TOTPDevice.objects.filter(user=user)] == [victim_key]
+
+
+@pytest.mark.django_db
+def test_every_visit_to_the_set_up_page_makes_a_new_key_for_that_session_only(settings: Any) -> None:
+    settings.STAFF_2FA = True
+    settings.STAFF_ENROL_CODE_REQUIRED = False
+    staff_user("vera")
+    client = logged_in("vera")
+    first = shown_key(client.get("/accounts/2fa/"))
+    second = shown_key(client.get("/accounts/2fa/"))
+    assert first != second
+    # Only the newest key of this session can be confirmed.
+    assert client.post("/accounts/2fa/", {"code": now_code(first), "next": "/console/"}).status_code == 200
+    assert client.post("/accounts/2fa/", {"code": now_code(second), "next": "/console/"}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_first_set_up_needs_a_one_time_enrolment_code(settings: Any) -> None:
+    settings.STAFF_2FA = True
+    settings.STAFF_ENROL_CODE_REQUIRED = True
+    user = staff_user("vera")
+    attacker = logged_in("vera")
+    page = attacker.get("/accounts/2fa/")
+    assert b"<svg" not in page.content and b"<code>" not in page.content  # no key without the code
+    assert attacker.post("/accounts/2fa/", {"enrolment_code": "AAAA-BBBB-CCCC-DDDD"}).status_code == 200
+    assert b"<svg" not in attacker.get("/accounts/2fa/").content
+
+    from frontend.enrolment import issue_code
+    from frontend.models import EnrolmentCode
+
+    code = issue_code(user)
+    assert code not in str(list(EnrolmentCode.objects.values()))  # only a keyed hash is stored
+    victim = logged_in("vera")
+    proved = victim.post("/accounts/2fa/?next=/console/", {"enrolment_code": code.lower(), "next": "/console/"})
+    assert proved.status_code == 302
+    key = shown_key(victim.get(proved["Location"]))
+    assert victim.post("/accounts/2fa/", {"code": now_code(key), "next": "/console/"}).status_code == 302
+    assert not EnrolmentCode.objects.filter(user=user).exists()  # used up
+
+    # Single use: after the authenticator is gone (lost phone), the old code enrols nothing.
+    TOTPDevice.objects.filter(user=user).delete()
+    again = logged_in("vera")
+    assert again.post("/accounts/2fa/", {"enrolment_code": code}).status_code == 200
+    assert b"<svg" not in again.get("/accounts/2fa/").content
+
+
+@pytest.mark.django_db
+def test_an_enrolment_code_expires_and_wrong_ones_are_throttled(settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from frontend.enrolment import issue_code
+    from frontend.models import EnrolmentCode
+
+    cache.clear()
+    settings.STAFF_2FA = True
+    settings.STAFF_ENROL_CODE_REQUIRED = True
+    user = staff_user("vera")
+    code = issue_code(user)
+    EnrolmentCode.objects.filter(user=user).update(expires=timezone.now() - timedelta(seconds=1))
+    client = logged_in("vera")
+    assert client.post("/accounts/2fa/", {"enrolment_code": code}).status_code == 200
+    code = issue_code(user)
+    for _ in range(MAX_FAILURES):
+        client.post("/accounts/2fa/", {"enrolment_code": "WRONG-CODE"})
+    assert throttled(client.post("/accounts/2fa/", {"enrolment_code": code}))
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_an_admin_resets_the_second_factor_and_hands_out_a_new_code(settings: Any) -> None:
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.models import Session
+
+    settings.STAFF_ENROL_CODE_REQUIRED = True
+    settings.STAFF_2FA = False  # the admin's own log-in is not what this test is about
+    user = staff_user("vera")
+    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    vera = logged_in("vera")
+    assert vera.get("/console/").status_code == 200
+    admin_user = User.objects.create_superuser("boss", password=RIGHT)
+    boss = Client()
+    boss.force_login(admin_user)
+    answer = boss.post(
+        "/admin/auth/user/",
+        {"action": "reset_second_factor_action", "_selected_action": [str(user.pk)]},
+    )
+    assert answer.status_code == 200 and "no-store" in answer["Cache-Control"]
+    code = re.search(r"<code>([A-Z0-9-]{19})</code>", answer.content.decode())
+    assert code
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert vera.get("/console/").status_code == 302  # her session is gone
+    assert not [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(user.pk)]
+
+    settings.STAFF_2FA = True
+    fresh = logged_in("vera")
+    assert fresh.post("/accounts/2fa/", {"enrolment_code": code.group(1)}).status_code == 302
+    key = shown_key(fresh.get("/accounts/2fa/"))
+    assert fresh.post("/accounts/2fa/", {"code": now_code(key), "next": "/console/"}).status_code == 302
