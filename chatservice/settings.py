@@ -208,6 +208,10 @@ STAFF_LOGIN_FAILURES_PER_SOURCE = envint("STAFF_LOGIN_FAILURES_PER_SOURCE", 30, 
 # The first set-up of a staff member's authenticator needs a one-time code from an
 # administrator (frontend/enrolment.py), so a stolen password cannot enrol one.
 STAFF_ENROL_CODE_REQUIRED = envbool("STAFF_ENROL_CODE_REQUIRED", PRODUCTION)
+# Every open console or dashboard re-checks its session this often, and closes once the
+# password changed, the session was deleted, or the account lost its group
+# (frontend/revocation.py); signals make most changes take effect at once.
+STAFF_RECHECK_SECONDS = envint("STAFF_RECHECK_SECONDS", 5, minimum=1, maximum=60)
 OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Nexus chat")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/console/"

@@ -3,6 +3,7 @@ that nobody else can share, and consoles that close when access is taken away.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import uuid
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis
+from asgiref.sync import sync_to_async
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import connections
@@ -19,8 +21,9 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from contacts.service import Service
 from frontend.staff import MAX_FAILURES
-from tests.conftest import REDIS_URL, make_counsellor
+from tests.conftest import REDIS_URL, console, make_counsellor, supervisor_socket, visitor
 
 RIGHT = "the-right-password-18"
 
@@ -359,3 +362,117 @@ def test_an_admin_resets_the_second_factor_and_hands_out_a_new_code(settings: An
     assert fresh.post("/accounts/2fa/", {"enrolment_code": code.group(1)}).status_code == 302
     key = shown_key(fresh.get("/accounts/2fa/"))
     assert fresh.post("/accounts/2fa/", {"code": now_code(key), "next": "/console/"}).status_code == 302
+
+
+# --- Item 4: taking access away closes open consoles ---------------------------------
+
+
+async def closed_with_4401(sock: Any, timeout: float = 4.0) -> bool:
+    """Whether the socket is closed with 4401 within ``timeout``; frames before it are skipped."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await sock.comm.receive_nothing(timeout=0.05, interval=0.01):
+            continue
+        output = await sock.comm.receive_output(timeout=1)
+        if output["type"] == "websocket.close":
+            return bool(output.get("code") == 4401)
+    return False
+
+
+def change_password(user: Any) -> None:
+    user.set_password("a-new-password-after-theft")
+    user.save()
+
+
+def leave_group(user: Any) -> None:
+    from routing.models import COUNSELLOR_GROUP
+
+    user.groups.remove(user.groups.get(name=COUNSELLOR_GROUP))
+
+
+def group_clears_its_members(user: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    from routing.models import COUNSELLOR_GROUP
+
+    Group.objects.get(name=COUNSELLOR_GROUP).user_set.clear()
+
+
+def delete_all_sessions(user: Any) -> None:
+    from django.contrib.sessions.models import Session
+
+    Session.objects.all().delete()
+
+
+# The same changes made behind the signals' back (SQL, a restore, another tool): only the
+# sockets' own re-check can notice.
+def password_hash_by_sql(user: Any) -> None:
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import User
+
+    User.objects.filter(pk=user.pk).update(password=make_password("changed-elsewhere-1"))
+
+
+def sessions_truncated(user: Any) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_session")
+
+
+def group_row_deleted(user: Any) -> None:
+    from django.contrib.auth.models import User
+
+    User.groups.through.objects.filter(user_id=user.pk)._raw_delete("default")
+
+
+IMMEDIATE = [change_password, leave_group, group_clears_its_members, delete_all_sessions]
+SILENT = [password_hash_by_sql, sessions_truncated, group_row_deleted]
+
+
+@pytest.mark.usefixtures("open_all_day")
+@pytest.mark.parametrize("revoke", IMMEDIATE + SILENT, ids=lambda f: f.__name__)
+async def test_taking_access_away_closes_the_console_within_seconds_and_no_offer_follows(
+    service: Service, sara: Any, revoke: Any, settings: Any
+) -> None:
+    settings.STAFF_RECHECK_SECONDS = 60 if revoke in IMMEDIATE else 1  # events alone / the re-check alone
+    staff = await console(sara)
+    await staff.send(type="duty", state="available")
+    await staff.expect("queue")
+    await sync_to_async(revoke)(sara)
+    assert await closed_with_4401(staff, timeout=4.0), f"the console stayed open after {revoke.__name__}"
+    await staff.close()  # what the server does once the socket is closed
+    guest = await visitor(language="sv")
+    await guest.expect("started")
+    await asyncio.sleep(0.5)
+    waiting = await service.store.queue()
+    assert [c.state for c in waiting] == ["queued"]  # offered to nobody
+    await guest.close()
+
+
+@pytest.mark.usefixtures("open_all_day")
+async def test_a_socket_whose_session_is_still_good_stays_open(service: Service, sara: Any, settings: Any) -> None:
+    from django.contrib.sessions.models import Session
+
+    settings.STAFF_RECHECK_SECONDS = 1
+    staff = await console(sara)
+
+    def drop_another_session() -> None:  # e.g. clearsessions removing an old, expired one
+        other = Client()
+        other.force_login(sara)
+        Session.objects.filter(session_key=other.session.session_key).delete()
+
+    await sync_to_async(drop_another_session)()
+    assert not await closed_with_4401(staff, timeout=2.5)
+    await staff.close()
+
+
+@pytest.mark.usefixtures("open_all_day")
+@pytest.mark.parametrize("revoke", [delete_all_sessions, sessions_truncated], ids=lambda f: f.__name__)
+async def test_the_dashboard_closes_too(service: Service, maria: Any, revoke: Any, settings: Any) -> None:
+    settings.STAFF_RECHECK_SECONDS = 60 if revoke in IMMEDIATE else 1
+    board = await supervisor_socket(maria)
+    await sync_to_async(revoke)(maria)
+    assert await closed_with_4401(board)
+    await board.close()
