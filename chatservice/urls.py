@@ -4,13 +4,11 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from chatservice import health, metrics
-from frontend.staff import ThrottledLoginForm, second_factor, second_factor_required
+from frontend.staff import StaffAdminSite, ThrottledLoginForm, second_factor
 
-if second_factor_required():
-    from django_otp.admin import OTPAdminSite
-
-    # Admin then asks for the authenticator code as part of its own log-in.
-    admin.site.__class__ = OTPAdminSite
+# Admin's log-in is throttled like the staff log-in, and with STAFF_2FA it asks for the
+# authenticator code in the same step and admits only a session that passed it.
+admin.site.__class__ = StaffAdminSite
 admin.site.site_header = _("Nexus chat — administration")
 admin.site.site_title = _("Nexus chat")
 

@@ -30,6 +30,7 @@ from contacts.limits import Bucket, connections, source_of
 from contacts.protocol import FrameError
 from contacts.service import Closed, Service, get_service
 from contacts.text import counsellor_html
+from frontend.revocation import StaffAccessMixin
 from routing import state
 from routing.state import Contact, Counsellor
 from stats import vocab
@@ -493,8 +494,9 @@ class VisitorConsumer(BaseConsumer):
             await self.out({"type": "transferred", "name": counsellor.name if counsellor else ""})
 
 
-class CounsellorConsumer(BaseConsumer):
+class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
     endpoint = "console"
+    staff_role = "counsellor"  # frontend/revocation.py re-checks the session
     handlers = {
         "duty": "on_duty",
         "accept": "on_accept",
@@ -530,6 +532,7 @@ class CounsellorConsumer(BaseConsumer):
         await self.join(groups.staff(self.uid))
         await self.join(groups.STAFF_ALL)
         await self.accept()
+        self.watch_access()
         self.service.ensure_ticker()
         conversations = []
         for cid in me.active:
@@ -544,6 +547,7 @@ class CounsellorConsumer(BaseConsumer):
                 await self.offer_made({"contact": contact.id})
 
     def let_go(self) -> list[Awaitable[Any]]:
+        self.stop_watching()
         if self._queue_task is not None:
             self._queue_task.cancel()
         if not self.uid:
@@ -808,11 +812,12 @@ class CounsellorConsumer(BaseConsumer):
         )
 
 
-class SupervisorConsumer(BaseConsumer):
+class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
     """The supervisor's dashboard: load, never content, until a counsellor asks for help
     and the supervisor joins that one conversation."""
 
     endpoint = "supervisor"
+    staff_role = "supervisor"
     handlers = {
         "intake": "on_intake",
         "off_duty": "on_off_duty",
@@ -840,10 +845,12 @@ class SupervisorConsumer(BaseConsumer):
         await self.join(groups.SUPERVISORS)
         await self.join(groups.staff(self.uid))
         await self.accept()
+        self.watch_access()
         self.service.ensure_ticker()
         await self.send_dashboard()
 
     def let_go(self) -> list[Awaitable[Any]]:
+        self.stop_watching()
         if self._dashboard_task is not None:
             self._dashboard_task.cancel()
         if not self.uid:

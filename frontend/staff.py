@@ -9,7 +9,9 @@ same verified session (``verified_device``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from base64 import b32encode
 from collections.abc import Callable
 from functools import wraps
 from io import BytesIO
@@ -18,6 +20,8 @@ from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
@@ -30,6 +34,8 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from contacts.limits import source_of
+
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
 
@@ -39,24 +45,121 @@ def _attempts_key(username: str) -> str:
     return "login-failures:" + hashlib.sha256(username.strip().lower().encode()).hexdigest()
 
 
-class ThrottledLoginForm(AuthenticationForm):
-    """Five wrong passwords for an account lock it for fifteen minutes."""
+def _source_key(request: HttpRequest | None) -> str:
+    """The per-source counter's key: a keyed hash of the address, never the address."""
+    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    source = source_of({"client": (address, 0)})
+    return "login-source:" + source if source else ""
+
+
+def reserve(key: str, limit: int, seconds: int = LOCKOUT_SECONDS) -> bool:
+    """Take one of ``limit`` attempts under ``key`` for ``seconds``; False when none is left.
+
+    Atomic in the shared cache (Redis in production: SET NX, then INCR), so parallel
+    requests on any number of processes each take their own attempt before anything is
+    checked: of a hundred simultaneous guesses, ``limit`` are checked and the rest refused.
+    The window starts at the first attempt and is not extended by later ones.
+    """
+    for _attempt in range(3):
+        cache.add(key, 0, seconds)
+        try:
+            count = int(cache.incr(key))
+        except ValueError:  # expired between add and incr: start a new window
+            continue
+        if count == 1:
+            # If the key expired just between Redis' EXISTS and INCR, INCR made one with
+            # no expiry: give it one, or the account would stay locked for good.
+            cache.touch(key, seconds)
+        return count <= limit
+    return False
+
+
+def release(key: str) -> None:
+    """Give back an attempt that succeeded (it was not a failure)."""
+    with contextlib.suppress(ValueError):
+        cache.decr(key)
+
+
+class ThrottledMixin:
+    """Five failed log-ins for an account name lock it for fifteen minutes, and
+    ``STAFF_LOGIN_FAILURES_PER_SOURCE`` failures from one address lock that address.
+
+    Each attempt is counted *before* the password is checked and given back only if the
+    log-in succeeds, so guesses in parallel cannot all pass the gate. A successful log-in
+    does not reset the failures of others: an attacker racing the real user gets no fresh
+    guesses from her log-in; failures expire with the window.
+    """
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "throttled": _("Too many attempts. Wait a quarter of an hour and try again."),
     }
+    cleaned_data: dict[str, Any]
+    request: HttpRequest | None
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
-        key = _attempts_key(username)
-        if cache.get(key, 0) >= MAX_FAILURES:
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            cache.set(key, cache.get(key, 0) + 1, LOCKOUT_SECONDS)
-            raise
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # type: ignore[misc,no-any-return]
+        limits = [(_attempts_key(username), MAX_FAILURES)]
+        per_source = int(settings.STAFF_LOGIN_FAILURES_PER_SOURCE)
+        source_key = _source_key(self.request)
+        if per_source and source_key:
+            limits.append((source_key, per_source))
+        taken: list[str] = []
+        for key, limit in limits:
+            if not reserve(key, limit):
+                for k in taken:
+                    release(k)
+                raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+            taken.append(key)
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        for key in taken:  # it succeeded: not a failure
+            release(key)
+        return cleaned
+
+
+class ThrottledLoginForm(ThrottledMixin, AuthenticationForm):
+    """The staff log-in form (password; the second factor follows at /accounts/2fa/)."""
+
+
+class StaffAdminLoginForm(ThrottledMixin, AdminAuthenticationForm):
+    """Admin's log-in: the same throttle, and with the second factor on, password and
+    code in one step that answers a wrong password, a wrong code, a missing code, and an
+    account without an authenticator all alike, so it tells nobody whether a password
+    was right."""
+
+    otp_token = forms.CharField(
+        label=_("Six-digit code"),
+        required=False,
+        max_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.error_messages = {**AdminAuthenticationForm.error_messages, **ThrottledMixin.error_messages}
+        if second_factor_required():
+            self.error_messages["invalid_login"] = _(
+                "Please enter the correct %(username)s, password and six-digit code for a staff account. "
+                "Note that the fields may be case-sensitive."
+            )
+        else:
+            del self.fields["otp_token"]
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)  # inactive or not staff: invalid_login
+        if not second_factor_required():
+            return
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        token = self.cleaned_data.get("otp_token") or ""
+        if device is None or not device.verify_is_allowed()[0] or not device.verify_token(token):
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+        user.otp_device = device  # django-otp marks the session verified on log-in
 
 
 def second_factor_required() -> bool:
@@ -87,6 +190,17 @@ def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
+class StaffAdminSite(AdminSite):
+    """Django's admin behind the same throttled log-in, and, with the second factor on,
+    only for a session that passed it (as django-otp's OTPAdminSite)."""
+
+    login_form = StaffAdminLoginForm
+    login_template = "admin/staff_login.html"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return bool(super().has_permission(request)) and verified_device(request.user, request.session)
+
+
 class CodeForm(forms.Form):
     code = forms.RegexField(regex=r"^\d{6}$", label=_("Six-digit code"), max_length=6)
 
@@ -101,29 +215,62 @@ def _qr_svg(uri: str) -> str:
     return out.getvalue().decode()
 
 
+class EnrolCodeForm(forms.Form):
+    enrolment_code = forms.CharField(label=_("Enrolment code from your administrator"), max_length=32)
+
+
+ENROL_CODE_FAILURES = 5  # wrong enrolment codes per account per quarter of an hour
+
+
 @login_required
 def second_factor(request: HttpRequest) -> HttpResponse:
-    """Set up an authenticator app (first time) or enter its code."""
+    """Enter the authenticator's code or, the first time, set the authenticator up
+    (frontend/enrolment.py: a new key per attempt, bound to this session, and with
+    STAFF_ENROL_CODE_REQUIRED a one-time code from an administrator first)."""
+    from frontend import enrolment
+
     next_url = request.GET.get("next") or request.POST.get("next") or settings.LOGIN_REDIRECT_URL
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = settings.LOGIN_REDIRECT_URL
+    context: dict[str, Any] = {"next": next_url, "setup": False}
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
-    setup = device is None
-    if setup:
-        device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first() or TOTPDevice.objects.create(
-            user=request.user, name="authenticator", confirmed=False
-        )
+    if device is not None:
+        form = CodeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if device.verify_token(form.cleaned_data["code"]):
+                request.session.pop(enrolment.PENDING_KEY_SESSION, None)
+                otp_login(request, device)
+                return HttpResponseRedirect(next_url)
+            form.add_error("code", _("That code did not match. Try the newest one."))
+        return render(request, "registration/second_factor.html", {**context, "form": form})
+
+    context["setup"] = True
+    session = request.session
+    if enrolment.code_required() and not session.get(enrolment.ENROL_PROVED_SESSION):
+        enrol_form = EnrolCodeForm(request.POST or None)
+        if request.method == "POST" and enrol_form.is_valid():
+            key = f"enrol-failures:{request.user.pk}"
+            if not reserve(key, ENROL_CODE_FAILURES):
+                enrol_form.add_error(None, ThrottledMixin.error_messages["throttled"])
+            elif (code := enrolment.valid_code(request.user, enrol_form.cleaned_data["enrolment_code"])) is not None:
+                release(key)
+                session[enrolment.ENROL_PROVED_SESSION] = code.pk
+                return HttpResponseRedirect(request.path + "?next=" + quote(next_url))
+            else:
+                enrol_form.add_error("enrolment_code", _("That enrolment code is not valid. Ask your administrator."))
+        return render(request, "registration/second_factor.html", {**context, "enrol_form": enrol_form})
+
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
-            if setup:
-                device.confirmed = True
-                device.save()
-            otp_login(request, device)
-            return HttpResponseRedirect(next_url)
-        form.add_error("code", _("That code did not match. Try the newest one."))
-    context: dict[str, Any] = {"form": form, "setup": setup, "next": next_url}
-    if setup:
-        context["qr"] = _qr_svg(device.config_url)
-        context["secret"] = device.key
+    if request.method == "POST" and session.get(enrolment.PENDING_KEY_SESSION):
+        if form.is_valid():
+            enrolled = enrolment.confirm(request, form.cleaned_data["code"])
+            if enrolled is not None:
+                otp_login(request, enrolled)
+                return HttpResponseRedirect(next_url)
+            form.add_error("code", _("That code did not match. Try the newest one."))
+        # The key was shown once; the app that scanned it has it. A new one: reload.
+        return render(request, "registration/second_factor.html", {**context, "form": form, "retry": True})
+    key = enrolment.new_pending_key(session)
+    shown = enrolment.unsaved_device(request.user, key)
+    context.update(form=CodeForm(), qr=_qr_svg(shown.config_url), secret=b32encode(shown.bin_key).decode())
     return render(request, "registration/second_factor.html", context)

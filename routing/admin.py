@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from frontend.enrolment import reset_second_factor_action
 from routing.models import SKILL_CHOICES, CounsellorProfile
 
 
@@ -37,6 +38,7 @@ admin.site.unregister(User)
 class StaffAdmin(UserAdmin):  # type: ignore[type-arg]
     inlines = [CounsellorProfileInline]
     list_display = ["username", "display_name", "is_active", "is_staff"]
+    actions = [reset_second_factor_action]
 
     @admin.display(description="Visible name")
     def display_name(self, obj: Any) -> str:

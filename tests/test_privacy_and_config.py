@@ -28,6 +28,7 @@ ALLOWED_MODELS = {
     "stats.dailycount": "aggregate per day, metric and one dimension value",
     "stats.partnertoken": "a funding partner's API access (a hash of the token)",
     "contacts.intake": "configuration: one row, intake paused or not",
+    "frontend.enrolmentcode": "staff: a keyed hash of a one-time authenticator enrolment code",
 }
 
 
