@@ -794,6 +794,7 @@ def main() -> None:
             "REDIS_URL": args.redis,
             # Every client comes from 127.0.0.1: the per-source limits would refuse the load.
             "CONNECTIONS_PER_SOURCE": "1000000",
+            "STARTS_PER_SOURCE": "1000000",
             "FRAMES_PER_SECOND": "10000",
             "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,

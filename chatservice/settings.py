@@ -300,6 +300,11 @@ CHAT: dict[str, Any] = {
     "FRAMES_PER_SECOND": envint("FRAMES_PER_SECOND", 5, minimum=1),
     "CONNECTIONS_PER_SOURCE": envint("CONNECTIONS_PER_SOURCE", 30, minimum=1),
     "BLOCK_SECONDS": envint("BLOCK_SECONDS", 24 * 3600, minimum=60),
+    # Contacts one source may start per window, shared by every process (the store
+    # counts them under a keyed hash of the address, for the window only). A school or
+    # a shelter behind one address starts a few a minute; a flood starts dozens a second.
+    "STARTS_PER_SOURCE": envint("STARTS_PER_SOURCE", 6, minimum=1),
+    "START_WINDOW_SECONDS": envint("START_WINDOW_SECONDS", 60, minimum=1),
     # A call occupies a counsellor fully: no chat offers while they are on one.
     "PHONE_EXCLUSIVE": envbool("PHONE_EXCLUSIVE", True),
     # Seconds of hold between the caller's queue announcements (docs/telephony.md).

@@ -821,6 +821,7 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
     handlers = {
         "intake": "on_intake",
         "off_duty": "on_off_duty",
+        "clear_abandoned": "on_clear_abandoned",
         "join": "on_join",
         "leave": "on_leave",
         "send": "on_send",
@@ -897,6 +898,9 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
         if await self.service.store.get_counsellor(uid) is None:
             raise FrameError("not_available", str(uid))
         await self.service.set_off_duty(uid, by=self.uid)
+
+    async def on_clear_abandoned(self, frame: dict[str, Any]) -> None:
+        await self.out({"type": "cleared", "count": await self.service.clear_abandoned()})
 
     async def on_join(self, frame: dict[str, Any]) -> None:
         cid = protocol.contact_id(frame)

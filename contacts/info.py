@@ -58,9 +58,17 @@ def service_text(key: str, language: str) -> str:
 
 
 def closed_info(schedule: Schedule, language: str, reason: str) -> ClosedInfo:
-    key = "closed" if reason == "hours" else "busy"
+    if reason == "too_many":
+        # Not the centre's own words: a rule of this service, said the same everywhere.
+        with translation.override(language):
+            text = _(
+                "Many chats were started from the same connection as yours just now. Wait a "
+                "minute and try again. If you are in danger now, call 112."
+            )
+    else:
+        text = service_text("closed" if reason == "hours" else "busy", language)
     return {
-        "text": service_text(key, language),
+        "text": text,
         "hours": weekly_hours(schedule, language),
         "numbers": numbers(language),
     }

@@ -71,7 +71,7 @@ class Started:
     token: str
 
 
-ClosedReason = Literal["hours", "paused", "nobody", "full"]
+ClosedReason = Literal["hours", "paused", "nobody", "full", "too_many"]
 
 
 @dataclass(frozen=True)
@@ -239,6 +239,14 @@ class Service:
             await acount("contacts.turned_away", channel=channel, reason="blocked")
             schedule = await current_schedule()
             return Closed("nobody", await database_sync_to_async(closed_info)(schedule, language, "nobody"))
+        if source and not await self.store.take_start(
+            source, int(config("STARTS_PER_SOURCE")), int(config("START_WINDOW_SECONDS"))
+        ):
+            # One address starting contacts faster than people do (sixty abandoned "in
+            # danger" starts a second were seen): the queue stays for the others.
+            await acount("contacts.turned_away", channel=channel, reason="too_many")
+            schedule = await current_schedule()
+            return Closed("too_many", await database_sync_to_async(closed_info)(schedule, language, "too_many"))
         closed = await self.availability(language, channel)
         if closed is not None:
             if closed.reason == "hours":
@@ -605,6 +613,14 @@ class Service:
         await self.requeue_all(counsellor_id, not_for=by)
         await self.set_duty(counsellor_id, "off")
 
+    async def clear_abandoned(self) -> int:
+        """End every waiting chat whose page is already gone (a flood of abandoned starts,
+        or visitors who gave up): nobody is there to answer. Counted as left."""
+        gone = [
+            c.id for c in await self.store.queue() if c.channel == "chat" and c.state == "queued" and c.visitor_gone_at
+        ]
+        return sum([await self.end(cid, "visitor_gone") is not None for cid in gone])
+
     async def record_sample(self, now: float) -> None:
         """A point for the dashboard's chart. Every process may write the same minute:
         the figures are the same shared state, so the last write is as good as any."""
@@ -633,6 +649,8 @@ class Service:
             "by_language": by_language,
             "longest_wait": int(time.time() - min(c.enqueued_at for c in queue)) if queue else 0,
             "offers": sum(1 for c in queue if c.state == "offered"),
+            # Waiting, but their page is gone: not offered; a flood shows here first.
+            "abandoned": sum(1 for c in queue if c.state == "queued" and c.visitor_gone_at),
             "conversations": sum(c.load for c in counsellors),
             "states": states,
         }

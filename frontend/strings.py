@@ -177,6 +177,12 @@ SUPERVISOR: dict[str, Promise] = {
     "waiting": _("Waiting"),
     "longest_wait": _("Longest wait"),
     "offers": _("Offers pending"),
+    "abandoned": _("Waiting, page already closed"),
+    "clear_abandoned": _("Remove them from the queue"),
+    "clear_abandoned_confirm": _(
+        "Remove the {n} waiting contacts whose page is already closed? Nobody is there to answer."
+    ),
+    "cleared": _("{n} removed from the queue."),
     "conversations": _("Conversations in progress"),
     "by_channel": _("Waiting by channel"),
     "by_language": _("Waiting by language"),

@@ -28,7 +28,7 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
     "contacts.nobody_on_duty": {"channel": frozenset({"chat", "phone"})},
     "contacts.turned_away": {
         "channel": frozenset({"chat", "phone"}),
-        "reason": frozenset({"paused", "full", "blocked"}),
+        "reason": frozenset({"paused", "full", "blocked", "too_many"}),
     },
     "wait": {"band": frozenset(WAIT_BANDS)},
     "conversation": {"band": frozenset({"0-5m", "5-15m", "15-30m", "30-60m", "60m+"})},

@@ -118,6 +118,7 @@ def month_tables(s: dict[tuple[str, str, str], int]) -> list[ReportTable]:
         "paused": s.get(("contacts.turned_away", "reason", "paused"), 0),
         "full": s.get(("contacts.turned_away", "reason", "full"), 0),
         "blocked": s.get(("contacts.turned_away", "reason", "blocked"), 0),
+        "too_many": s.get(("contacts.turned_away", "reason", "too_many"), 0),
     }
     return [
         _table("channel", _("Contacts by channel"), dim("contacts", "channel", channels), labels(channels)),
@@ -141,6 +142,7 @@ def month_tables(s: dict[tuple[str, str, str], int]) -> list[ReportTable]:
                 "paused": _("Intake paused"),
                 "full": _("Queue full"),
                 "blocked": _("Blocked after abuse"),
+                "too_many": _("Too many starts from one connection"),
             },
         ),
         _table("wait", _("Waiting time"), dim("wait", "band", [(b, b) for b in WAIT_BANDS]), {}),

@@ -75,6 +75,43 @@ async def test_a_blocked_source_is_turned_away_and_no_address_is_kept(service: S
         await s.close()
 
 
+async def test_a_queue_flood_from_one_address_is_capped_skipped_and_cleared(
+    service: Service, sara: Any, maria: Any
+) -> None:
+    """One address queued 60-70 abandoned "in danger" contacts a second and a real visitor
+    then waited ten minutes (issue 18, item 8). Now: starts per source are capped, the
+    abandoned ones are never offered, and a supervisor sees them and clears them."""
+    from tests.conftest import supervisor_socket
+
+    staff = await console(sara)
+    await staff.send(type="duty", state="break")
+    await staff.expect("me", state="break")
+    answers = []
+    for _ in range(60):
+        sock = await visitor(client=ABUSER, danger=True)
+        answers.append((await sock.frames(0.05))[0]["type"])
+        await sock.close()
+    assert answers.count("started") == 6  # STARTS_PER_SOURCE in START_WINDOW_SECONDS
+    assert set(answers[6:]) == {"closed"}
+    refused = await visitor(client=ABUSER, danger=True)
+    closed = await refused.expect("closed")
+    assert closed["reason"] == "too_many" and "112" in closed["text"] and closed["numbers"] is not None
+    await refused.close()
+    boss = await supervisor_socket(maria)
+    real = await visitor(client=OTHER)
+    await real.expect("started")
+    await staff.send(type="duty", state="available")
+    offer = await staff.expect("offer")
+    assert offer["danger"] is False  # the real visitor, not one of the six abandoned in danger
+    dashboard = await boss.expect("dashboard", abandoned=6)
+    assert dashboard["waiting"] == 7
+    await boss.send(type="clear_abandoned")
+    assert (await boss.expect("cleared"))["count"] == 6
+    assert len(await service.store.queue()) == 1
+    for sock in (staff, boss, real):
+        await sock.close()
+
+
 FRAMES = st.one_of(
     st.text(min_size=1, max_size=200),
     st.binary(min_size=1, max_size=200).map(lambda b: b.decode("latin-1")),

@@ -401,3 +401,24 @@ async def test_sockets_of_a_dead_process_count_as_gone_since_its_last_heartbeat(
     await store.hold("A", "v", "new", True, 1039.0)
     assert not await store.heartbeat("A", 1040.0)
     assert await store.heartbeat("A", 1041.0)
+
+
+async def test_starts_per_source_are_limited_per_window_and_forgotten(store: Store) -> None:
+    assert [await store.take_start("src", 3, 1) for _ in range(5)] == [True, True, True, False, False]
+    assert await store.take_start("other", 3, 1)  # another source has its own count
+    await asyncio.sleep(1.1)
+    assert await store.take_start("src", 3, 1)  # a new window
+
+
+async def test_two_processes_share_one_start_count() -> None:
+    from routing.store.redis import RedisStore
+
+    a = make_store("redis")
+    assert isinstance(a, RedisStore)
+    b = RedisStore(REDIS_URL, prefix=a.prefix, ttl=3600, max_connections=10)
+    results = await asyncio.gather(*(s.take_start("src", 4, 60) for s in [a, b] * 5))
+    assert sorted(results) == [False] * 6 + [True] * 4
+    assert 0 < await a.redis.ttl(f"{a.prefix}:starts:src") <= 60
+    await a.flush()
+    await a.close()
+    await b.close()

@@ -186,6 +186,12 @@ class Store(ABC):
     async def is_blocked(self, source: str) -> bool: ...
 
     @abstractmethod
+    async def take_start(self, source: str, limit: int, window: int) -> bool:
+        """Count one start of a contact from this source (a keyed hash); False once more
+        than ``limit`` were counted in the current ``window`` seconds. The count lives
+        no longer than the window, in every process's view at once."""
+
+    @abstractmethod
     async def record_sample(self, minute: int, waiting: int, available: int) -> None:
         """One point of the dashboard's chart: counts for a minute, never a contact."""
 

@@ -46,6 +46,7 @@ class MemoryStore(Store):
         self._wrapups: dict[tuple[str, int], float] = {}
         self._samples: dict[int, tuple[int, int]] = {}
         self._blocked: dict[str, float] = {}
+        self._starts: dict[str, tuple[float, int]] = {}  # source -> (window ends, starts)
         self._procs: dict[str, float] = {}
         self._dead: set[str] = set()
         self._held: dict[tuple[HeldKind, str], set[str]] = {}
@@ -72,6 +73,9 @@ class MemoryStore(Store):
         for source, until in list(self._blocked.items()):
             if until <= now:
                 del self._blocked[source]
+        for source, (ends, _n) in list(self._starts.items()):
+            if ends <= now:
+                del self._starts[source]
 
     def _touch(self, contact: Contact) -> None:
         self._contacts[contact.id] = contact
@@ -448,6 +452,15 @@ class MemoryStore(Store):
         with self._lock:
             return self._blocked.get(source, 0.0) > time.time()
 
+    async def take_start(self, source: str, limit: int, window: int) -> bool:
+        with self._lock:
+            now = time.time()
+            ends, n = self._starts.get(source, (0.0, 0))
+            if ends <= now:
+                ends, n = now + window, 0
+            self._starts[source] = (ends, n + 1)
+            return n + 1 <= limit
+
     async def record_sample(self, minute: int, waiting: int, available: int) -> None:
         with self._lock:
             self._samples[minute] = (waiting, available)
@@ -518,5 +531,6 @@ class MemoryStore(Store):
             self._counsellors.clear()
             self._wrapups.clear()
             self._samples.clear()
+            self._starts.clear()
             self._blocked.clear()
             self._handle_mean = None

@@ -20,7 +20,8 @@ refreshed on every write, so nothing can outlive an abandoned conversation):
   holds (so that the others can mark them gone if it is killed without warning)
 - ``w:{id}:{uid}``: a one-use wrap-up ticket; ``agg`` hash: mean handling time;
   ``samples`` hash: minute -> "waiting,available" for the dashboard's chart;
-  ``blocked:{hash}``: a blocked source (a keyed hash of an address), for BLOCK_SECONDS
+  ``blocked:{hash}``: a blocked source (a keyed hash of an address), for BLOCK_SECONDS;
+  ``starts:{hash}``: contacts started from a source in the current START_WINDOW_SECONDS
 
 Every operation that reads and then writes runs as one Lua script, so it is atomic
 across processes: that is what makes double assignment impossible. Scripts build key
@@ -204,6 +205,14 @@ if redis.call('EXISTS', pk(from)) == 1 then
   keep(from)
 end
 touch(id)
+return 1
+""",
+    # ARGV: P, TTL, source hash, limit, window seconds
+    "start": """
+local key = P .. ':starts:' .. ARGV[3]
+local n = redis.call('INCR', key)
+if n == 1 then redis.call('EXPIRE', key, tonumber(ARGV[5])) end
+if n > tonumber(ARGV[4]) then return 0 end
 return 1
 """,
     # ARGV: P, TTL, minute, "waiting,available", oldest minute to keep
@@ -810,6 +819,9 @@ class RedisStore(Store):
 
     async def is_blocked(self, source: str) -> bool:
         return bool(await self.redis.exists(self._key("blocked", source)))
+
+    async def take_start(self, source: str, limit: int, window: int) -> bool:
+        return bool(await self._run("start", source, limit, window))
 
     async def record_sample(self, minute: int, waiting: int, available: int) -> None:
         await self._run("sample", minute, f"{waiting},{available}", minute - SAMPLE_MINUTES)

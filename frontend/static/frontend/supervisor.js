@@ -32,6 +32,9 @@
       $("waiting").textContent = d.waiting;
       $("longest").textContent = d.waiting ? duration(d.longest_wait) : t("none");
       $("fig-offers").textContent = d.offers;
+      $("fig-abandoned").textContent = d.abandoned;
+      abandoned = d.abandoned;
+      $("clear-abandoned").hidden = !d.abandoned;
       $("fig-conversations").textContent = d.conversations;
       list("by-channel", d.by_channel);
       list("by-language", d.by_language);
@@ -146,6 +149,12 @@
     li.appendChild(el("p", "", text)); // text, never HTML
     c.el.querySelector(".messages").appendChild(li);
   }
+
+  var abandoned = 0;
+  $("clear-abandoned").addEventListener("click", function () {
+    if (window.confirm(t("clear_abandoned_confirm", { n: abandoned }))) send({ type: "clear_abandoned" });
+  });
+  HANDLERS.cleared = function (f) { $("cleared").textContent = t("cleared", { n: f.count }); };
 
   $("intake").addEventListener("submit", function (e) {
     e.preventDefault();
