@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.apps import AppConfig
+
+logger = logging.getLogger(__name__)
 
 
 def _group_send(user_id: int, event: str) -> None:
@@ -12,8 +15,14 @@ def _group_send(user_id: int, event: str) -> None:
     from contacts import groups
 
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    try:
         async_to_sync(layer.group_send)(groups.staff(user_id), {"type": event})
+    except Exception as exc:
+        # A save (a password reset, the demo's accounts before Redis is up) must never
+        # fail for this: every staff socket re-checks its session every few seconds anyway.
+        logger.warning("could not tell staff sockets (%s); their periodic check will", type(exc).__name__)
 
 
 def close_staff_sockets(user_id: int) -> None:
