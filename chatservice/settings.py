@@ -299,7 +299,10 @@ CHAT: dict[str, Any] = {
     # and how long a counsellor's block of a source lasts.
     "FRAMES_PER_SECOND": envint("FRAMES_PER_SECOND", 5, minimum=1),
     "CONNECTIONS_PER_SOURCE": envint("CONNECTIONS_PER_SOURCE", 30, minimum=1),
-    "BLOCK_SECONDS": envint("BLOCK_SECONDS", 24 * 3600, minimum=60),
+    # An hour by default: a block turns away everyone behind the same address (a school,
+    # a shelter, a mobile operator's NAT), so it should outlast an abuser's patience,
+    # not a day of other people's need. Someone who says they are in danger gets through.
+    "BLOCK_SECONDS": envint("BLOCK_SECONDS", 3600, minimum=60),
     # Contacts one source may start per window, shared by every process (the store
     # counts them under a keyed hash of the address, for the window only). A school or
     # a shelter behind one address starts a few a minute; a flood starts dozens a second.

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -53,6 +54,7 @@ QUEUE_ITEMS_SHOWN = 50  # the console lists the head of the queue and counts the
 # Close codes (docs/protocol.md). An application may only send 1000 or 3000-4999 (RFC
 # 6455; autobahn refuses anything else and the handler used to crash on its own close),
 # so the transport's own codes are mirrored at 4000 + code.
+BLOCK_ID = re.compile(r"^[0-9a-f]{32}$")  # a block is known by its source's keyed hash
 CLOSE_TOO_LARGE = 4009
 CLOSE_INTERNAL = 4011
 CLOSE_FLOOD = 4429
@@ -540,6 +542,7 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
             if contact is not None:
                 conversations.append(self.conversation_info(contact))
         await self.out({"type": "hello", "me": self.me_info(me), "conversations": conversations})
+        await self.out({"type": "intake", **await self.service.intake()})
         await self.send_queue()
         for contact in await self.service.store.queue():
             # An offer made while this console was reloading is still this counsellor's.
@@ -745,6 +748,16 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
     async def staff_changed(self, event: dict[str, Any]) -> None:
         await self.send_me()
 
+    async def intake_changed(self, event: dict[str, Any]) -> None:
+        await self.out(
+            {
+                "type": "intake",
+                "chat_paused": bool(event.get("chat_paused")),
+                "phone_paused": bool(event.get("phone_paused")),
+                "max_queue": int(event.get("max_queue") or 0),
+            }
+        )
+
     async def staff_logout(self, event: dict[str, Any]) -> None:
         await self.close(code=4401)  # logged out or deactivated: this session is over
 
@@ -822,6 +835,7 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
         "intake": "on_intake",
         "off_duty": "on_off_duty",
         "clear_abandoned": "on_clear_abandoned",
+        "lift_block": "on_lift_block",
         "join": "on_join",
         "leave": "on_leave",
         "send": "on_send",
@@ -859,21 +873,12 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
         return [self.leave(groups.SUPERVISORS), self.leave(groups.staff(self.uid))]
 
     async def send_dashboard(self, since: float | None = None) -> None:
-        from contacts.models import Intake
-
-        intake = await database_sync_to_async(Intake.current)()
         data = await self.service.dashboard(time.monotonic() if since is None else since)
-        data["intake"] = {
-            "chat_paused": intake.chat_paused,
-            "phone_paused": intake.phone_paused,
-            "max_queue": intake.max_queue,
-        }
+        data["intake"] = await self.service.intake()
         await self.out({"type": "dashboard", **data})
 
     # --- frames ---
     async def on_intake(self, frame: dict[str, Any]) -> None:
-        from contacts.models import Intake
-
         changes: dict[str, Any] = {}
         for key in ("chat_paused", "phone_paused"):
             if key in frame:
@@ -884,12 +889,9 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
                 raise FrameError("bad_field", "max_queue")
         if not changes:
             raise FrameError("bad_frame", "nothing to change")
-
-        def save() -> None:
-            Intake.objects.update_or_create(pk=1, defaults=changes)
-
-        await database_sync_to_async(save)()
-        await self.service.publish(groups.SUPERVISORS, {"type": "queue.changed"})
+        intake = await self.service.set_intake(changes)
+        # The supervisor who pressed Save is told what now holds, not left to guess.
+        await self.out({"type": "intake_saved", **intake})
 
     async def on_off_duty(self, frame: dict[str, Any]) -> None:
         uid = frame.get("counsellor")
@@ -898,6 +900,14 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
         if await self.service.store.get_counsellor(uid) is None:
             raise FrameError("not_available", str(uid))
         await self.service.set_off_duty(uid, by=self.uid)
+
+    async def on_lift_block(self, frame: dict[str, Any]) -> None:
+        block_id = frame.get("block")
+        if not isinstance(block_id, str) or not BLOCK_ID.match(block_id):
+            raise FrameError("bad_field", "block")
+        if not await self.service.lift_block(block_id):
+            raise FrameError("not_available", block_id)
+        await self.out({"type": "block_lifted", "block": block_id})
 
     async def on_clear_abandoned(self, frame: dict[str, Any]) -> None:
         await self.out({"type": "cleared", "count": await self.service.clear_abandoned()})

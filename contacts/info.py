@@ -6,9 +6,26 @@ from typing import TypedDict
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contacts.hours import Schedule
 from contacts.models import WEEKDAYS, EmergencyNumber, ServiceText
+
+# What a visitor is told when the centre has not worded it in admin (ServiceText).
+DEFAULT_TEXTS = {
+    "closed": gettext_lazy(
+        "The chat is closed right now. You can write to us when we are open. If you are in danger: call 112."
+    ),
+    "busy": gettext_lazy("Nobody can answer right now. Please try again in a while. If you are in danger: call 112."),
+    "paused": gettext_lazy(
+        "The chat is paused for a short while. Try again a little later, or use the numbers below. "
+        "If you are in danger: call 112."
+    ),
+    "full": gettext_lazy(
+        "All counsellors are busy and the queue is full. Try again in a while, or use the numbers below. "
+        "If you are in danger: call 112."
+    ),
+}
 
 
 class NumberInfo(TypedDict):
@@ -66,7 +83,13 @@ def closed_info(schedule: Schedule, language: str, reason: str) -> ClosedInfo:
                 "minute and try again. If you are in danger now, call 112."
             )
     else:
-        text = service_text("closed" if reason == "hours" else "busy", language)
+        # Each reason its own words: "nobody can answer" when a supervisor paused intake
+        # is not true, and a visitor deciding whether to call instead deserves the truth.
+        key = {"hours": "closed", "paused": "paused", "full": "full"}.get(reason, "busy")
+        text = service_text(key, language)
+        if not text:
+            with translation.override(language):
+                text = str(DEFAULT_TEXTS[key])
     return {
         "text": text,
         "hours": weekly_hours(schedule, language),

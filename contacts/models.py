@@ -105,6 +105,8 @@ class ServiceText(models.Model):
     KEYS = [
         ("closed", _("Shown when the chat is closed")),
         ("busy", _("Shown when nobody can answer right now")),
+        ("paused", _("Shown when a supervisor has paused intake")),
+        ("full", _("Shown when the queue is at its limit")),
     ]
     key = models.CharField(_("where it is shown"), max_length=20, choices=KEYS)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)

@@ -234,8 +234,10 @@ class Service:
     ) -> Started | Closed:
         """``on_created`` runs before routing: a socket must listen for its contact before
         a counsellor can possibly accept it, or the news of that would go nowhere."""
-        if source and await self.store.is_blocked(source):
+        if source and not danger and await self.store.is_blocked(source):
             # Told what anyone is told when nobody can answer: the numbers still help.
+            # Someone who says they are in danger gets through whatever the block: the
+            # same address may be a school's, a shelter's or a mobile network's.
             await acount("contacts.turned_away", channel=channel, reason="blocked")
             schedule = await current_schedule()
             return Closed("nobody", await database_sync_to_async(closed_info)(schedule, language, "nobody"))
@@ -437,8 +439,18 @@ class Service:
         if contact is None:
             return
         if contact.source:
-            await self.store.block_source(contact.source, int(config("BLOCK_SECONDS")))
+            counsellor = await self.store.get_counsellor(contact.counsellor)
+            by = counsellor.name if counsellor is not None else ""
+            await self.store.block_source(contact.source, int(config("BLOCK_SECONDS")), by)
+            await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
         await self.end(contact_id, "blocked")
+
+    async def lift_block(self, block_id: str) -> bool:
+        """A supervisor ends a block early; new chats from that source get through."""
+        lifted = await self.store.lift_block(block_id)
+        if lifted:
+            await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
+        return lifted
 
     async def typing(self, contact_id: str, sender: Sender) -> None:
         contact = await self.store.get_contact(contact_id)
@@ -606,6 +618,21 @@ class Service:
         )
         return True
 
+    async def set_intake(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Save a supervisor's intake change; every dashboard and console hears of it."""
+
+        def save() -> dict[str, Any]:
+            Intake.objects.update_or_create(pk=1, defaults=changes)
+            return intake_state(Intake.current())
+
+        state: dict[str, Any] = await database_sync_to_async(save)()
+        await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
+        await self.publish(groups.STAFF_ALL, {"type": "intake.changed", **state})
+        return state
+
+    async def intake(self) -> dict[str, Any]:
+        return intake_state(await database_sync_to_async(Intake.current)())
+
     async def set_off_duty(self, counsellor_id: int, *, by: int) -> None:
         """A supervisor sends home a counsellor who left without logging out: their
         conversations go to the front of the queue, for anyone but that supervisor (who
@@ -682,6 +709,9 @@ class Service:
             "team": team,
             "help": help_requests,
             "history": [list(s) for s in await self.store.samples(int(now // 60) - 4 * 60)],
+            # Blocks in force: who set them and until when; the id is the keyed hash of a
+            # source (no address can be had from it), so that one can be lifted.
+            "blocks": [{"id": s, "by": by, "until": int(until)} for s, until, by in await self.store.blocks()],
             "today": await database_sync_to_async(today_figures)(),
         }
 
@@ -840,6 +870,10 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(asyncio.shield(self._ticker), timeout=5)
             self._ticker = None
+
+
+def intake_state(intake: Intake) -> dict[str, Any]:
+    return {"chat_paused": intake.chat_paused, "phone_paused": intake.phone_paused, "max_queue": intake.max_queue}
 
 
 def shown_state(member: Counsellor) -> str:

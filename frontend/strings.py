@@ -67,6 +67,8 @@ VISITOR: dict[str, Promise] = {
     "failed": _("Could not be sent."),
     "closed_heading": _("The chat is closed right now"),
     "busy_heading": _("Nobody can answer right now"),
+    "paused_heading": _("The chat is paused right now"),
+    "full_heading": _("The queue is full right now"),
     "hours_heading": _("Opening hours"),
     "numbers_heading": _("If you need help now"),
     "error": _("Something went wrong. Please try again."),
@@ -141,8 +143,17 @@ CONSOLE: dict[str, Promise] = {
     "wrapup_saved": _("Wrap-up saved. Thank you."),
     "sound": _("Sound"),
     "block": _("Block"),
-    "block_confirm": _("End this conversation and turn away new contacts from the same connection for a day?"),
-    "ended_blocked": _("You blocked this visitor. New contacts from the same connection are turned away for a day."),
+    "block_confirm": _(
+        "Block ends this conversation and, for {duration}, tells new chats from the same connection that nobody "
+        "can answer. A connection may be shared by many people (a school, a shelter, a mobile network). Someone "
+        "who says they are in danger still gets through, and a supervisor can lift the block. Block?"
+    ),
+    "ended_blocked": _(
+        "You blocked this visitor. New chats from the same connection are turned away for {duration}, "
+        "except someone who says they are in danger."
+    ),
+    "chat_intake_paused": _("Chat intake is paused: new visitors are told the chat is paused."),
+    "phone_intake_paused": _("Phone intake is paused: new callers are told so and hear the numbers."),
     "phone_call": _(
         "Phone call: the caller is being connected to your work phone. The call ends when either of you hangs up."
     ),
@@ -183,6 +194,18 @@ SUPERVISOR: dict[str, Promise] = {
         "Remove the {n} waiting contacts whose page is already closed? Nobody is there to answer."
     ),
     "cleared": _("{n} removed from the queue."),
+    "chat_intake_paused": _("Chat intake is paused: new visitors are told the chat is paused."),
+    "phone_intake_paused": _("Phone intake is paused: new callers are told so and hear the numbers."),
+    "intake_saved": _("Saved."),
+    "intake_open": _("Chat and phone intake are open."),
+    "blocks": _("Blocked connections"),
+    "blocks_help": _(
+        "A block turns away new chats from one connection, which may be shared by many people. "
+        "Someone who says they are in danger still gets through."
+    ),
+    "block_row": _("Blocked by {by}, until {until}"),
+    "lift_block": _("Lift the block"),
+    "no_blocks": _("No connection is blocked."),
     "conversations": _("Conversations in progress"),
     "by_channel": _("Waiting by channel"),
     "by_language": _("Waiting by language"),

@@ -27,6 +27,17 @@ def pick_language(request: HttpRequest) -> str:
     return code if code in LANGUAGE_CODES else settings.LANGUAGE_CODE
 
 
+def duration_words(seconds: int) -> str:
+    """A block's length as a counsellor reads it ("2 hours"), in the active language."""
+    from django.utils.translation import ngettext
+
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    minutes = max(1, seconds // 60)
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
 @require_GET
 def visitor(request: HttpRequest) -> HttpResponse:
     language = pick_language(request)
@@ -87,6 +98,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "lang": language,
             "canned": canned,
             "me": request.user.counsellor.display_name,
+            "blockDuration": duration_words(int(settings.CHAT["BLOCK_SECONDS"])),
             "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
             "languages": settings.CONTACT_LANGUAGES,
         },

@@ -174,3 +174,73 @@ async def test_a_supervisor_on_counsellor_duty_cannot_take_the_chat_of_a_colleag
     assert (await other.expect("offer"))["contact"] == cid
     for s in (boss, omar_console, v, other):
         await s.close()
+
+
+async def test_paused_intake_is_said_honestly_and_confirmed_everywhere(service: Service, sara: Any, maria: Any) -> None:
+    """A paused intake told visitors "nobody can answer", and the supervisor got no word
+    that it took (issue 13, item 10)."""
+    staff = await console(sara)
+    assert (await staff.expect("intake"))["chat_paused"] is False
+    await staff.send(type="duty", state="available")
+    boss = await supervisor_socket(maria)
+    await boss.send(type="intake", chat_paused=True)
+    saved = await boss.expect("intake_saved")
+    assert saved == {"type": "intake_saved", "chat_paused": True, "phone_paused": False, "max_queue": 0}
+    assert (await staff.expect("intake"))["chat_paused"] is True  # the console's banner
+    texts = {}
+    for reason in ("paused", "full"):
+        if reason == "full":
+            await boss.send(type="intake", chat_paused=False, max_queue=1)
+            await boss.expect("intake_saved", max_queue=1)
+            await staff.send(type="duty", state="break")
+            first = await visitor(lang="en")
+            await first.expect("started")
+        v = await visitor(lang="en")
+        closed = await v.expect("closed")
+        assert closed["reason"] == reason
+        texts[reason] = closed["text"]
+        await v.close()
+    await boss.send(type="intake", max_queue=0)
+    await staff.send(type="duty", state="off")
+    await staff.expect("me", state="off")
+    nobody = await visitor(lang="en")
+    texts["nobody"] = (await nobody.expect("closed"))["text"]
+    assert len(set(texts.values())) == 3, texts  # three situations, three honest texts
+    assert "paused" in texts["paused"] and "full" in texts["full"]
+    for s in (boss, staff, nobody, first):
+        await s.close()
+
+
+async def test_a_block_lets_danger_through_and_a_supervisor_lifts_it(service: Service, sara: Any, maria: Any) -> None:
+    """A block turned away everyone behind the same address for a day, also someone in
+    danger while a counsellor was free (issue 13, item 11)."""
+    from tests.conftest import visitor as visitor_socket
+
+    shared = ("127.44.55.66", 5000)  # a school's address
+    staff, abusive, cid = await chat_between(service, sara, danger=False)
+    # chat_between's visitor has no address; block one that has.
+    await staff.send(type="end", contact=cid)
+    abuser = await visitor_socket(client=shared)
+    offer = await staff.expect("offer")
+    await staff.send(type="accept", contact=offer["contact"])
+    await abuser.expect("joined")
+    await staff.send(type="block", contact=offer["contact"])
+    await staff.expect("ended", contact=offer["contact"], by="blocked")
+    blocked = await visitor_socket(client=shared)
+    assert (await blocked.expect("closed"))["reason"] == "nobody"
+    in_danger = await visitor_socket(client=shared, danger=True)
+    await in_danger.expect("started")  # a person in danger reaches a person
+    assert (await staff.expect("offer"))["danger"] is True
+    boss = await supervisor_socket(maria)
+    board = boss.seen[-1]  # the dashboard it opened with
+    assert [(b["by"], len(b["id"])) for b in board["blocks"]] == [("Sara", 32)]
+    assert "127.44.55.66" not in str(board)
+    await boss.send(type="lift_block", block=board["blocks"][0]["id"])
+    await boss.expect("block_lifted")
+    assert (await boss.expect("dashboard", blocks=[]))["blocks"] == []
+    again = await visitor_socket(client=shared)
+    await again.expect("started")
+    await boss.send(type="lift_block", block="0" * 32)
+    assert (await boss.expect("error"))["code"] == "not_available"
+    for s in (staff, abusive, abuser, blocked, in_danger, boss, again):
+        await s.close()

@@ -179,11 +179,20 @@ class Store(ABC):
 
     # --- maintenance ---
     @abstractmethod
-    async def block_source(self, source: str, seconds: int) -> None:
-        """Turn this source (a keyed hash, never an address) away for ``seconds``."""
+    async def block_source(self, source: str, seconds: int, by: str = "") -> None:
+        """Turn this source (a keyed hash, never an address) away for ``seconds``;
+        ``by`` is the blocking counsellor's display name, for the supervisors' list."""
 
     @abstractmethod
     async def is_blocked(self, source: str) -> bool: ...
+
+    @abstractmethod
+    async def blocks(self) -> list[tuple[str, float, str]]:
+        """The blocks in force: (source hash, until, by), soonest to end first."""
+
+    @abstractmethod
+    async def lift_block(self, source: str) -> bool:
+        """End a block early (a supervisor's decision); False if none was in force."""
 
     @abstractmethod
     async def take_start(self, source: str, limit: int, window: int) -> bool:

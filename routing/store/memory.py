@@ -45,7 +45,7 @@ class MemoryStore(Store):
         self._handle_mean: float | None = None
         self._wrapups: dict[tuple[str, int], float] = {}
         self._samples: dict[int, tuple[int, int]] = {}
-        self._blocked: dict[str, float] = {}
+        self._blocked: dict[str, tuple[float, str]] = {}  # source -> (until, by)
         self._starts: dict[str, tuple[float, int]] = {}  # source -> (window ends, starts)
         self._procs: dict[str, float] = {}
         self._dead: set[str] = set()
@@ -70,7 +70,7 @@ class MemoryStore(Store):
         for key, expires in list(self._wrapups.items()):
             if expires <= now:
                 del self._wrapups[key]
-        for source, until in list(self._blocked.items()):
+        for source, (until, _by) in list(self._blocked.items()):
             if until <= now:
                 del self._blocked[source]
         for source, (ends, _n) in list(self._starts.items()):
@@ -444,13 +444,25 @@ class MemoryStore(Store):
         with self._lock:
             return default if self._handle_mean is None else self._handle_mean
 
-    async def block_source(self, source: str, seconds: int) -> None:
+    async def block_source(self, source: str, seconds: int, by: str = "") -> None:
         with self._lock:
-            self._blocked[source] = time.time() + seconds
+            self._blocked[source] = (time.time() + seconds, by)
 
     async def is_blocked(self, source: str) -> bool:
         with self._lock:
-            return self._blocked.get(source, 0.0) > time.time()
+            return self._blocked.get(source, (0.0, ""))[0] > time.time()
+
+    async def blocks(self) -> list[tuple[str, float, str]]:
+        with self._lock:
+            now = time.time()
+            return sorted(
+                ((s, until, by) for s, (until, by) in self._blocked.items() if until > now), key=lambda b: b[1]
+            )
+
+    async def lift_block(self, source: str) -> bool:
+        with self._lock:
+            found = self._blocked.pop(source, None)
+            return found is not None and found[0] > time.time()
 
     async def take_start(self, source: str, limit: int, window: int) -> bool:
         with self._lock:

@@ -20,7 +20,8 @@ refreshed on every write, so nothing can outlive an abandoned conversation):
   holds (so that the others can mark them gone if it is killed without warning)
 - ``w:{id}:{uid}``: a one-use wrap-up ticket; ``agg`` hash: mean handling time;
   ``samples`` hash: minute -> "waiting,available" for the dashboard's chart;
-  ``blocked:{hash}``: a blocked source (a keyed hash of an address), for BLOCK_SECONDS;
+  ``blocked:{hash}``: a blocked source (a keyed hash of an address) -> the blocking
+  counsellor's display name, for BLOCK_SECONDS; ``blocks`` zset: hash -> until;
   ``starts:{hash}``: contacts started from a source in the current START_WINDOW_SECONDS
 
 Every operation that reads and then writes runs as one Lua script, so it is atomic
@@ -205,6 +206,16 @@ if redis.call('EXISTS', pk(from)) == 1 then
   keep(from)
 end
 touch(id)
+return 1
+""",
+    # ARGV: P, TTL, source hash, seconds, until, by
+    "block": """
+redis.call('SET', P .. ':blocked:' .. ARGV[3], ARGV[6], 'EX', tonumber(ARGV[4]))
+redis.call('ZADD', P .. ':blocks', tonumber(ARGV[5]), ARGV[3])
+-- The list lives as long as its longest block, and no longer.
+if redis.call('TTL', P .. ':blocks') < tonumber(ARGV[4]) then
+  redis.call('EXPIRE', P .. ':blocks', tonumber(ARGV[4]))
+end
 return 1
 """,
     # ARGV: P, TTL, source hash, limit, window seconds
@@ -814,11 +825,26 @@ class RedisStore(Store):
         mean = await self.redis.hget(self._key("agg"), "mean")
         return default if mean is None else float(mean)
 
-    async def block_source(self, source: str, seconds: int) -> None:
-        await self.redis.set(self._key("blocked", source), "1", ex=seconds)
+    async def block_source(self, source: str, seconds: int, by: str = "") -> None:
+        await self._run("block", source, int(seconds), repr(time.time() + seconds), by)
 
     async def is_blocked(self, source: str) -> bool:
         return bool(await self.redis.exists(self._key("blocked", source)))
+
+    async def blocks(self) -> list[tuple[str, float, str]]:
+        key = self._key("blocks")
+        await self.redis.zremrangebyscore(key, "-inf", time.time())
+        found = await self.redis.zrange(key, 0, -1, withscores=True)
+        if not found:
+            return []
+        names = await self.redis.mget([self._key("blocked", source) for source, _until in found])
+        # A name gone with its key means the block just ended: not in force any more.
+        return [(source, float(until), by) for (source, until), by in zip(found, names, strict=True) if by is not None]
+
+    async def lift_block(self, source: str) -> bool:
+        removed = await self.redis.delete(self._key("blocked", source))
+        await self.redis.zrem(self._key("blocks"), source)
+        return bool(removed)
 
     async def take_start(self, source: str, limit: int, window: int) -> bool:
         return bool(await self._run("start", source, limit, window))

@@ -76,6 +76,14 @@
   }
 
   var HANDLERS = {
+    intake: function (f) {
+      // A paused intake is a state of the whole service: say it where nobody can miss it.
+      var parts = [];
+      if (f.chat_paused) parts.push(t("chat_intake_paused"));
+      if (f.phone_paused) parts.push(t("phone_intake_paused"));
+      $("intake-banner").textContent = parts.join(" ");
+      $("intake-banner").hidden = !parts.length;
+    },
     hello: function (f) {
       showMe(f.me);
       f.conversations.forEach(function (c) { openConversation(c); });
@@ -169,7 +177,7 @@
       var c = convs[f.contact];
       if (!c || c.ended) return;
       c.ended = true;
-      addNote(c, T["ended_" + f.by] ? t("ended_" + f.by) : t("ended_system"));
+      addNote(c, T["ended_" + f.by] ? t("ended_" + f.by, { duration: CONFIG.blockDuration }) : t("ended_system"));
       if (f.undelivered) addNote(c, t("undelivered", { n: f.undelivered }));
       c.el.querySelector(".composer").hidden = true;
       c.el.querySelector(".end").hidden = true;
@@ -287,7 +295,7 @@
     fillTransfer(node);
     node.querySelector(".help").addEventListener("click", function () { send({ type: "help", contact: info.contact }); });
     node.querySelector(".block").addEventListener("click", function () {
-      if (window.confirm(t("block_confirm"))) send({ type: "block", contact: info.contact });
+      if (window.confirm(t("block_confirm", { duration: CONFIG.blockDuration }))) send({ type: "block", contact: info.contact });
     });
     node.querySelector(".transfer").addEventListener("submit", function (e) {
       e.preventDefault();

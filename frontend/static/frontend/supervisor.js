@@ -62,6 +62,20 @@
       $("t-away").textContent = today.turned_away;
       $("t-median").textContent = today.wait_median || t("none");
       $("t-p90").textContent = today.wait_p90 || t("none");
+      showIntake(d.intake);
+      var blocks = $("blocks");
+      blocks.textContent = "";
+      (d.blocks || []).forEach(function (b) {
+        var until = new Date(b.until * 1000);
+        var hhmm = ("0" + until.getHours()).slice(-2) + ":" + ("0" + until.getMinutes()).slice(-2);
+        var li = el("li", "", t("block_row", { by: b.by || t("counsellor"), until: hhmm }));
+        var lift = el("button", "secondary", t("lift_block"));
+        lift.type = "button";
+        lift.addEventListener("click", function () { send({ type: "lift_block", block: b.id }); });
+        li.appendChild(lift);
+        blocks.appendChild(li);
+      });
+      if (!blocks.children.length) blocks.appendChild(el("li", "", t("no_blocks")));
       var form = $("intake");
       if (document.activeElement === null || !form.contains(document.activeElement)) {
         form.elements.chat_paused.checked = d.intake.chat_paused;
@@ -149,6 +163,19 @@
     li.appendChild(el("p", "", text)); // text, never HTML
     c.el.querySelector(".messages").appendChild(li);
   }
+
+  function showIntake(intake) {
+    var parts = [];
+    if (intake.chat_paused) parts.push(t("chat_intake_paused"));
+    if (intake.phone_paused) parts.push(t("phone_intake_paused"));
+    $("intake-banner").textContent = parts.join(" ");
+    $("intake-banner").hidden = !parts.length;
+  }
+  HANDLERS.intake_saved = function (f) {
+    showIntake(f);
+    $("intake-saved").textContent = t("intake_saved") + " " +
+      (f.chat_paused || f.phone_paused ? $("intake-banner").textContent : t("intake_open"));
+  };
 
   var abandoned = 0;
   $("clear-abandoned").addEventListener("click", function () {

@@ -154,8 +154,9 @@
     closed: function (f) {
       state.closing = true;
       if (state.ws) state.ws.close();
-      $("closed-heading").textContent = f.reason === "hours" ? t("closed_heading") : t("busy_heading");
-      $("closed-heading").setAttribute("data-t", f.reason === "hours" ? "closed_heading" : "busy_heading");
+      var heading = { hours: "closed_heading", paused: "paused_heading", full: "full_heading" }[f.reason] || "busy_heading";
+      $("closed-heading").textContent = t(heading);
+      $("closed-heading").setAttribute("data-t", heading);
       $("closed-text").textContent = f.text;
       var numbers = $("numbers");
       numbers.textContent = "";
