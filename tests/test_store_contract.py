@@ -350,17 +350,31 @@ async def test_every_redis_key_has_a_ttl_and_ending_leaves_no_contact_key() -> N
         await s.hold("proc1", "v", "a", True, 6)
         await s.hold("proc1", "c", "1", True, 6)
         await s.heartbeat("proc1", 7)
+        await s.block_source("f" * 32, 600, "Sara")
+        await s.take_start("f" * 32, 6, 60)
         keys = [k async for k in s.redis.scan_iter(match=f"{s.prefix}:*")]
-        assert len(keys) >= 10
+        assert len(keys) >= 13
         for key in keys:
             assert 0 < await s.redis.ttl(key) <= 3600, key
         await s.hold("proc1", "v", "a", False, 8)  # the visitor's socket let go of it
         await s.end("a")
         await s.end("b")
         left = sorted([k.split(":", 1)[1] async for k in s.redis.scan_iter(match=f"{s.prefix}:*")])
-        # Only the counsellor (and which process holds their console), aggregate and
-        # wrap-up ticket remain; nothing of either contact.
-        assert left == ["agg", "cgone", "held:c:proc1", "p:1", "procs", "ps", "w:a:1"]
+        # Only the counsellor (and which process holds their console), aggregate,
+        # wrap-up ticket and the source's block and start count remain; nothing of
+        # either contact.
+        assert left == [
+            "agg",
+            "blocked:" + "f" * 32,
+            "blocks",
+            "cgone",
+            "held:c:proc1",
+            "p:1",
+            "procs",
+            "ps",
+            "starts:" + "f" * 32,
+            "w:a:1",
+        ]
     finally:
         await s.flush()
         await s.close()
@@ -422,3 +436,16 @@ async def test_two_processes_share_one_start_count() -> None:
     await a.flush()
     await a.close()
     await b.close()
+
+
+async def test_blocks_are_listed_until_they_end_or_are_lifted(store: Store) -> None:
+    await store.block_source("a" * 32, 60, "Sara")
+    await store.block_source("b" * 32, 1, "Omar")
+    assert [(s[0], by) for s, _until, by in await store.blocks()] == [("b", "Omar"), ("a", "Sara")]
+    assert await store.is_blocked("a" * 32)
+    await asyncio.sleep(1.2)
+    assert [by for _s, _until, by in await store.blocks()] == ["Sara"]  # the short one ended
+    assert await store.lift_block("a" * 32)
+    assert not await store.is_blocked("a" * 32)
+    assert await store.blocks() == []
+    assert not await store.lift_block("a" * 32)
