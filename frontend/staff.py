@@ -119,26 +119,19 @@ class ThrottledMixin:
         return cleaned
 
 
-class ThrottledLoginForm(ThrottledMixin, AuthenticationForm):
-    """The staff log-in form (password; the second factor follows at /accounts/2fa/)."""
+class OneStepMixin:
+    """With the second factor on, password and code in one step, answering a wrong
+    password, a wrong code and a missing code alike, so the answer tells nobody whether
+    a password was right. ``enrol_allowed``: an account with no authenticator yet may go
+    on to set one up (the console's log-in; admin's may not)."""
 
+    enrol_allowed = True
+    fields: dict[str, Any]
+    cleaned_data: dict[str, Any]
+    error_messages: dict[str, Any]
+    username_field: Any
 
-class StaffAdminLoginForm(ThrottledMixin, AdminAuthenticationForm):
-    """Admin's log-in: the same throttle, and with the second factor on, password and
-    code in one step that answers a wrong password, a wrong code, a missing code, and an
-    account without an authenticator all alike, so it tells nobody whether a password
-    was right."""
-
-    otp_token = forms.CharField(
-        label=_("Six-digit code"),
-        required=False,
-        max_length=6,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.error_messages = {**AdminAuthenticationForm.error_messages, **ThrottledMixin.error_messages}
+    def setup_second_factor(self) -> None:
         if second_factor_required():
             self.error_messages["invalid_login"] = _(
                 "Please enter the correct %(username)s, password and six-digit code for a staff account. "
@@ -147,12 +140,13 @@ class StaffAdminLoginForm(ThrottledMixin, AdminAuthenticationForm):
         else:
             del self.fields["otp_token"]
 
-    def confirm_login_allowed(self, user: Any) -> None:
-        super().confirm_login_allowed(user)  # inactive or not staff: invalid_login
+    def check_second_factor(self, user: Any) -> None:
         if not second_factor_required():
             return
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         token = self.cleaned_data.get("otp_token") or ""
+        if device is None and self.enrol_allowed and not token:
+            return  # first log-in: on to /accounts/2fa/ to set an authenticator up
         if device is None or not device.verify_is_allowed()[0] or not device.verify_token(token):
             raise forms.ValidationError(
                 self.error_messages["invalid_login"],
@@ -160,6 +154,46 @@ class StaffAdminLoginForm(ThrottledMixin, AdminAuthenticationForm):
                 params={"username": self.username_field.verbose_name},
             )
         user.otp_device = device  # django-otp marks the session verified on log-in
+
+
+OTP_FIELD = forms.CharField(
+    label=_("Six-digit code"),
+    required=False,
+    max_length=6,
+    widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+)
+
+
+class ThrottledLoginForm(ThrottledMixin, OneStepMixin, AuthenticationForm):
+    """The staff log-in form: password and (once set up) the authenticator's code."""
+
+    otp_token = OTP_FIELD
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.error_messages = {**AuthenticationForm.error_messages, **ThrottledMixin.error_messages}
+        self.setup_second_factor()
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        self.check_second_factor(user)
+
+
+class StaffAdminLoginForm(ThrottledMixin, OneStepMixin, AdminAuthenticationForm):
+    """Admin's log-in: the same throttle and one step; an account without an
+    authenticator is refused like a wrong password."""
+
+    otp_token = OTP_FIELD
+    enrol_allowed = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.error_messages = {**AdminAuthenticationForm.error_messages, **ThrottledMixin.error_messages}
+        self.setup_second_factor()
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)  # inactive or not staff: invalid_login
+        self.check_second_factor(user)
 
 
 def second_factor_required() -> bool:

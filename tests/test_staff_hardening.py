@@ -259,8 +259,10 @@ def test_someone_with_the_password_sees_another_key_and_it_never_works(settings:
     refused = attacker.post("/accounts/2fa/", {"code": now_code(attacker_key), "next": "/console/"})
     assert refused.status_code == 200 and attacker.get("/console/").status_code == 302
     assert b"<svg" not in attacker.get("/accounts/2fa/").content  # no new set-up once enrolled
-    later = logged_in("vera")
-    assert later.post("/accounts/2fa/", {"code": now_code(attacker_key), "next": "/console/"}).status_code == 200
+    later = Client().post(
+        "/accounts/login/", {"username": "vera", "password": RIGHT, "otp_token": now_code(attacker_key)}
+    )
+    assert later.status_code == 200 and "sessionid" not in later.cookies
     assert [d.bin_key for d in TOTPDevice.objects.filter(user=user)] == [victim_key]
 
 
@@ -476,3 +478,28 @@ async def test_the_dashboard_closes_too(service: Service, maria: Any, revoke: An
     await sync_to_async(revoke)(maria)
     assert await closed_with_4401(board)
     await board.close()
+
+
+@pytest.mark.django_db
+def test_the_console_log_in_tells_nobody_whether_a_password_was_right(settings: Any) -> None:
+    """Once an authenticator is set up, a right password without its code is answered
+    exactly as a wrong password (issue 18, item 1: no password oracle on any log-in)."""
+    settings.STAFF_2FA = True
+    settings.STAFF_ENROL_CODE_REQUIRED = False
+    user = staff_user("vera")
+    key = b"k" * 20
+    TOTPDevice.objects.create(user=user, name="app", key=key.hex(), confirmed=True)
+
+    def answer(password: str, code: str = "") -> tuple[int, str]:
+        cache.clear()
+        response = Client().post("/accounts/login/", {"username": "vera", "password": password, "otp_token": code})
+        assert "sessionid" not in response.cookies
+        body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+        return response.status_code, body
+
+    wrong = answer("wrong-password")
+    assert answer(RIGHT) == wrong
+    assert answer(RIGHT, "000000") == answer("wrong-password", "000000")
+    cache.clear()
+    ok = Client().post("/accounts/login/", {"username": "vera", "password": RIGHT, "otp_token": now_code(key)})
+    assert ok.status_code == 302 and "sessionid" in ok.cookies
