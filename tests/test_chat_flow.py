@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -619,3 +620,27 @@ async def test_the_visitor_may_answer_one_question_after_the_chat(service: Servi
     assert got == {"somewhat": 1}
     await v.close()
     await staff.close()
+
+
+async def test_only_the_conversations_own_staff_receive_its_words(service: Service, sara: Any, omar: Any) -> None:
+    """Need to know: another counsellor's console and a supervisor's dashboard get no
+    text of a conversation in any frame, not even as a preview (issue 16, item 1)."""
+    from tests.conftest import make_supervisor, supervisor_socket
+
+    boss_user = await sync_to_async(make_supervisor)("boss", "Boss")
+    colleague = await console(omar)
+    await colleague.send(type="duty", state="break")  # on shift: sees the queue, gets no offer
+    await colleague.expect("me", state="break")
+    boss = await supervisor_socket(boss_user)
+    staff, v, cid = await chat_between(service, sara, lang="sv")
+    await v.send(type="send", id="v1", text="hemligt-besökarens-ord")
+    await staff.expect("message", contact=cid)
+    await staff.send(type="send", contact=cid, id="c1", text="hemligt-rådgivarens-ord")
+    await v.expect("message")
+    await staff.send(type="typing", contact=cid)
+    raw = [json.dumps(f, ensure_ascii=False) for f in [*colleague.seen, *await colleague.frames(0.5)]]
+    raw += [json.dumps(f, ensure_ascii=False) for f in [*boss.seen, *await boss.frames(0.5)]]
+    assert raw, "the other staff sockets saw nothing at all"
+    assert not [f for f in raw if "hemligt" in f], "a conversation's words reached staff outside it"
+    for s in (colleague, boss, staff, v):
+        await s.close()
