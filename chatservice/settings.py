@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "routing",
     "stats",
     "frontend",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -355,5 +356,9 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+# The staff audit log (audit/): who logged in, changed duty, paused intake, blocked,
+# changed roles or exported, and when; rows older than this are deleted.
+AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 180, minimum=1)
+
 # No AdminEmailHandler: it would mail request details of every error.
 ADMINS: list[tuple[str, str]] = []

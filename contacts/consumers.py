@@ -565,7 +565,7 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
     # --- frames from the console ---
     async def on_duty(self, frame: dict[str, Any]) -> None:
         state = protocol.choice(frame, "state", DUTY_STATES)
-        await self.service.set_duty(self.uid, state)  # type: ignore[arg-type]
+        await self.service.set_duty(self.uid, state, chosen=True)  # type: ignore[arg-type]
 
     async def on_accept(self, frame: dict[str, Any]) -> None:
         cid = protocol.contact_id(frame)
@@ -889,7 +889,7 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
                 raise FrameError("bad_field", "max_queue")
         if not changes:
             raise FrameError("bad_frame", "nothing to change")
-        intake = await self.service.set_intake(changes)
+        intake = await self.service.set_intake(changes, by=self.uid)
         # The supervisor who pressed Save is told what now holds, not left to guess.
         await self.out({"type": "intake_saved", **intake})
 
@@ -905,12 +905,12 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
         block_id = frame.get("block")
         if not isinstance(block_id, str) or not BLOCK_ID.match(block_id):
             raise FrameError("bad_field", "block")
-        if not await self.service.lift_block(block_id):
+        if not await self.service.lift_block(block_id, by=self.uid):
             raise FrameError("not_available", block_id)
         await self.out({"type": "block_lifted", "block": block_id})
 
     async def on_clear_abandoned(self, frame: dict[str, Any]) -> None:
-        await self.out({"type": "cleared", "count": await self.service.clear_abandoned()})
+        await self.out({"type": "cleared", "count": await self.service.clear_abandoned(by=self.uid)})
 
     async def on_join(self, frame: dict[str, Any]) -> None:
         cid = protocol.contact_id(frame)

@@ -26,6 +26,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from audit.log import arecord
 from chatservice import metrics
 from contacts import crypto, groups
 from contacts.hours import current_schedule
@@ -443,13 +444,15 @@ class Service:
             by = counsellor.name if counsellor is not None else ""
             await self.store.block_source(contact.source, int(config("BLOCK_SECONDS")), by)
             await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
+            await arecord(contact.counsellor, "block_set")
         await self.end(contact_id, "blocked")
 
-    async def lift_block(self, block_id: str) -> bool:
+    async def lift_block(self, block_id: str, *, by: int) -> bool:
         """A supervisor ends a block early; new chats from that source get through."""
         lifted = await self.store.lift_block(block_id)
         if lifted:
             await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
+            await arecord(by, "block_lifted")
         return lifted
 
     async def typing(self, contact_id: str, sender: Sender) -> None:
@@ -493,7 +496,9 @@ class Service:
     async def counsellor_offline(self, counsellor_id: int) -> None:
         await self.store.set_counsellor_gone(counsellor_id, time.time())
 
-    async def set_duty(self, counsellor_id: int, state: CounsellorState) -> Counsellor | None:
+    async def set_duty(self, counsellor_id: int, state: CounsellorState, *, chosen: bool = False) -> Counsellor | None:
+        """``chosen``: the counsellor's own choice (audited), not the service's (a
+        declined or unanswered offer sets "away")."""
         me = await self.store.get_counsellor(counsellor_id)
         if state != "available" and me is not None and me.offers:
             # A counsellor stepping away must not sit on an offer.
@@ -501,6 +506,8 @@ class Service:
                 if contact.state == "offered" and contact.offered_to == counsellor_id:
                     await self.withdraw(contact.id, counsellor_id, away=False)
         counsellor = await self.store.set_counsellor_state(counsellor_id, state, time.time())
+        if chosen:
+            await arecord(counsellor_id, "duty", state)
         await self.publish(groups.staff(counsellor_id), {"type": "staff.changed"})
         await self.queue_changed()
         await self.route()
@@ -618,12 +625,20 @@ class Service:
         )
         return True
 
-    async def set_intake(self, changes: dict[str, Any]) -> dict[str, Any]:
+    async def set_intake(self, changes: dict[str, Any], *, by: int) -> dict[str, Any]:
         """Save a supervisor's intake change; every dashboard and console hears of it."""
+        from audit.log import record
 
         def save() -> dict[str, Any]:
+            before = intake_state(Intake.current())
             Intake.objects.update_or_create(pk=1, defaults=changes)
-            return intake_state(Intake.current())
+            after = intake_state(Intake.current())
+            for channel in ("chat", "phone"):
+                if before[f"{channel}_paused"] != after[f"{channel}_paused"]:
+                    record(by, "intake_paused" if after[f"{channel}_paused"] else "intake_resumed", channel)
+            if before["max_queue"] != after["max_queue"]:
+                record(by, "queue_limit")
+            return after
 
         state: dict[str, Any] = await database_sync_to_async(save)()
         await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
@@ -638,15 +653,18 @@ class Service:
         conversations go to the front of the queue, for anyone but that supervisor (who
         reads a conversation only when a counsellor asks for help)."""
         await self.requeue_all(counsellor_id, not_for=by)
+        await arecord(by, "off_duty", subject=counsellor_id)
         await self.set_duty(counsellor_id, "off")
 
-    async def clear_abandoned(self) -> int:
+    async def clear_abandoned(self, *, by: int) -> int:
         """End every waiting chat whose page is already gone (a flood of abandoned starts,
         or visitors who gave up): nobody is there to answer. Counted as left."""
         gone = [
             c.id for c in await self.store.queue() if c.channel == "chat" and c.state == "queued" and c.visitor_gone_at
         ]
-        return sum([await self.end(cid, "visitor_gone") is not None for cid in gone])
+        cleared = sum([await self.end(cid, "visitor_gone") is not None for cid in gone])
+        await arecord(by, "abandoned_cleared")
+        return cleared
 
     async def record_sample(self, now: float) -> None:
         """A point for the dashboard's chart. Every process may write the same minute:
@@ -832,6 +850,10 @@ class Service:
         for contact_id in await self.store.visitors_gone_before(now - config("GRACE_SECONDS")):
             await self.end(contact_id, "visitor_gone")
         if now - self._last_sweep >= 60:
+            if int(now // 3600) != int(self._last_sweep // 3600):
+                from audit.log import prune
+
+                await database_sync_to_async(prune)()  # hourly: the audit log's fixed retention
             self._last_sweep = now
             await self.store.sweep()
             await self.record_sample(now)

@@ -206,6 +206,7 @@ SUPERVISOR: dict[str, Promise] = {
     "block_row": _("Blocked by {by}, until {until}"),
     "lift_block": _("Lift the block"),
     "no_blocks": _("No connection is blocked."),
+    "audit_log": _("Staff audit log"),
     "conversations": _("Conversations in progress"),
     "by_channel": _("Waiting by channel"),
     "by_language": _("Waiting by language"),

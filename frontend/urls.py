@@ -8,4 +8,5 @@ urlpatterns = [
     path("i18n/<str:code>.json", views.visitor_catalog, name="catalog"),
     path("console/", views.console, name="console"),
     path("supervisor/", views.supervisor, name="supervisor"),
+    path("supervisor/audit/", views.audit_log, name="audit-log"),
 ]

@@ -132,3 +132,23 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         },
     }
     return render(request, "frontend/supervisor.html", context)
+
+
+AUDIT_PAGE_ROWS = 500
+
+
+@staff_view
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The staff audit log for supervisors: who did what, when; nothing about a visitor."""
+    from audit.models import AuditEvent
+    from routing.models import SUPERVISOR_GROUP
+
+    if not request.user.groups.filter(name=SUPERVISOR_GROUP).exists():
+        return render(request, "frontend/not_counsellor.html", status=403)
+    events = AuditEvent.objects.all()[:AUDIT_PAGE_ROWS]
+    return render(
+        request,
+        "frontend/audit.html",
+        {"events": events, "days": settings.AUDIT_RETENTION_DAYS, "rows": AUDIT_PAGE_ROWS},
+    )

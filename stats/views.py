@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from audit.log import record
 from frontend.staff import staff_view
 from stats import reports
 
@@ -139,6 +140,7 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     if isinstance(result, HttpResponse):
         return result
     found, data = result
+    record(request.user, "export", "csv")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statistics-{found[0]}-{found[1]}.csv"'
     writer = csv.writer(response)
@@ -165,4 +167,5 @@ def api(request: HttpRequest) -> JsonResponse:
         found = period(request)
     except BadPeriod as refusal:
         return JsonResponse({"error": str(refusal)}, status=400)
+    record(None, "export", "api")
     return JsonResponse(reports.as_json(reports.build(*found)), json_dumps_params={"ensure_ascii": False})
