@@ -327,6 +327,37 @@ TWILIO_CALLER_ID = envstr("TWILIO_CALLER_ID")
 PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL").rstrip("/")
 # After a call, ask Twilio to delete its call record (which holds the caller's number).
 TWILIO_DELETE_CALLS = envbool("TWILIO_DELETE_CALLS", False)
+# Where the REST API for those deletions is: Twilio's own, unless a test (or an egress
+# proxy the operator runs) stands in for it. Production accepts only https, or http to
+# the loopback interface (chatservice/checks.py).
+TWILIO_API_URL = envstr("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+
+# Libraries that log URLs, SQL with its parameters, socket addresses or frames at INFO
+# or DEBUG: twilio logs every REST request's URL (the CallSid and AccountSid of each
+# deleted call), urllib3/requests/httpx the same URL at DEBUG, django.db.backends SQL
+# with parameters, asyncio and daphne/twisted/autobahn transports with peer addresses,
+# websockets and redis frames. They are capped at WARNING whatever LOG_LEVEL says, so
+# LOG_LEVEL=DEBUG debugs the service's own code; what a warning still carries passes the
+# filter, which masks addresses, numbers and Twilio SIDs (chatservice/logging.py).
+QUIET_LOGGERS = [
+    "twilio",
+    "urllib3",
+    "requests",
+    "httpx",
+    "httpcore",
+    "aiohttp",
+    "aiohttp_retry",
+    "asyncio",
+    "daphne",
+    "twisted",
+    "autobahn",
+    "websockets",
+    "redis",
+    "channels",
+    "channels_redis",
+    "django.channels",
+    "django.db.backends",
+]
 
 LOGGING = {
     "version": 1,
@@ -349,7 +380,7 @@ LOGGING = {
         # carries the client address. Neither is wanted.
         "django.request": {"level": "ERROR", "handlers": ["console"], "propagate": False},
         "django.server": {"level": "ERROR", "handlers": ["console"], "propagate": False},
-        "daphne": {"level": "WARNING"},
+        **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
     },
 }
 # No AdminEmailHandler: it would mail request details of every error.
