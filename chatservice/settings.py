@@ -107,12 +107,14 @@ if DATABASE_URL:
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {exc}") from None
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": envstr("SQLITE_PATH", str(BASE_DIR / "var" / "chatservice.sqlite3")),
-        }
-    }
+    SQLITE_PATH = envstr("SQLITE_PATH", str(BASE_DIR / "var" / "chatservice.sqlite3"))
+    if SQLITE_PATH != ":memory:" and not SQLITE_PATH.startswith("file:"):
+        # SQLite creates the file but not its folder: a fresh checkout's first
+        # `manage.py migrate` failed with "unable to open database file". Any path, not
+        # just the default, so a SQLITE_PATH outside the checkout works the same way;
+        # owner-only, since the file holds the staff's password hashes.
+        Path(SQLITE_PATH).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
