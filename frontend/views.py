@@ -73,6 +73,8 @@ def console(request: HttpRequest) -> HttpResponse:
             return redirect("supervisor")
         if request.user.groups.filter(name=PARTNER_GROUP).exists():
             return redirect("stats")
+        if request.user.is_superuser:
+            return redirect("admin:index")
         return render(request, "frontend/not_counsellor.html", status=403)
     from contacts.models import CannedResponse
 
