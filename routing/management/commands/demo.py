@@ -32,7 +32,7 @@ class Command(BaseCommand):
         ensure_roles()
         User = get_user_model()
         passwords = {}
-        for username, display, group, extra in [
+        accounts: list[tuple[str, str, str, dict[str, Any]]] = [
             ("radgivare", "Sara", COUNSELLOR_GROUP, {}),
             ("radgivare2", "Omar", COUNSELLOR_GROUP, {}),
             ("arbetsledare", "Maria", SUPERVISOR_GROUP, {"is_staff": True, "first_name": "Maria"}),
@@ -40,7 +40,8 @@ class Command(BaseCommand):
             # The README's "administration" (accounts, partner tokens) needs a superuser;
             # production makes its own with createsuperuser, never this one.
             ("admin", "", "", {"is_staff": True, "is_superuser": True}),
-        ]:
+        ]
+        for username, display, group, extra in accounts:
             user, _ = User.objects.get_or_create(username=username)
             password = secrets.token_urlsafe(9)
             user.set_password(password)
