@@ -17,7 +17,6 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: $(VENV)/.installed
-	mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py demo --always-open --url http://$(HOST):$(PORT)
 	# -v 0 and no --access-log: daphne then logs no client address.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
@@ -49,6 +50,14 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
         )
     if settings.PUBLIC_BASE_URL and not settings.PUBLIC_BASE_URL.startswith("https://"):
         refuse("PUBLIC_BASE_URL must be https.", "Twilio signs the https address it calls.", "E009")
+    api = urlsplit(settings.TWILIO_API_URL)
+    if api.scheme != "https" and not (api.scheme == "http" and api.hostname in {"127.0.0.1", "::1", "localhost"}):
+        # The deletions carry the account's credentials in the clear otherwise.
+        refuse(
+            "TWILIO_API_URL must be https (or http to the loopback interface).",
+            "Unset it to use Twilio's own API.",
+            "E011",
+        )
     if not settings.STAFF_2FA:
         refuse("Staff must use a second factor in production.", "Unset STAFF_2FA (it defaults to on).", "E007")
     return errors

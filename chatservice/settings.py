@@ -108,12 +108,14 @@ if DATABASE_URL:
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {exc}") from None
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": envstr("SQLITE_PATH", str(BASE_DIR / "var" / "chatservice.sqlite3")),
-        }
-    }
+    SQLITE_PATH = envstr("SQLITE_PATH", str(BASE_DIR / "var" / "chatservice.sqlite3"))
+    if SQLITE_PATH != ":memory:" and not SQLITE_PATH.startswith("file:"):
+        # SQLite creates the file but not its folder: a fresh checkout's first
+        # `manage.py migrate` failed with "unable to open database file". Any path, not
+        # just the default, so a SQLITE_PATH outside the checkout works the same way;
+        # owner-only, since the file holds the staff's password hashes.
+        Path(SQLITE_PATH).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
@@ -331,6 +333,37 @@ TWILIO_CALLER_ID = envstr("TWILIO_CALLER_ID")
 PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL").rstrip("/")
 # After a call, ask Twilio to delete its call record (which holds the caller's number).
 TWILIO_DELETE_CALLS = envbool("TWILIO_DELETE_CALLS", False)
+# Where the REST API for those deletions is: Twilio's own, unless a test (or an egress
+# proxy the operator runs) stands in for it. Production accepts only https, or http to
+# the loopback interface (chatservice/checks.py).
+TWILIO_API_URL = envstr("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+
+# Libraries that log URLs, SQL with its parameters, socket addresses or frames at INFO
+# or DEBUG: twilio logs every REST request's URL (the CallSid and AccountSid of each
+# deleted call), urllib3/requests/httpx the same URL at DEBUG, django.db.backends SQL
+# with parameters, asyncio and daphne/twisted/autobahn transports with peer addresses,
+# websockets and redis frames. They are capped at WARNING whatever LOG_LEVEL says, so
+# LOG_LEVEL=DEBUG debugs the service's own code; what a warning still carries passes the
+# filter, which masks addresses, numbers and Twilio SIDs (chatservice/logging.py).
+QUIET_LOGGERS = [
+    "twilio",
+    "urllib3",
+    "requests",
+    "httpx",
+    "httpcore",
+    "aiohttp",
+    "aiohttp_retry",
+    "asyncio",
+    "daphne",
+    "twisted",
+    "autobahn",
+    "websockets",
+    "redis",
+    "channels",
+    "channels_redis",
+    "django.channels",
+    "django.db.backends",
+]
 
 LOGGING = {
     "version": 1,
@@ -353,7 +386,7 @@ LOGGING = {
         # carries the client address. Neither is wanted.
         "django.request": {"level": "ERROR", "handlers": ["console"], "propagate": False},
         "django.server": {"level": "ERROR", "handlers": ["console"], "propagate": False},
-        "daphne": {"level": "WARNING"},
+        **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
     },
 }
 # The staff audit log (audit/): who logged in, changed duty, paused intake, blocked,

@@ -227,6 +227,9 @@ def delete_call_record(call_sid: str) -> None:
     from twilio.rest import Client
 
     try:
-        Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN).calls(call_sid).delete()
+        client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        # The API domain's base is the one place the library builds its URLs from.
+        client.api.base_url = settings.TWILIO_API_URL
+        client.calls(call_sid).delete()
     except Exception:
         logger.warning("could not delete a call record at Twilio")  # no SID in the log

@@ -75,12 +75,17 @@ def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
 @staff_view
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
-    from routing.models import COUNSELLOR_GROUP, SUPERVISOR_GROUP
+    from routing.models import COUNSELLOR_GROUP, PARTNER_GROUP, SUPERVISOR_GROUP
 
     if not request.user.groups.filter(name=COUNSELLOR_GROUP).exists() or not hasattr(request.user, "counsellor"):
-        # Log-in lands here (LOGIN_REDIRECT_URL): a supervisor's place is the dashboard.
+        # Log-in lands here (LOGIN_REDIRECT_URL): a supervisor's place is the dashboard,
+        # a partner's the reports.
         if request.user.groups.filter(name=SUPERVISOR_GROUP).exists():
             return redirect("supervisor")
+        if request.user.groups.filter(name=PARTNER_GROUP).exists():
+            return redirect("stats")
+        if request.user.is_superuser:
+            return redirect("admin:index")
         return render(request, "frontend/not_counsellor.html", status=403)
     from contacts.models import CannedResponse
 

@@ -7,12 +7,13 @@ from django.db.models.signals import post_migrate
 
 
 def ensure_roles(**kwargs: Any) -> None:
-    """The two staff roles and what each may edit in admin. Idempotent."""
+    """The staff roles and what each may edit in admin. Idempotent."""
     from django.contrib.auth.models import Group, Permission
 
-    from routing.models import COUNSELLOR_GROUP, SUPERVISOR_GROUP
+    from routing.models import COUNSELLOR_GROUP, PARTNER_GROUP, SUPERVISOR_GROUP
 
     Group.objects.get_or_create(name=COUNSELLOR_GROUP)
+    Group.objects.get_or_create(name=PARTNER_GROUP)  # reads reports; no permission in admin
     supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
     # Supervisors run the service's configuration; accounts stay with admins (superusers).
     editable = [

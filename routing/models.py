@@ -15,6 +15,9 @@ SKILL_CHOICES = [
 ]
 COUNSELLOR_GROUP = "counsellor"
 SUPERVISOR_GROUP = "supervisor"
+# Funders' representatives: they read the statistics reports (/stats/ and its CSV) and
+# nothing else; no console, no dashboard, no admin.
+PARTNER_GROUP = "partner"
 
 
 def _valid_codes(value: object, allowed: set[str]) -> bool:

@@ -23,9 +23,9 @@ OFFSET = re.compile(r"-?[0-9]{1,4}")  # ASCII digits only: int() would also take
 
 
 def may_read(user: Any) -> bool:
-    from routing.models import SUPERVISOR_GROUP
+    from routing.models import PARTNER_GROUP, SUPERVISOR_GROUP
 
-    return bool(user.is_superuser or user.groups.filter(name=SUPERVISOR_GROUP).exists())
+    return bool(user.is_superuser or user.groups.filter(name__in=[SUPERVISOR_GROUP, PARTNER_GROUP]).exists())
 
 
 class BadPeriod(Exception):
@@ -129,7 +129,16 @@ def report_page(request: HttpRequest) -> HttpResponse:
         ]
     kind = request.GET.get("period", "month")
     offset = int(request.GET.get("offset", "-1" if kind == "month" else "0"))
-    context = {"report": data, "query": request.GET.urlencode(), "kind": kind, **neighbours(kind, offset)}
+    from routing.models import SUPERVISOR_GROUP
+
+    context = {
+        "report": data,
+        "query": request.GET.urlencode(),
+        "kind": kind,
+        # A partner reads the reports only; the way back to the dashboard is for supervisors.
+        "dashboard": request.user.groups.filter(name=SUPERVISOR_GROUP).exists(),
+        **neighbours(kind, offset),
+    }
     return render(request, "stats/report.html", context)
 
 
@@ -143,7 +152,12 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     record(request.user, "export", "csv")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statistics-{found[0]}-{found[1]}.csv"'
-    writer = csv.writer(response)
+    # For Excel in a Swedish locale, which is what the partners open it with: without the
+    # byte-order mark it reads the file as Windows-1252 (Enköping, "–" garbled), and its
+    # list separator there is ";" (a "," file lands in one column). Every count is a whole
+    # number or a mark ("<5", "–"), so no decimal separator is needed (docs/statistics.md).
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
     writer.writerow(["table", "code", "label", "count"])
     for table in data["tables"]:
         for code, label, value in table.rows:

@@ -1,38 +1,80 @@
 """The anonymity promise, checked end to end on the production stack.
 
-A real daphne with PostgreSQL, Redis and the project's logging. A visitor connects from
-a distinctive loopback address and writes canary text in several scripts, then leaves
-by quick exit; a call arrives with a canary caller number. Afterwards a pg_dump of the
-database, a dump of every Redis key and value, and every line the server logged hold
-none of it, in any format.
+A real daphne as deploy/ runs it (``-v 0 --proxy-headers``) with ENVIRONMENT=production:
+PostgreSQL (a fresh database), Redis, collected static files, every production check,
+the second factor with a one-time enrolment code, logs at DEBUG, and phone deletes on
+(the Twilio API being a fake on 127.0.0.1, never the internet). A visitor reaches it
+through a "proxy" that forwards a distinctive canary address in ``X-Forwarded-For``,
+writes canary text in several scripts, then leaves by quick exit; a call arrives with a
+canary caller number and a canary CallSid, and its record is deleted at the fake Twilio.
+Afterwards a pg_dump of the database, a dump of every Redis key and value, and every
+line the server logged hold none of it, in any format.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
+import re
+import secrets
 import subprocess
+import sys
+import threading
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import websockets
+from django_otp.oath import totp
 from twilio.request_validator import RequestValidator
 from websockets.typing import Origin
 
-from tests.server import Server, fetch, login_cookie, next_frame, running_server
+from tests.server import ROOT, Server, daphne_command, daphne_process, fetch, next_frame, server_env
 
 pytestmark = pytest.mark.browser  # starts real servers: grouped with the slow tests
 
-CANARY_ADDRESS = "127.55.66.77"
+CANARY_ADDRESS = "203.0.113.77"  # TEST-NET-3: what the proxy says the visitor came from
 CANARY_TEXTS = ["KANARIEFÅGEL-7731", "عصفور الكناري ٧٧٣١", "КАНАРЕЙКА-7731"]
 CANARY_NUMBER = "+46701234567"
 NUMBER_FORMS = ["+46701234567", "46701234567", "0701234567", "070-123 45 67", "070 123 45 67"]
+CALL_SID = "CA" + uuid.uuid4().hex
+ACCOUNT_SID = "AC" + uuid.uuid4().hex
 TOKEN = "canary-twilio-token"
 BASE = "https://chat.example.se"
+PASSWORD = "canary-" + secrets.token_urlsafe(12)
+# What nginx in front adds to every request (deploy/nginx): the client's address, and
+# that the connection was TLS (production's cookies are Secure and its CSRF check wants
+# an https Origin).
+FORWARDED = {"X-Forwarded-For": CANARY_ADDRESS, "X-Forwarded-Proto": "https"}
+
+
+class FakeTwilio(http.server.BaseHTTPRequestHandler):
+    """Twilio's REST API, as far as deleting a call record goes."""
+
+    deleted: list[str] = []
+
+    def do_DELETE(self) -> None:
+        FakeTwilio.deleted.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def fake_twilio() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -60,38 +102,136 @@ def database() -> Iterator[str]:
     )
 
 
+COUNSELLOR = """
+from datetime import time
+from django.contrib.auth.models import Group, User
+from contacts.models import OpeningHours
+from routing.models import COUNSELLOR_GROUP, CounsellorProfile
+user = User.objects.create_user("radgivare", password={password!r})
+user.groups.add(Group.objects.get(name=COUNSELLOR_GROUP))
+CounsellorProfile.objects.create(user=user, display_name="Sara", languages=["sv"], max_chats=2)
+for day in range(7):
+    OpeningHours.objects.create(weekday=day, opens=time(0, 0), closes=time(23, 59, 59, 999999))
+"""
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, database: str, fake_twilio: str) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("canary")
     prefix = f"canary{uuid.uuid4().hex[:6]}"
-    env = {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-        "REDIS_URL": "redis://127.0.0.1:6379/14",
-        "REDIS_PREFIX": prefix,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "PUBLIC_BASE_URL": BASE,
-        "TWILIO_CALLER_ID": "+46185551000",
-        "LOG_LEVEL": "DEBUG",  # the most the logs could ever say
-    }
-    with running_server(tmp_path_factory.mktemp("canary"), env) as s:
-        s.env["REDIS_PREFIX"] = prefix
-        yield s
+    env = server_env(
+        {
+            "ENVIRONMENT": "production",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "STATE_KEY": secrets.token_hex(32),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+            "REDIS_URL": "redis://127.0.0.1:6379/14",
+            "REDIS_PREFIX": prefix,
+            "STATIC_ROOT": str(tmp / "static"),
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "PUBLIC_BASE_URL": BASE,
+            "TWILIO_CALLER_ID": "+46185551000",
+            "TWILIO_DELETE_CALLS": "true",
+            "TWILIO_API_URL": fake_twilio,
+            "LOG_LEVEL": "DEBUG",  # the most the logs could ever say
+        }
+    )
+    for name in ("STAFF_2FA", "STAFF_ENROL_CODE_REQUIRED", "DEBUG", "SQLITE_PATH"):
+        env.pop(name, None)  # production's own defaults: second factor and enrolment code on
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(env, "shell", "-c", COUNSELLOR.format(password=PASSWORD))
+    # Exactly the flags of the systemd unit (deploy/systemd/chatservice@.service).
+    unit = daphne_command()
+    flags = tuple(unit[1 : unit.index("-b")])
+    assert flags == ("-v", "0", "--proxy-headers"), unit
+    log = tmp / "daphne.log"
+    with daphne_process(env, log, extra_args=flags[2:]) as process:
+        yield Server(process.url, process.port, env, {"radgivare": PASSWORD}, log)
+
+
+class Browser:
+    """A staff member's browser behind the TLS proxy: cookies by hand, since production
+    marks them Secure and urllib's jar would not send those over the test's plain http."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.cookies: dict[str, str] = {}
+        self.opener = urllib.request.build_opener(NoRedirects)
+
+    def request(self, path: str, fields: dict[str, str] | None = None) -> tuple[int, str, str]:
+        headers = {"X-Forwarded-Proto": "https", "Cookie": self.cookie_header()}
+        if fields is not None:
+            headers["Origin"] = "https://" + self.url.removeprefix("http://")
+            fields = {"csrfmiddlewaretoken": self.cookies.get("csrftoken", ""), **fields}
+        data = urllib.parse.urlencode(fields).encode() if fields is not None else None
+        try:
+            response = self.opener.open(urllib.request.Request(self.url + path, data=data, headers=headers))
+        except urllib.error.HTTPError as redirect:  # NoRedirects raises on 3xx
+            response = redirect
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        return response.status, response.headers.get("Location", ""), response.read().decode()
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def staff_log_in(server: Server) -> str:
+    """Password, then the one-time enrolment code, then the authenticator's code, as a
+    new counsellor does on the first day. The verified session's Cookie header."""
+    browser = Browser(server.url)
+    browser.request("/accounts/login/")
+    status, location, _ = browser.request("/accounts/login/", {"username": "radgivare", "password": PASSWORD})
+    assert status == 302, "the password log-in failed"
+    status, location, _ = browser.request("/console/")
+    assert status == 302 and location.startswith("/accounts/2fa/"), "production asked for no second factor"
+    code = manage(server.env, "enrolment_code", "radgivare").split()[0]
+    status, _, page = browser.request(location)
+    assert "enrolment_code" in page, "production asked for no enrolment code"
+    status, location, _ = browser.request(location, {"enrolment_code": code})
+    assert status == 302, "the enrolment code was refused"
+    _, _, page = browser.request(location)
+    secret = re.search(r"<code>([A-Z2-7=]+)</code>", page)
+    assert secret, "the set-up page shows no key"
+    import base64
+
+    key = base64.b32decode(secret.group(1))
+    status, landing, _ = browser.request(location, {"code": f"{totp(key):06d}"})
+    assert status == 302 and landing == "/console/", "the authenticator's code was refused"
+    assert browser.request("/console/")[0] == 200
+    return browser.cookie_header()
 
 
 async def chat_and_call(server: Server) -> None:
     ws_url = server.url.replace("http://", "ws://")
     origin = Origin(server.url)
-    cookie = await asyncio.to_thread(login_cookie, server.url, "radgivare", server.passwords["radgivare"])
+    cookie = await asyncio.to_thread(staff_log_in, server)
     async with websockets.connect(
         ws_url + "/ws/console/",
         origin=origin,
-        additional_headers={"Cookie": cookie},
+        additional_headers={"Cookie": cookie, "X-Forwarded-Proto": "https"},
     ) as staff:
         await next_frame(staff, "hello")
         await staff.send(json.dumps({"type": "duty", "state": "available"}))
         async with websockets.connect(
             ws_url + "/ws/visitor/",
             origin=origin,
-            local_addr=(CANARY_ADDRESS, 0),
+            additional_headers=FORWARDED,
         ) as visitor:
             await visitor.send(json.dumps({"type": "start", "lang": "sv"}))
             await next_frame(visitor, "started")
@@ -110,7 +250,7 @@ async def chat_and_call(server: Server) -> None:
             assert ended["by"] == "quick_exit"
 
         # A call, with the caller's number in every field Twilio puts it in.
-        call_sid = "CA" + uuid.uuid4().hex
+        call_sid = CALL_SID
         for step, extra in [("incoming", {}), ("language", {"Digits": "1"}), ("status", {"CallStatus": "completed"})]:
             params = {
                 "CallSid": call_sid,
@@ -125,12 +265,14 @@ async def chat_and_call(server: Server) -> None:
             request = urllib.request.Request(
                 server.url + f"/phone/{step}/",
                 data=urllib.parse.urlencode(params).encode(),
-                headers={"X-Twilio-Signature": signature},
+                headers={"X-Twilio-Signature": signature, **FORWARDED},
             )
             await asyncio.to_thread(fetch, request)
         # And a forged one, which the server refuses (and must not log the number for).
         forged = urllib.request.Request(
-            server.url + "/phone/incoming/", data=urllib.parse.urlencode({"From": CANARY_NUMBER}).encode()
+            server.url + "/phone/incoming/",
+            data=urllib.parse.urlencode({"From": CANARY_NUMBER, "CallSid": CALL_SID}).encode(),
+            headers=FORWARDED,
         )
         with pytest.raises(urllib.error.HTTPError):
             await asyncio.to_thread(fetch, forged)
@@ -154,10 +296,18 @@ def everything_kept(server: Server, database: str) -> dict[str, str]:
 
 def test_no_trace_of_the_visitor_or_the_caller_anywhere(server: Server, database: str) -> None:
     asyncio.run(chat_and_call(server))
+    # The deletion runs in a thread after the final status: wait for it to arrive.
+    deadline = time.monotonic() + 20
+    while not FakeTwilio.deleted and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert FakeTwilio.deleted == [f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{CALL_SID}.json"]
     kept = everything_kept(server, database)
     assert "stats_dailycount" in kept["database"]  # the dump is real and has the counters
+    assert "otp_totp_totpdevice" in kept["database"]  # the second factor was really enrolled
     for where, text in kept.items():
         assert CANARY_ADDRESS not in text, f"the visitor's address is in the {where}"
+        assert CALL_SID not in text, f"the CallSid is in the {where}"
+        assert ACCOUNT_SID not in text, f"the AccountSid is in the {where}"
         for canary in CANARY_TEXTS:
             assert canary not in text, f"message text is in the {where}"
         for form in NUMBER_FORMS:

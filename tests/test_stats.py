@@ -92,8 +92,8 @@ def test_the_report_suppresses_small_numbers(supervisor_client: Client) -> None:
     scripted_day_last_month()
     html = supervisor_client.get("/stats/?period=month&offset=-1").content.decode()
     assert "&lt;5" in html  # 3 Arabic contacts, 2 out-of-hours attempts, ...
-    data = supervisor_client.get("/stats/report.csv?period=month&offset=-1").content.decode()
-    rows = list(csv.reader(io.StringIO(data)))
+    data = supervisor_client.get("/stats/report.csv?period=month&offset=-1").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(data), delimiter=";"))
     language = {r[1]: r[3] for r in rows if r[0] == "language"}
     assert language["ar"] == "<5" and language["sv"] != "9"  # 9 would give 3 away: hidden as well
     assert {r[1]: r[3] for r in rows if r[0] == "language" or r == []}.get("total") in (None, "12")
@@ -138,3 +138,59 @@ def test_the_partner_api_needs_a_token_and_suppresses_too(client: Client) -> Non
     assert client.get("/api/stats/", HTTP_AUTHORIZATION="Token secret-token").json() == data  # the default
     PartnerToken.objects.update(active=False)
     assert client.get("/api/stats/", HTTP_AUTHORIZATION="Token secret-token").status_code == 401
+
+
+@pytest.fixture
+def partner_client(client: Client) -> Client:
+    from routing.models import PARTNER_GROUP
+
+    ensure_roles()
+    region = User.objects.create_user("region", password="r" * 16)
+    region.groups.add(Group.objects.get(name=PARTNER_GROUP))
+    client.force_login(region)
+    return client
+
+
+def test_a_partner_account_reads_the_reports_and_nothing_else(partner_client: Client) -> None:
+    scripted_day_last_month()
+    page = partner_client.get("/stats/?period=month&offset=-1")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "&lt;5" in html and "<svg" in html  # the same suppressed tables, with bars
+    assert "/supervisor/" not in html  # no way to the dashboard on a partner's page
+    assert partner_client.get("/stats/report.csv?period=quarter&offset=-1").status_code == 200
+    # Log-in lands on /console/: a partner is sent on to the reports.
+    landing = partner_client.get("/console/")
+    assert landing.status_code == 302 and landing["Location"] == "/stats/"
+    assert partner_client.get("/supervisor/").status_code == 403
+    admin = partner_client.get("/admin/")
+    assert admin.status_code == 302 and admin["Location"].startswith("/admin/login/")
+    assert partner_client.get("/admin/contacts/openinghours/").status_code == 302
+
+
+async def test_a_partner_account_opens_no_staff_socket(transactional_db: None) -> None:
+    from asgiref.sync import sync_to_async
+
+    from routing.models import PARTNER_GROUP
+    from tests.conftest import ORIGIN, connect, session_cookie
+
+    def partner() -> Any:
+        ensure_roles()
+        user = User.objects.create_user("region", password="r" * 16)
+        user.groups.add(Group.objects.get(name=PARTNER_GROUP))
+        return user
+
+    cookie = await sync_to_async(session_cookie)(await sync_to_async(partner)())
+    for path in ("/ws/console/", "/ws/supervisor/"):
+        ok, _ = await connect(path, [*ORIGIN, (b"cookie", cookie)])
+        assert not ok, path
+
+
+def test_the_csv_opens_in_swedish_excel(supervisor_client: Client) -> None:
+    scripted_day_last_month()
+    body = supervisor_client.get("/stats/report.csv?period=month&offset=-1").content
+    assert body.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark: Excel reads UTF-8
+    lines = body.decode("utf-8-sig").splitlines()
+    assert lines[0] == "table;code;label;count"  # ";" is the list separator in a Swedish locale
+    assert all(line.count(";") == 3 for line in lines if line)
+    assert any("Uppsala" in line for line in lines)

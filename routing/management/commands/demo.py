@@ -1,4 +1,5 @@
-"""Create (or reset) a demo counsellor and a demo supervisor for trying the service."""
+"""Create (or reset) the demo accounts for trying the service: two counsellors, a
+supervisor, a partner and an administrator. Development only."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from contacts.models import OpeningException, OpeningHours
 from routing.apps import ensure_roles
-from routing.models import COUNSELLOR_GROUP, SUPERVISOR_GROUP, CounsellorProfile
+from routing.models import COUNSELLOR_GROUP, PARTNER_GROUP, SUPERVISOR_GROUP, CounsellorProfile
 
 
 class Command(BaseCommand):
-    help = "Create or reset the demo counsellor and supervisor (development only)."
+    help = "Create or reset the demo counsellors, supervisor, partner and administrator (development only)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -31,18 +32,24 @@ class Command(BaseCommand):
         ensure_roles()
         User = get_user_model()
         passwords = {}
-        for username, display, group, extra in [
+        accounts: list[tuple[str, str, str, dict[str, Any]]] = [
             ("radgivare", "Sara", COUNSELLOR_GROUP, {}),
             ("radgivare2", "Omar", COUNSELLOR_GROUP, {}),
             ("arbetsledare", "Maria", SUPERVISOR_GROUP, {"is_staff": True, "first_name": "Maria"}),
-        ]:
+            ("partner", "", PARTNER_GROUP, {}),
+            # The README's "administration" (accounts, partner tokens) needs a superuser;
+            # production makes its own with createsuperuser, never this one.
+            ("admin", "", "", {"is_staff": True, "is_superuser": True}),
+        ]
+        for username, display, group, extra in accounts:
             user, _ = User.objects.get_or_create(username=username)
             password = secrets.token_urlsafe(9)
             user.set_password(password)
             for key, value in extra.items():
                 setattr(user, key, value)
             user.save()
-            user.groups.add(Group.objects.get(name=group))
+            if group:
+                user.groups.add(Group.objects.get(name=group))
             passwords[username] = password
             if group == COUNSELLOR_GROUP:
                 languages = ["sv", "en"] if username == "radgivare" else ["sv", "ar"]
@@ -60,13 +67,17 @@ class Command(BaseCommand):
                 [
                     "",
                     "Demo accounts (passwords are new on every start):",
-                    f"  counsellor  radgivare     / {passwords['radgivare']}  (Sara: Swedish, English)",
-                    f"  counsellor  radgivare2    / {passwords['radgivare2']}  (Omar: Swedish, Arabic)",
-                    f"  supervisor  arbetsledare  / {passwords['arbetsledare']}  (Maria)",
+                    f"  counsellor     radgivare     / {passwords['radgivare']}  (Sara: Swedish, English)",
+                    f"  counsellor     radgivare2    / {passwords['radgivare2']}  (Omar: Swedish, Arabic)",
+                    f"  supervisor     arbetsledare  / {passwords['arbetsledare']}  (Maria)",
+                    f"  partner        partner       / {passwords['partner']}  (reads the statistics only)",
+                    f"  administrator  admin         / {passwords['admin']}  (superuser: accounts, partner tokens)",
                     "",
-                    f"  Visitor page:       {url}/",
-                    f"  Counsellor console: {url}/console/",
-                    f"  Supervisor:         {url}/supervisor/  and administration: {url}/admin/",
+                    f"  Visitor page:          {url}/",
+                    f"  Counsellor console:    {url}/console/",
+                    f"  Supervisor dashboard:  {url}/supervisor/",
+                    f"  Statistics:            {url}/stats/  (supervisors; partners land here)",
+                    f"  Administration:        {url}/admin/",
                     "  Open the console, log in, press 'Available', then start a chat on the visitor page",
                     "  in another browser or a private window.",
                     "  Opening hours: open around the clock (demo)." if options["always_open"] else "",
