@@ -350,14 +350,27 @@
     });
   });
   // Checked in the browser only: the text never leaves the page unless the visitor sends it.
+  // Digits are normalised first: an Arabic or Persian keyboard types ٨٥٠٧٠٩ or ۸۵۰۷۰۹,
+  // and a full-width keyboard ＠ and ０-９, which the patterns below would not see.
+  function normalise(text) {
+    return text.replace(/[\u0660-\u0669\u06f0-\u06f9\uff10-\uff19]/g, function (d) {
+      var c = d.charCodeAt(0);
+      return String(c - (c >= 0xff10 ? 0xff10 : c >= 0x06f0 ? 0x06f0 : 0x0660));
+    }).replace(/[\u2010-\u2015\u2212]/g, "-").replace(/\uff20/g, "@").replace(/[\u00a0\u202f\u2009]/g, " ");
+  }
   var PII = [
-    /\b(?:19|20)?\d{2}[01]\d[0-3]\d[-+ ]?\d{4}\b/,                          // personnummer
+    /\b(?:19|20)?\d{2}[01]\d[0-36-9]\d[-+ ]?\d{4}\b/,                   // personnummer, samordningsnummer
     /(?:\+|00)\d{2}[\s-]*\d(?:[\s-]*\d){6,11}|\b0[1-9](?:[\s-]*\d){6,9}\b/, // phone number
     /[^\s@]+@[^\s@]+\.[a-z]{2,}/i,                                          // e-mail
+    /\b[\w.+-]+\s*(?:\(at\)|\[at\]|\s(?:at|snabel-a)\s)\s*[\w-]+\s*(?:\(dot\)|\[dot\]|\s(?:dot|punkt)\s|\.(?=(?:com|se|nu|net|org|me)\b))\s*[a-z]{2,}\b/i, // "anna at gmail dot com"
+    /(?:^|[^\w@.])@[a-z0-9_][a-z0-9_.]{0,28}[a-z0-9_]/i,                    // @handle
+    /\b(?:snap(?:chat)?|insta(?:gram)?|ig|tiktok|kik|telegram|discord|facebook|fb|twitter)\s*[:=]\s*@?[a-z0-9_.]{2,}/i, // "snap: anna_05"
+    /\b(?:instagram|facebook|fb|tiktok|snapchat|twitter|x|t|wa)\.(?:com|me)\/@?[a-z0-9_.]{2,}/i, // profile links
     /\b[a-zåäöé]+(?:gatan|vägen|väg|gata|gränd|backe|torg|torget|stigen|allén|plan|leden)\s+\d+/i // street address
   ];
   function looksIdentifying(text) {
-    return PII.some(function (re) { return re.test(text); });
+    var plain = normalise(text);
+    return PII.some(function (re) { return re.test(plain); });
   }
   function sendText(text) {
     var id = "m" + Date.now().toString(36) + (state.counter++).toString(36);
@@ -372,7 +385,10 @@
     e.preventDefault();
     var text = $("text").value.trim();
     if (!text) return;
-    if (looksIdentifying(text)) { $("pii").hidden = false; $("pii-send").focus(); return; }
+    // Focus stays in the text: a second Enter only shows the warning again. Sending
+    // anyway takes a click, or Tab to the button: a choice, not a key pressed twice.
+    if (looksIdentifying(text)) { $("pii").hidden = false; $("text").focus(); return; }
+    $("pii").hidden = true;
     sendText(text);
   });
   $("pii-send").addEventListener("click", function () {
@@ -385,6 +401,7 @@
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("send-form").requestSubmit(); }
   });
   $("text").addEventListener("input", function () {
+    if (!$("pii").hidden && !looksIdentifying($("text").value)) $("pii").hidden = true;
     var now = Date.now();
     if (now - state.lastTyping > 3000) { state.lastTyping = now; send({ type: "typing" }); }
   });
