@@ -5,6 +5,7 @@ the counsellor learns about at once."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,3 +94,91 @@ def test_each_kind_of_identifying_text_warns(staff: Any, server: Server, visitor
     visitor.keyboard.press("Enter")
     visitor.click("#pii-send")
     expect(staff.locator(".conversation .messages").last).to_contain_text("instagram.com/anna.k")
+
+
+# --- items 8 and 9: numbers in Arabic, and labels that follow the selector ---
+
+# Where the first three and the last two characters of ``number`` are drawn, inside
+# ``el``: read left to right, the start of a number must come first, in any language.
+READS_LEFT_TO_RIGHT = """([el, number]) => {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(number);
+    if (at < 0) continue;
+    const box = (from, to) => { const r = document.createRange(); r.setStart(node, from); r.setEnd(node, to);
+                                return r.getBoundingClientRect().left; };
+    return box(at, at + 3) < box(at + number.length - 2, at + number.length);
+  }
+  return null;
+}"""
+
+
+def reads_left_to_right(page: Page, selector: str, number: str) -> bool | None:
+    result: bool | None = page.locator(selector).evaluate(
+        "(el, number) => (" + READS_LEFT_TO_RIGHT + ")([el, number])", number
+    )
+    return result
+
+
+def test_numbers_read_left_to_right_in_arabic(browser: Browser, server: Server, staff: Any, visitor: Page) -> None:
+    visitor.goto(f"{server.url}/?lang=ar")
+    assert visitor.evaluate("document.documentElement.dir") == "rtl"
+    number = visitor.locator("#numbers a", has_text="020-50 50 50")
+    expect(number).to_have_attribute("dir", "ltr")
+    assert number.evaluate("el => getComputedStyle(el).direction") == "ltr"
+    assert reads_left_to_right(visitor, "#numbers", "020-50 50 50")
+    assert reads_left_to_right(visitor, "#numbers", "116 111")
+
+    # In a conversation: the page switched to Arabic, the counsellor writes a number.
+    start_chat(visitor, staff, server)
+    visitor.select_option("#lang", "ar")
+    expect(visitor.locator("html")).to_have_attribute("dir", "rtl")
+    staff.fill(".conversation textarea", "ring BRIS på 116 111")
+    staff.keyboard.press("Enter")
+    expect(visitor.locator("#messages li.them")).to_contain_text("116 111")
+    assert reads_left_to_right(visitor, "#messages li.them p", "116 111")
+    visitor.fill("#text", "رقم 116 111 ؟")
+    visitor.keyboard.press("Enter")
+    expect(visitor.locator("#messages li.me")).to_have_count(1)
+    assert reads_left_to_right(visitor, "#messages li.me p", "116 111")
+    visitor.screenshot(path="/tmp/i13-visitor-ar-chat.png")
+
+
+def test_the_closed_page_in_arabic_reads_its_numbers_and_hours_the_right_way(server: Server, visitor: Page) -> None:
+    visitor.goto(f"{server.url}/?lang=ar")
+    visitor.click("#start")  # nobody on duty: the busy page
+    expect(visitor.locator("#closed")).to_be_visible()
+    assert reads_left_to_right(visitor, "#numbers", "020-50 50 50")
+    hours = visitor.locator("#hours dd").first.inner_text()
+    if ":" in hours:
+        assert reads_left_to_right(visitor, "#hours", hours.split(",")[0].strip())
+    visitor.screenshot(path="/tmp/i13-visitor-ar-closed.png", full_page=True)
+
+
+def seeded_labels() -> list[dict[str, str]]:
+    defaults = importlib.import_module("contacts.migrations.0002_defaults")
+    return [labels for _, _, _, labels in defaults.NUMBERS]
+
+
+def test_switching_language_translates_every_help_number_label(server: Server, visitor: Page) -> None:
+    visitor.goto(server.url + "/")
+    items = visitor.locator("#numbers li")
+    expect(items).to_contain_text([lab["sv"] for lab in seeded_labels()])
+    visitor.select_option("#lang", "en")
+    expect(items).to_contain_text([lab["en"] for lab in seeded_labels()])
+    visitor.select_option("#lang", "ar")
+    expect(items).to_contain_text([lab["ar"] for lab in seeded_labels()])
+    assert reads_left_to_right(visitor, "#numbers", "020-50 50 50")
+
+
+def test_switching_language_on_the_closed_page_changes_its_texts(server: Server, visitor: Page) -> None:
+    visitor.goto(server.url + "/")
+    visitor.click("#start")  # nobody on duty: the busy page, in Swedish
+    expect(visitor.locator("#closed-text")).to_contain_text("Ingen kan svara just nu")
+    visitor.select_option("#lang", "en")
+    expect(visitor.locator("#closed-text")).to_have_text(
+        "Nobody can answer right now. Please try again in a while. If you are in danger: call 112."
+    )
+    expect(visitor.locator("#hours dt").first).to_have_text("Monday")
+    expect(visitor.locator("#numbers li").first).to_contain_text("Emergency: call 112")
+    visitor.screenshot(path="/tmp/i13-visitor-en-closed.png", full_page=True)

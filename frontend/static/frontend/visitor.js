@@ -13,7 +13,7 @@
       ws: null, token: null, phase: CONFIG.closed ? "closed" : "intro", lang: CONFIG.lang,
       lastSeq: 0, known: {}, outbox: [], name: "", retries: 0, retryTimer: null,
       lastTyping: 0, typingTimer: null, queue: null, kind: "", danger: false, escAt: 0,
-      closing: false, gapTimer: null, counter: 0
+      closing: false, gapTimer: null, counter: 0, closedReason: CONFIG.closed ? "hours" : ""
     };
   }
 
@@ -30,6 +30,24 @@
     if (focusable) $(focusable).focus();
   }
 
+  // The same runs as contacts/text.py NUMBER_RUN: in a right-to-left page "020-50 50 50"
+  // would read "50 50 020-50" unless the run is isolated as left-to-right.
+  var NUMBER_RUN = /\+?[0-9\u0660-\u0669\u06f0-\u06f9](?:[ \u00a0\-\u2013.\/:]*[0-9\u0660-\u0669\u06f0-\u06f9])+/g;
+  function appendText(el, text) {
+    var at = 0;
+    text.replace(NUMBER_RUN, function (run, index) {
+      if (index > at) el.appendChild(document.createTextNode(text.slice(at, index)));
+      var bdi = document.createElement("bdi");
+      bdi.dir = "ltr";
+      bdi.textContent = run;
+      el.appendChild(bdi);
+      at = index + run.length;
+      return run;
+    });
+    if (at < text.length) el.appendChild(document.createTextNode(text.slice(at)));
+  }
+  function setText(el, text) { el.textContent = ""; appendText(el, text); }
+
   function status(text) {
     var el = $("status");
     el.textContent = text || "";
@@ -44,7 +62,43 @@
     Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (el) {
       el.textContent = t(el.getAttribute("data-t"));
     });
+    if (data.info) {
+      // The server's own words on the page (help numbers, hours, the closed text) follow too.
+      renderNumbers(data.info.numbers);
+      renderHours(data.info.hours);
+      var text = data.info.texts[state.closedReason];
+      if (text !== undefined) setText($("closed-text"), text);
+    }
     renderQueue();
+  }
+
+  function renderNumbers(list) {
+    var numbers = $("numbers");
+    numbers.textContent = "";
+    list.forEach(function (n) {
+      var li = document.createElement("li");
+      var a = document.createElement(n.dial || n.url ? "a" : "span");
+      if (n.dial) a.href = "tel:" + n.dial;
+      else if (n.url) { a.href = n.url; a.rel = "noopener noreferrer"; }
+      a.dir = "ltr";
+      a.textContent = n.number;
+      var label = document.createElement("span");
+      label.className = "label";
+      appendText(label, n.label);
+      li.appendChild(a); li.appendChild(document.createTextNode(" ")); li.appendChild(label);
+      numbers.appendChild(li);
+    });
+  }
+
+  function renderHours(rows) {
+    var hours = $("hours");
+    hours.textContent = "";
+    rows.forEach(function (row) {
+      var div = document.createElement("div");
+      var dt = document.createElement("dt"); dt.textContent = row.day;
+      var dd = document.createElement("dd"); appendText(dd, row.periods.join(", "));
+      div.appendChild(dt); div.appendChild(dd); hours.appendChild(div);
+    });
   }
 
   $("lang").addEventListener("change", function (e) {
@@ -156,27 +210,10 @@
       if (state.ws) state.ws.close();
       $("closed-heading").textContent = f.reason === "hours" ? t("closed_heading") : t("busy_heading");
       $("closed-heading").setAttribute("data-t", f.reason === "hours" ? "closed_heading" : "busy_heading");
-      $("closed-text").textContent = f.text;
-      var numbers = $("numbers");
-      numbers.textContent = "";
-      f.numbers.forEach(function (n) {
-        var li = document.createElement("li");
-        var a = document.createElement(n.dial || n.url ? "a" : "span");
-        if (n.dial) a.href = "tel:" + n.dial;
-        else if (n.url) { a.href = n.url; a.rel = "noopener noreferrer"; }
-        a.textContent = n.number;
-        var label = document.createElement("span");
-        label.textContent = " " + n.label;
-        li.appendChild(a); li.appendChild(label); numbers.appendChild(li);
-      });
-      var hours = $("hours");
-      hours.textContent = "";
-      f.hours.forEach(function (row) {
-        var div = document.createElement("div");
-        var dt = document.createElement("dt"); dt.textContent = row.day;
-        var dd = document.createElement("dd"); dd.textContent = row.periods.join(", ");
-        div.appendChild(dt); div.appendChild(dd); hours.appendChild(div);
-      });
+      state.closedReason = f.reason;
+      setText($("closed-text"), f.text);
+      renderNumbers(f.numbers);
+      renderHours(f.hours);
       show("closed");
     },
     joined: function (f) {
@@ -274,7 +311,9 @@
     label.className = "who";
     label.textContent = who;
     var body = document.createElement("p");
-    if (html) body.innerHTML = html; else body.textContent = text;
+    // Each message takes its own direction: an English line in an Arabic page, or the reverse.
+    body.dir = "auto";
+    if (html) body.innerHTML = html; else appendText(body, text);
     li.appendChild(label);
     li.appendChild(body);
     if (seq) li.setAttribute("data-seq", seq);
