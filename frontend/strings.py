@@ -80,6 +80,7 @@ VISITOR: dict[str, Promise] = {
     ),
     "send_anyway": _("Send anyway"),
     "edit": _("Edit the message"),
+    "waiting_not_sent": _("Not sent yet — will be sent when a counsellor joins."),
 }
 
 CONSOLE: dict[str, Promise] = {

@@ -182,3 +182,44 @@ def test_switching_language_on_the_closed_page_changes_its_texts(server: Server,
     expect(visitor.locator("#hours dt").first).to_have_text("Monday")
     expect(visitor.locator("#numbers li").first).to_contain_text("Emergency: call 112")
     visitor.screenshot(path="/tmp/i13-visitor-en-closed.png", full_page=True)
+
+
+# --- item 5: back in the queue, with the conversation still in view ---
+
+
+def test_a_visitor_sent_back_to_the_queue_keeps_the_conversation_and_sees_the_queue(
+    staff: Any, server: Server, visitor: Page
+) -> None:
+    start_chat(visitor, staff, server)
+    conversation = staff.locator(".conversation:not(.ended)").last
+    conversation.locator("textarea").fill("Jag kopplar dig vidare")
+    conversation.locator("textarea").press("Enter")
+    expect(visitor.locator("#messages")).to_contain_text("Jag kopplar dig vidare")
+    visitor.fill("#text", "okej tack")
+    visitor.keyboard.press("Enter")
+    expect(conversation.locator(".messages")).to_contain_text("okej tack")
+
+    # Nobody on duty has this skill: the conversation waits in the queue for one.
+    conversation.locator(".transfer select").select_option("skill:nurse")
+    conversation.locator(".transfer button").click()
+
+    banner = visitor.locator("#waiting")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_attribute("role", "status")
+    expect(banner).to_contain_text("annan rådgivare")  # "another counsellor who can help you better"
+    expect(visitor.locator("#waiting-position")).to_contain_text("1")  # "You are number 1 in the queue."
+    expect(visitor.locator("#waiting-wait")).not_to_be_empty()
+    # The conversation is still there to read.
+    expect(visitor.locator("#chat")).to_be_visible()
+    expect(visitor.locator("#messages")).to_be_visible()
+    expect(visitor.locator("#messages")).to_contain_text("Jag kopplar dig vidare")
+    expect(visitor.locator("#messages")).to_contain_text("okej tack")
+    expect(visitor.locator("#queue")).to_be_hidden()
+    # What is written meanwhile waits for the next counsellor, and says so.
+    visitor.fill("#text", "är någon där?")
+    visitor.keyboard.press("Enter")
+    expect(visitor.locator("#messages li.me.pending .note")).not_to_be_empty()
+    expect(visitor.locator("#messages li.me.failed")).to_have_count(0)  # kept, not refused
+    visitor.screenshot(path="/tmp/i13-visitor-requeued.png")
+    visitor.click("#chat button.end")
+    expect(visitor.locator("#ended")).to_be_visible()

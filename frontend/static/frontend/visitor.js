@@ -13,7 +13,8 @@
       ws: null, token: null, phase: CONFIG.closed ? "closed" : "intro", lang: CONFIG.lang,
       lastSeq: 0, known: {}, outbox: [], name: "", retries: 0, retryTimer: null,
       lastTyping: 0, typingTimer: null, queue: null, kind: "", danger: false, escAt: 0,
-      closing: false, gapTimer: null, counter: 0, closedReason: CONFIG.closed ? "hours" : ""
+      closing: false, gapTimer: null, counter: 0, closedReason: CONFIG.closed ? "hours" : "",
+      waiting: ""
     };
   }
 
@@ -172,6 +173,7 @@
   }
 
   function flushOutbox() {
+    if (state.waiting) return;
     state.outbox.forEach(function (m) { send({ type: "send", id: m.id, text: m.text }); });
   }
 
@@ -194,7 +196,7 @@
     },
     resumed: function (f) {
       status("");
-      if (f.state === "active") { show("chat"); flushOutbox(); } else show("queue");
+      if (f.state === "active") { show("chat"); flushOutbox(); } else if (!state.waiting) show("queue");
     },
     expired: function () {
       state.token = null;
@@ -202,7 +204,8 @@
     },
     queue: function (f) {
       state.queue = f;
-      if (state.phase !== "queue") show("queue");
+      // Back in the queue after a conversation: the queue is shown beside it, not instead.
+      if (state.phase !== "queue" && !(state.waiting && state.phase === "chat")) show("queue");
       renderQueue();
     },
     closed: function (f) {
@@ -218,7 +221,9 @@
     },
     joined: function (f) {
       state.name = f.name || t("counsellor");
-      if (state.phase !== "chat") {
+      if (state.phase !== "chat" || state.waiting) {
+        state.waiting = "";
+        $("waiting").hidden = true;
         show("chat");
         addNote(t("joined", { name: state.name }));
         flushOutbox();
@@ -233,8 +238,16 @@
       addNote(t("transferred", { name: state.name }));
     },
     requeued: function (f) {
-      addNote(t(f.reason === "transfer" ? "requeued_transfer" : "requeued"));
-      show("queue");
+      // The conversation stays in view: what was said is still there, and the next
+      // counsellor sees it too. The banner says what is happening; queue frames follow.
+      state.waiting = f.reason === "transfer" ? "requeued_transfer" : "requeued";
+      state.queue = null;
+      $("waiting-position").textContent = "";
+      $("waiting-wait").textContent = "";
+      $("waiting-text").textContent = t(state.waiting);
+      $("waiting").hidden = false;
+      $("typing").hidden = true;
+      if (state.phase !== "chat") show("chat");
     },
     message: function (f) { receive(f); },
     sent: function (f) {
@@ -345,14 +358,17 @@
   }
 
   function renderQueue() {
+    if (state.waiting) $("waiting-text").textContent = t(state.waiting);
     var q = state.queue;
     if (!q) return;
-    $("queue-position").textContent = t("queue_position", { position: q.position });
+    var position = t("queue_position", { position: q.position });
     var wait;
     if (q.wait === null || q.wait === undefined) wait = t("queue_wait_unknown");
     else if (q.wait < 60) wait = t("queue_wait_now");
     else wait = t("queue_wait_minutes", { minutes: Math.ceil(q.wait / 60) });
-    $("queue-wait").textContent = wait;
+    var ids = state.waiting ? ["waiting-position", "waiting-wait"] : ["queue-position", "queue-wait"];
+    $(ids[0]).textContent = position;
+    $(ids[1]).textContent = wait;
   }
 
   function endWith(text) {
@@ -416,7 +432,10 @@
     var el = addMessage(t("you"), text, "me pending", 0);
     el.setAttribute("data-pending", "1");
     state.outbox.push({ id: id, text: text, el: el });
-    if (!send({ type: "send", id: id, text: text })) setNote(el, t("not_sent"));
+    // Waiting for the next counsellor: the server takes no message now, so it is kept
+    // here and sent when one joins (the joined frame flushes the outbox).
+    if (state.waiting) setNote(el, t("waiting_not_sent"));
+    else if (!send({ type: "send", id: id, text: text })) setNote(el, t("not_sent"));
     $("text").value = "";
     $("text").focus();
   }
