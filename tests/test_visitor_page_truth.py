@@ -6,6 +6,7 @@ the counsellor learns about at once."""
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -223,3 +224,22 @@ def test_a_visitor_sent_back_to_the_queue_keeps_the_conversation_and_sees_the_qu
     visitor.screenshot(path="/tmp/i13-visitor-requeued.png")
     visitor.click("#chat button.end")
     expect(visitor.locator("#ended")).to_be_visible()
+
+
+# --- item 6: a reload is told to the counsellor at once ---
+
+
+def test_reloading_the_visitor_page_tells_the_counsellor_at_once(staff: Any, server: Server, visitor: Page) -> None:
+    start_chat(visitor, staff, server)
+    visitor.fill("#text", "hej")
+    visitor.keyboard.press("Enter")
+    conversation = staff.locator(".conversation").last
+    expect(conversation.locator(".messages")).to_contain_text("hej")
+    left = staff.evaluate("JSON.parse(document.getElementById('i18n').textContent).ended_visitor_left")
+    visitor.reload()
+    # Within a couple of seconds (the grace is 120 s), and not "connection lost".
+    expect(conversation).to_contain_text(left, timeout=4_000)
+    expect(conversation).to_have_class(re.compile(r"\bended\b"))
+    expect(visitor.locator("#intro")).to_be_visible()  # the page kept nothing
+    staff.set_viewport_size({"width": 1200, "height": 700})
+    staff.screenshot(path="/tmp/i13-visitor-console-left.png")

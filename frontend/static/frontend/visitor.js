@@ -133,7 +133,17 @@
     state.escAt = now;
   });
   // Leaving by any route wipes the conversation, so Back (bfcache) never shows it again.
-  window.addEventListener("pagehide", wipe);
+  // The token goes with it, so the conversation can never come back: say so first, and
+  // the counsellor learns it now instead of after the grace (docs/privacy.md section 5).
+  window.addEventListener("pagehide", function () {
+    if (state.token) send({ type: "leaving" });
+    wipe();
+  });
+  // A page in the background may be frozen or discarded by the phone without another
+  // event: the counsellor is told it is out of sight while it is.
+  document.addEventListener("visibilitychange", function () {
+    if (state.token) send({ type: "visibility", hidden: document.visibilityState === "hidden" });
+  });
   window.addEventListener("pageshow", function (e) {
     if (e.persisted) { state = freshState(); show("intro"); status(""); }
   });
