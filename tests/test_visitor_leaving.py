@@ -15,9 +15,7 @@ from tests.test_chat_flow import chat_between
 pytestmark = [pytest.mark.usefixtures("open_all_day")]
 
 
-async def test_a_page_that_leaves_ends_the_conversation_for_the_counsellor_at_once(
-    service: Service, sara: Any
-) -> None:
+async def test_a_page_that_leaves_ends_the_conversation_for_the_counsellor_at_once(service: Service, sara: Any) -> None:
     staff, v, cid = await chat_between(service, sara)
     token = next(f for f in v.seen if f["type"] == "started")["token"]
     began = time.monotonic()
