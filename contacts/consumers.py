@@ -256,6 +256,8 @@ class VisitorConsumer(BaseConsumer):
         "end": "on_end",
         "sync": "on_sync",
         "feedback": "on_feedback",
+        "leaving": "on_leaving",
+        "visibility": "on_visibility",
     }
 
     contact_id: str | None = None
@@ -356,6 +358,19 @@ class VisitorConsumer(BaseConsumer):
         await self.detach()
         await self.service.end(cid, "quick_exit" if quick else "visitor")
         await self.out({"type": "ended", "by": "visitor", "undelivered": 0})
+
+    async def on_leaving(self, frame: dict[str, Any]) -> None:
+        """The page is being unloaded (reload, Back, a closed tab). It held the only copy
+        of the token and wipes it now, so nobody can resume this conversation: end it at
+        once, so the counsellor knows instead of waiting out the grace. No reply."""
+        if self.contact_id is None:
+            return  # a page that never started, or already ended: nothing to tell
+        cid = self.contact_id
+        await self.detach()
+        await self.service.end(cid, "visitor_left")
+
+    async def on_visibility(self, frame: dict[str, Any]) -> None:
+        await self.service.visitor_visibility(self.require_contact(), protocol.flag(frame, "hidden"))
 
     async def on_feedback(self, frame: dict[str, Any]) -> None:
         answer = protocol.choice(frame, "answer", FEEDBACK)
@@ -821,7 +836,11 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
 
     async def visitor_presence(self, event: dict[str, Any]) -> None:
         await self.out(
-            {"type": "visitor", "contact": event["contact"], "state": "connected" if event["connected"] else "away"}
+            {
+                "type": "visitor",
+                "contact": event["contact"],
+                "state": event.get("state") or ("connected" if event["connected"] else "away"),
+            }
         )
 
 

@@ -74,24 +74,32 @@ def service_text(key: str, language: str) -> str:
     return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or ""
 
 
-def closed_info(schedule: Schedule, language: str, reason: str) -> ClosedInfo:
+# Every reason a visitor can be turned away for (contacts.service.ClosedReason): the
+# language file the page switches to carries each one's text (frontend/views.py).
+CLOSED_REASONS = ("hours", "paused", "nobody", "full", "too_many")
+
+
+def closed_text(language: str, reason: str) -> str:
     if reason == "too_many":
         # Not the centre's own words: a rule of this service, said the same everywhere.
         with translation.override(language):
-            text = _(
+            return _(
                 "Many chats were started from the same connection as yours just now. Wait a "
                 "minute and try again. If you are in danger now, call 112."
             )
-    else:
-        # Each reason its own words: "nobody can answer" when a supervisor paused intake
-        # is not true, and a visitor deciding whether to call instead deserves the truth.
-        key = {"hours": "closed", "paused": "paused", "full": "full"}.get(reason, "busy")
-        text = service_text(key, language)
-        if not text:
-            with translation.override(language):
-                text = str(DEFAULT_TEXTS[key])
+    # Each reason its own words: "nobody can answer" when a supervisor paused intake
+    # is not true, and a visitor deciding whether to call instead deserves the truth.
+    key = {"hours": "closed", "paused": "paused", "full": "full"}.get(reason, "busy")
+    text = service_text(key, language)
+    if not text:
+        with translation.override(language):
+            text = str(DEFAULT_TEXTS[key])
+    return text
+
+
+def closed_info(schedule: Schedule, language: str, reason: str) -> ClosedInfo:
     return {
-        "text": text,
+        "text": closed_text(language, reason),
         "hours": weekly_hours(schedule, language),
         "numbers": numbers(language),
     }

@@ -41,7 +41,9 @@ from stats.counters import conversation_band, wait_band
 
 logger = logging.getLogger(__name__)
 
-EndedBy = Literal["visitor", "quick_exit", "counsellor", "visitor_gone", "caller_hung_up", "call_ended", "blocked"]
+EndedBy = Literal[
+    "visitor", "quick_exit", "counsellor", "visitor_gone", "visitor_left", "caller_hung_up", "call_ended", "blocked"
+]
 
 
 def config(name: str) -> Any:
@@ -340,6 +342,22 @@ class Service:
             await self.publish(
                 groups.staff(contact.counsellor),
                 {"type": "visitor.presence", "contact": contact_id, "connected": connected},
+            )
+
+    async def visitor_visibility(self, contact_id: str, hidden: bool) -> None:
+        """Tell the counsellor the visitor's page went to the background (another app, a
+        locked screen) or came back. Not stored: it is a hint while it lasts, and a phone
+        may discard a background tab without another word."""
+        contact = await self.store.get_contact(contact_id)
+        if contact is not None and contact.counsellor:
+            await self.publish(
+                groups.staff(contact.counsellor),
+                {
+                    "type": "visitor.presence",
+                    "contact": contact_id,
+                    "connected": True,
+                    "state": "hidden" if hidden else "connected",
+                },
             )
 
     async def queue_status(self, contact_id: str, since: float | None = None) -> tuple[int, int | None] | None:

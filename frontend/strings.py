@@ -82,6 +82,8 @@ VISITOR: dict[str, Promise] = {
     ),
     "send_anyway": _("Send anyway"),
     "edit": _("Edit the message"),
+    "waiting_not_sent": _("Not sent yet — will be sent when a counsellor joins."),
+    "leave_note": _("If you reload or leave this page, the chat ends: nothing is saved on your phone."),
 }
 
 CONSOLE: dict[str, Promise] = {
@@ -177,6 +179,11 @@ CONSOLE: dict[str, Promise] = {
     "skill_professional": _("Professional consultation"),
     "ended_transferred": _("You handed this conversation on."),
     "canned_hint": _("Type /shortcut and press Tab, or choose here"),
+    "ended_visitor_left": _(
+        "The visitor left the page (reload, Back or a closed tab). The page keeps nothing, so they "
+        "cannot come back to this conversation."
+    ),
+    "visitor_hidden": _("The visitor's page is in the background (another app, or the screen is locked)"),
 }
 
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from contacts.hours import load_schedule
-from contacts.info import closed_info
+from contacts.info import CLOSED_REASONS, closed_info, closed_text, numbers, weekly_hours
 from frontend.staff import staff_view
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from stats import vocab
@@ -66,8 +66,15 @@ def visitor(request: HttpRequest) -> HttpResponse:
 def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
     if code not in LANGUAGE_CODES:
         raise Http404
+    # What the server wrote on the page in the first language (help numbers' labels, the
+    # hours, the closed texts) comes along, so that switching changes everything at once.
+    info = {
+        "numbers": numbers(code),
+        "hours": weekly_hours(load_schedule(), code),
+        "texts": {reason: closed_text(code, reason) for reason in CLOSED_REASONS},
+    }
     return JsonResponse(
-        {"lang": code, "dir": "rtl" if code in RTL else "ltr", "strings": catalog(VISITOR, code)},
+        {"lang": code, "dir": "rtl" if code in RTL else "ltr", "strings": catalog(VISITOR, code), "info": info},
         json_dumps_params={"ensure_ascii": False},
     )
 

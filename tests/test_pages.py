@@ -131,3 +131,26 @@ def test_the_sweep_command_runs() -> None:
     out = StringIO()
     call_command("sweep", stdout=out)
     assert out.getvalue().startswith("repaired ")
+
+
+def test_every_closed_reason_has_a_text_in_the_language_files() -> None:
+    """The page switches the closed text from the language file: every reason a start
+    can be turned away for must be there."""
+    from typing import get_args
+
+    from contacts.info import CLOSED_REASONS
+    from contacts.service import ClosedReason
+
+    assert set(CLOSED_REASONS) == set(get_args(ClosedReason))
+
+
+def test_numbers_in_a_counsellors_message_are_isolated_left_to_right_but_links_are_not_touched() -> None:
+    from contacts.text import counsellor_html, number_html
+
+    assert counsellor_html("Ring 020-50 50 50 eller se https://x.se/020-505050 & <b>") == (
+        'Ring <bdi dir="ltr">020-50 50 50</bdi> eller se <a href="https://x.se/020-505050" '
+        'rel="noopener noreferrer" target="_blank">https://x.se/020-505050</a> &amp; &lt;b&gt;'
+    )
+    assert number_html("اتصل بـ 112 أو ٠٢٠-٥٠ ٥٠ ٥٠ <") == (
+        'اتصل بـ <bdi dir="ltr">112</bdi> أو <bdi dir="ltr">٠٢٠-٥٠ ٥٠ ٥٠</bdi> &lt;'
+    )

@@ -170,7 +170,7 @@
     },
     visitor: function (f) {
       var c = convs[f.contact];
-      if (c) c.el.querySelector(".presence").textContent = f.state === "connected" ? t("visitor_connected") : t("visitor_away");
+      if (c) c.el.querySelector(".presence").textContent = t({ connected: "visitor_connected", hidden: "visitor_hidden" }[f.state] || "visitor_away");
     },
     ended: function (f) {
       removeOffer(f.contact);

@@ -13,7 +13,8 @@
       ws: null, token: null, phase: CONFIG.closed ? "closed" : "intro", lang: CONFIG.lang,
       lastSeq: 0, known: {}, outbox: [], name: "", retries: 0, retryTimer: null,
       lastTyping: 0, typingTimer: null, queue: null, kind: "", danger: false, escAt: 0,
-      closing: false, gapTimer: null, counter: 0
+      closing: false, gapTimer: null, counter: 0, closedReason: CONFIG.closed ? "hours" : "",
+      waiting: ""
     };
   }
 
@@ -30,6 +31,24 @@
     if (focusable) $(focusable).focus();
   }
 
+  // The same runs as contacts/text.py NUMBER_RUN: in a right-to-left page "020-50 50 50"
+  // would read "50 50 020-50" unless the run is isolated as left-to-right.
+  var NUMBER_RUN = /\+?[0-9\u0660-\u0669\u06f0-\u06f9](?:[ \u00a0\-\u2013.\/:]*[0-9\u0660-\u0669\u06f0-\u06f9])+/g;
+  function appendText(el, text) {
+    var at = 0;
+    text.replace(NUMBER_RUN, function (run, index) {
+      if (index > at) el.appendChild(document.createTextNode(text.slice(at, index)));
+      var bdi = document.createElement("bdi");
+      bdi.dir = "ltr";
+      bdi.textContent = run;
+      el.appendChild(bdi);
+      at = index + run.length;
+      return run;
+    });
+    if (at < text.length) el.appendChild(document.createTextNode(text.slice(at)));
+  }
+  function setText(el, text) { el.textContent = ""; appendText(el, text); }
+
   function status(text) {
     var el = $("status");
     el.textContent = text || "";
@@ -44,7 +63,43 @@
     Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (el) {
       el.textContent = t(el.getAttribute("data-t"));
     });
+    if (data.info) {
+      // The server's own words on the page (help numbers, hours, the closed text) follow too.
+      renderNumbers(data.info.numbers);
+      renderHours(data.info.hours);
+      var text = data.info.texts[state.closedReason];
+      if (text !== undefined) setText($("closed-text"), text);
+    }
     renderQueue();
+  }
+
+  function renderNumbers(list) {
+    var numbers = $("numbers");
+    numbers.textContent = "";
+    list.forEach(function (n) {
+      var li = document.createElement("li");
+      var a = document.createElement(n.dial || n.url ? "a" : "span");
+      if (n.dial) a.href = "tel:" + n.dial;
+      else if (n.url) { a.href = n.url; a.rel = "noopener noreferrer"; }
+      a.dir = "ltr";
+      a.textContent = n.number;
+      var label = document.createElement("span");
+      label.className = "label";
+      appendText(label, n.label);
+      li.appendChild(a); li.appendChild(document.createTextNode(" ")); li.appendChild(label);
+      numbers.appendChild(li);
+    });
+  }
+
+  function renderHours(rows) {
+    var hours = $("hours");
+    hours.textContent = "";
+    rows.forEach(function (row) {
+      var div = document.createElement("div");
+      var dt = document.createElement("dt"); dt.textContent = row.day;
+      var dd = document.createElement("dd"); appendText(dd, row.periods.join(", "));
+      div.appendChild(dt); div.appendChild(dd); hours.appendChild(div);
+    });
   }
 
   $("lang").addEventListener("change", function (e) {
@@ -78,7 +133,17 @@
     state.escAt = now;
   });
   // Leaving by any route wipes the conversation, so Back (bfcache) never shows it again.
-  window.addEventListener("pagehide", wipe);
+  // The token goes with it, so the conversation can never come back: say so first, and
+  // the counsellor learns it now instead of after the grace (docs/privacy.md section 5).
+  window.addEventListener("pagehide", function () {
+    if (state.token) send({ type: "leaving" });
+    wipe();
+  });
+  // A page in the background may be frozen or discarded by the phone without another
+  // event: the counsellor is told it is out of sight while it is.
+  document.addEventListener("visibilitychange", function () {
+    if (state.token) send({ type: "visibility", hidden: document.visibilityState === "hidden" });
+  });
   window.addEventListener("pageshow", function (e) {
     if (e.persisted) { state = freshState(); show("intro"); status(""); }
   });
@@ -118,6 +183,7 @@
   }
 
   function flushOutbox() {
+    if (state.waiting) return;
     state.outbox.forEach(function (m) { send({ type: "send", id: m.id, text: m.text }); });
   }
 
@@ -140,7 +206,7 @@
     },
     resumed: function (f) {
       status("");
-      if (f.state === "active") { show("chat"); flushOutbox(); } else show("queue");
+      if (f.state === "active") { show("chat"); flushOutbox(); } else if (!state.waiting) show("queue");
     },
     expired: function () {
       state.token = null;
@@ -148,7 +214,8 @@
     },
     queue: function (f) {
       state.queue = f;
-      if (state.phase !== "queue") show("queue");
+      // Back in the queue after a conversation: the queue is shown beside it, not instead.
+      if (state.phase !== "queue" && !(state.waiting && state.phase === "chat")) show("queue");
       renderQueue();
     },
     closed: function (f) {
@@ -157,32 +224,17 @@
       var heading = { hours: "closed_heading", paused: "paused_heading", full: "full_heading" }[f.reason] || "busy_heading";
       $("closed-heading").textContent = t(heading);
       $("closed-heading").setAttribute("data-t", heading);
-      $("closed-text").textContent = f.text;
-      var numbers = $("numbers");
-      numbers.textContent = "";
-      f.numbers.forEach(function (n) {
-        var li = document.createElement("li");
-        var a = document.createElement(n.dial || n.url ? "a" : "span");
-        if (n.dial) a.href = "tel:" + n.dial;
-        else if (n.url) { a.href = n.url; a.rel = "noopener noreferrer"; }
-        a.textContent = n.number;
-        var label = document.createElement("span");
-        label.textContent = " " + n.label;
-        li.appendChild(a); li.appendChild(label); numbers.appendChild(li);
-      });
-      var hours = $("hours");
-      hours.textContent = "";
-      f.hours.forEach(function (row) {
-        var div = document.createElement("div");
-        var dt = document.createElement("dt"); dt.textContent = row.day;
-        var dd = document.createElement("dd"); dd.textContent = row.periods.join(", ");
-        div.appendChild(dt); div.appendChild(dd); hours.appendChild(div);
-      });
+      state.closedReason = f.reason;
+      setText($("closed-text"), f.text);
+      renderNumbers(f.numbers);
+      renderHours(f.hours);
       show("closed");
     },
     joined: function (f) {
       state.name = f.name || t("counsellor");
-      if (state.phase !== "chat") {
+      if (state.phase !== "chat" || state.waiting) {
+        state.waiting = "";
+        $("waiting").hidden = true;
         show("chat");
         addNote(t("joined", { name: state.name }));
         flushOutbox();
@@ -197,8 +249,16 @@
       addNote(t("transferred", { name: state.name }));
     },
     requeued: function (f) {
-      addNote(t(f.reason === "transfer" ? "requeued_transfer" : "requeued"));
-      show("queue");
+      // The conversation stays in view: what was said is still there, and the next
+      // counsellor sees it too. The banner says what is happening; queue frames follow.
+      state.waiting = f.reason === "transfer" ? "requeued_transfer" : "requeued";
+      state.queue = null;
+      $("waiting-position").textContent = "";
+      $("waiting-wait").textContent = "";
+      $("waiting-text").textContent = t(state.waiting);
+      $("waiting").hidden = false;
+      $("typing").hidden = true;
+      if (state.phase !== "chat") show("chat");
     },
     message: function (f) { receive(f); },
     sent: function (f) {
@@ -275,7 +335,9 @@
     label.className = "who";
     label.textContent = who;
     var body = document.createElement("p");
-    if (html) body.innerHTML = html; else body.textContent = text;
+    // Each message takes its own direction: an English line in an Arabic page, or the reverse.
+    body.dir = "auto";
+    if (html) body.innerHTML = html; else appendText(body, text);
     li.appendChild(label);
     li.appendChild(body);
     if (seq) li.setAttribute("data-seq", seq);
@@ -307,14 +369,17 @@
   }
 
   function renderQueue() {
+    if (state.waiting) $("waiting-text").textContent = t(state.waiting);
     var q = state.queue;
     if (!q) return;
-    $("queue-position").textContent = t("queue_position", { position: q.position });
+    var position = t("queue_position", { position: q.position });
     var wait;
     if (q.wait === null || q.wait === undefined) wait = t("queue_wait_unknown");
     else if (q.wait < 60) wait = t("queue_wait_now");
     else wait = t("queue_wait_minutes", { minutes: Math.ceil(q.wait / 60) });
-    $("queue-wait").textContent = wait;
+    var ids = state.waiting ? ["waiting-position", "waiting-wait"] : ["queue-position", "queue-wait"];
+    $(ids[0]).textContent = position;
+    $(ids[1]).textContent = wait;
   }
 
   function endWith(text) {
@@ -351,21 +416,37 @@
     });
   });
   // Checked in the browser only: the text never leaves the page unless the visitor sends it.
+  // Digits are normalised first: an Arabic or Persian keyboard types ٨٥٠٧٠٩ or ۸۵۰۷۰۹,
+  // and a full-width keyboard ＠ and ０-９, which the patterns below would not see.
+  function normalise(text) {
+    return text.replace(/[\u0660-\u0669\u06f0-\u06f9\uff10-\uff19]/g, function (d) {
+      var c = d.charCodeAt(0);
+      return String(c - (c >= 0xff10 ? 0xff10 : c >= 0x06f0 ? 0x06f0 : 0x0660));
+    }).replace(/[\u2010-\u2015\u2212]/g, "-").replace(/\uff20/g, "@").replace(/[\u00a0\u202f\u2009]/g, " ");
+  }
   var PII = [
-    /\b(?:19|20)?\d{2}[01]\d[0-3]\d[-+ ]?\d{4}\b/,                          // personnummer
+    /\b(?:19|20)?\d{2}[01]\d[0-36-9]\d[-+ ]?\d{4}\b/,                   // personnummer, samordningsnummer
     /(?:\+|00)\d{2}[\s-]*\d(?:[\s-]*\d){6,11}|\b0[1-9](?:[\s-]*\d){6,9}\b/, // phone number
     /[^\s@]+@[^\s@]+\.[a-z]{2,}/i,                                          // e-mail
+    /\b[\w.+-]+\s*(?:\(at\)|\[at\]|\s(?:at|snabel-a)\s)\s*[\w-]+\s*(?:\(dot\)|\[dot\]|\s(?:dot|punkt)\s|\.(?=(?:com|se|nu|net|org|me)\b))\s*[a-z]{2,}\b/i, // "anna at gmail dot com"
+    /(?:^|[^\w@.])@[a-z0-9_][a-z0-9_.]{0,28}[a-z0-9_]/i,                    // @handle
+    /\b(?:snap(?:chat)?|insta(?:gram)?|ig|tiktok|kik|telegram|discord|facebook|fb|twitter)\s*[:=]\s*@?[a-z0-9_.]{2,}/i, // "snap: anna_05"
+    /\b(?:instagram|facebook|fb|tiktok|snapchat|twitter|x|t|wa)\.(?:com|me)\/@?[a-z0-9_.]{2,}/i, // profile links
     /\b[a-zåäöé]+(?:gatan|vägen|väg|gata|gränd|backe|torg|torget|stigen|allén|plan|leden)\s+\d+/i // street address
   ];
   function looksIdentifying(text) {
-    return PII.some(function (re) { return re.test(text); });
+    var plain = normalise(text);
+    return PII.some(function (re) { return re.test(plain); });
   }
   function sendText(text) {
     var id = "m" + Date.now().toString(36) + (state.counter++).toString(36);
     var el = addMessage(t("you"), text, "me pending", 0);
     el.setAttribute("data-pending", "1");
     state.outbox.push({ id: id, text: text, el: el });
-    if (!send({ type: "send", id: id, text: text })) setNote(el, t("not_sent"));
+    // Waiting for the next counsellor: the server takes no message now, so it is kept
+    // here and sent when one joins (the joined frame flushes the outbox).
+    if (state.waiting) setNote(el, t("waiting_not_sent"));
+    else if (!send({ type: "send", id: id, text: text })) setNote(el, t("not_sent"));
     $("text").value = "";
     $("text").focus();
   }
@@ -373,7 +454,10 @@
     e.preventDefault();
     var text = $("text").value.trim();
     if (!text) return;
-    if (looksIdentifying(text)) { $("pii").hidden = false; $("pii-send").focus(); return; }
+    // Focus stays in the text: a second Enter only shows the warning again. Sending
+    // anyway takes a click, or Tab to the button: a choice, not a key pressed twice.
+    if (looksIdentifying(text)) { $("pii").hidden = false; $("text").focus(); return; }
+    $("pii").hidden = true;
     sendText(text);
   });
   $("pii-send").addEventListener("click", function () {
@@ -386,6 +470,7 @@
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("send-form").requestSubmit(); }
   });
   $("text").addEventListener("input", function () {
+    if (!$("pii").hidden && !looksIdentifying($("text").value)) $("pii").hidden = true;
     var now = Date.now();
     if (now - state.lastTyping > 3000) { state.lastTyping = now; send({ type: "typing" }); }
   });
