@@ -33,7 +33,7 @@ from contacts.service import Closed, Service, get_service
 from contacts.text import counsellor_html
 from frontend.revocation import StaffAccessMixin
 from routing import state
-from routing.state import Contact, Counsellor
+from routing.state import Contact, Counsellor, Message
 from stats import vocab
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -73,9 +73,14 @@ def where(exc: BaseException) -> str:
 class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     handlers: dict[str, str] = {}
     endpoint = "other"  # the metrics' label for this kind of socket
+    labels_authors = False  # staff pages: message frames say whose line it is ("mine", "name")
     _bucket: Bucket | None = None
     _open = False
     _transport_gone = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.names: dict[int, str] = {}  # staff pseudonyms by uid, for labelling lines
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Whatever happens inside, the socket's per-address slot and its presence are
@@ -236,12 +241,26 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
         setattr(self, attr, asyncio.get_running_loop().create_task(later()))
 
-    def message_frame(self, contact: str | None, seq: int, sender: str, body: str, ts: float) -> dict[str, Any]:
-        frame: dict[str, Any] = {"type": "message", "seq": seq, "from": sender, "text": body, "ts": int(ts * 1000)}
-        if sender == "counsellor":
-            frame["html"] = counsellor_html(body)
+    async def message_frame(self, contact: str | None, m: Message) -> dict[str, Any]:
+        frame: dict[str, Any] = {
+            "type": "message",
+            "seq": m.seq,
+            "from": m.sender,
+            "text": m.body,
+            "ts": int(m.ts * 1000),
+        }
+        if m.sender == "counsellor":
+            frame["html"] = counsellor_html(m.body)
         if contact:
             frame["contact"] = contact
+        if self.labels_authors and m.sender in ("counsellor", "supervisor"):
+            # After a transfer a colleague's lines are in the history: label them by author.
+            uid = getattr(self, "uid", 0)
+            frame["mine"] = bool(m.author) and m.author == uid
+            if m.author and m.author != uid:
+                if m.author not in self.names:
+                    self.names[m.author] = await self.service.staff_name(m.author)
+                frame["name"] = self.names[m.author]
         return frame
 
 
@@ -447,7 +466,7 @@ class VisitorConsumer(BaseConsumer):
                 await self.send_joined(contact)
         for m in await self.service.messages_after(self.contact_id, self.delivered):
             if m.seq not in self.own:
-                await self.out(self.message_frame(None, m.seq, m.sender, m.body, m.ts))
+                await self.out(await self.message_frame(None, m))
             self.delivered = m.seq
 
     # --- layer events ---
@@ -473,7 +492,7 @@ class VisitorConsumer(BaseConsumer):
         m = self.service.carried(event)
         if m is not None and self.joined_sent and m.seq == self.delivered + 1:
             if m.seq not in self.own:
-                await self.out(self.message_frame(None, m.seq, m.sender, m.body, m.ts))
+                await self.out(await self.message_frame(None, m))
             self.delivered = m.seq
             return
         await self.deliver()
@@ -513,6 +532,7 @@ class VisitorConsumer(BaseConsumer):
 
 class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
     endpoint = "console"
+    labels_authors = True
     staff_role = "counsellor"  # frontend/revocation.py re-checks the session
     handlers = {
         "duty": "on_duty",
@@ -704,6 +724,9 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
             "danger": contact.danger,
             "skill": contact.skill,
             "waited": int(time.time() - contact.enqueued_at),
+            # With the frame's "now", the page counts the wait on by itself (the queue
+            # frame is built once and shared, so "waited" alone would stand still).
+            "enqueued": int(contact.enqueued_at * 1000),
         }
 
     def conversation_info(self, contact: Contact) -> dict[str, Any]:
@@ -746,14 +769,21 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
             if c.state != "off" and c.id != self.uid and not c.gone_at
         ]
         await self.out(
-            {"type": "queue", "items": items, "total": len(view.contacts), "on_duty": on_duty, "colleagues": colleagues}
+            {
+                "type": "queue",
+                "items": items,
+                "total": len(view.contacts),
+                "on_duty": on_duty,
+                "colleagues": colleagues,
+                "now": int(time.time() * 1000),
+            }
         )
 
     async def deliver(self, cid: str) -> None:
         start = self.delivered.get(cid, 0)
         for m in await self.service.messages_after(cid, start):
             if (cid, m.seq) not in self.own:
-                await self.out(self.message_frame(cid, m.seq, m.sender, m.body, m.ts))
+                await self.out(await self.message_frame(cid, m))
             self.delivered[cid] = m.seq
 
     # --- layer events ---
@@ -780,7 +810,14 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
         contact = await self.service.store.get_contact(event["contact"])
         if contact is not None and contact.state == "offered" and contact.offered_to == self.uid:
             expires_in = max(0, int(contact.offer_expires - time.time()))
-            await self.out({"type": "offer", **self.contact_info(contact), "expires_in": expires_in})
+            await self.out(
+                {
+                    "type": "offer",
+                    **self.contact_info(contact),
+                    "expires_in": expires_in,
+                    "now": int(time.time() * 1000),
+                }
+            )
 
     async def offer_withdrawn(self, event: dict[str, Any]) -> None:
         await self.out({"type": "offer_withdrawn", "contact": event["contact"]})
@@ -807,7 +844,7 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
         m = self.service.carried(event)
         if m is not None and cid in self.delivered and m.seq == self.delivered[cid] + 1:
             if (cid, m.seq) not in self.own:
-                await self.out(self.message_frame(cid, m.seq, m.sender, m.body, m.ts))
+                await self.out(await self.message_frame(cid, m))
             self.delivered[cid] = m.seq
             return
         await self.deliver(cid)
@@ -849,6 +886,7 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
     and the supervisor joins that one conversation."""
 
     endpoint = "supervisor"
+    labels_authors = True
     staff_role = "supervisor"
     handlers = {
         "intake": "on_intake",
@@ -981,7 +1019,7 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
     async def deliver(self, cid: str) -> None:
         for m in await self.service.messages_after(cid, self.delivered.get(cid, 0)):
             if (cid, m.seq) not in self.own:
-                await self.out(self.message_frame(cid, m.seq, m.sender, m.body, m.ts))
+                await self.out(await self.message_frame(cid, m))
             self.delivered[cid] = m.seq
 
     # --- layer events ---

@@ -409,6 +409,7 @@ class Service:
                 "sender": sender,
                 "sealed": sealed[result.seq],
                 "ts": now,
+                "author": author,
             }
             await self.publish(groups.visitor(contact_id), event)
             for uid in {result.counsellor, result.supervisor} - {0}:
@@ -423,9 +424,20 @@ class Service:
         if key is None or not isinstance(seq, int) or not isinstance(sealed, str):
             return None
         try:
-            return Message(seq, event["sender"], crypto.open_message(key, cid, seq, sealed), float(event["ts"]))
+            return Message(
+                seq,
+                event["sender"],
+                crypto.open_message(key, cid, seq, sealed),
+                float(event["ts"]),
+                int(event.get("author") or 0),
+            )
         except (crypto.Unreadable, KeyError, TypeError, ValueError):
             return None
+
+    async def staff_name(self, uid: int) -> str:
+        """The pseudonym a counsellor works under, for labelling their lines; "" if unknown."""
+        counsellor = await self.store.get_counsellor(uid)
+        return counsellor.name if counsellor is not None else ""
 
     async def messages_after(self, contact_id: str, seq: int) -> list[Message]:
         """The conversation after ``seq``, opened with its key."""
@@ -450,7 +462,7 @@ class Service:
                 # Shown as unreadable rather than dropped: both sides see something is missing.
                 logger.warning("a message could not be opened")
                 body = "⚠"
-            out.append(Message(m.seq, m.sender, body, m.ts))
+            out.append(Message(m.seq, m.sender, body, m.ts, m.author))
         return out
 
     async def block(self, contact_id: str) -> None:
@@ -742,6 +754,10 @@ class Service:
         ]
         return {
             **self._counts(queue, counsellors),
+            # The page counts waiting time on from these (server clock, milliseconds), so
+            # it moves and the long-wait alert fires on time between frames.
+            "oldest_enqueued": int(min(c.enqueued_at for c in queue) * 1000) if queue else 0,
+            "now": int(now * 1000),
             "team": team,
             "help": help_requests,
             "history": [list(s) for s in await self.store.samples(int(now // 60) - 4 * 60)],

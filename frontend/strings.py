@@ -184,6 +184,9 @@ CONSOLE: dict[str, Promise] = {
         "cannot come back to this conversation."
     ),
     "visitor_hidden": _("The visitor's page is in the background (another app, or the screen is locked)"),
+    "counsellor": _("Counsellor"),
+    "offer_announce": _("New contact for you: {what}."),
+    "accept_shortcut": _("Alt+Shift+A accepts the oldest offer."),
 }
 
 

@@ -76,3 +76,6 @@ class Message:
     sender: Sender
     body: str
     ts: float
+    # The staff member who wrote it (0 for the visitor and the system): after a transfer
+    # the new counsellor must see which lines were a colleague's, not "me".
+    author: int = 0

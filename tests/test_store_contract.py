@@ -211,10 +211,11 @@ async def test_messages_are_numbered_once_each(store: Store) -> None:
     assert await store.request_help("a", 1) and await store.join_supervisor("a", 9)
     assert await store.append_message("a", "supervisor", "hej", "s2", 8, author=9) == Appended(4, False, 1, 9)
     msgs = await store.messages_after("a", 1)
-    assert [(m.seq, m.sender, m.body) for m in msgs] == [
-        (2, "counsellor", "hej hej"),
-        (3, "visitor", "العربية ✓ <b>"),
-        (4, "supervisor", "hej"),
+    # Each keeps who wrote it: after a transfer, the colleague's lines are not "mine".
+    assert [(m.seq, m.sender, m.body, m.author) for m in msgs] == [
+        (2, "counsellor", "hej hej", 1),
+        (3, "visitor", "العربية ✓ <b>", 0),
+        (4, "supervisor", "hej", 9),
     ]
     assert msgs[0].ts == 4
 

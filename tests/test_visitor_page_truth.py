@@ -15,9 +15,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.server import Server, embedded_server
+from tests.server import ROOT, Server, embedded_server
 from tests.test_browser import log_in_counsellor
 from tests.test_visitor_browser import NEUTRAL, start_chat
+
+SHOTS = ROOT / "docs" / "screenshots"  # the states docs/README.md shows
 
 pytestmark = pytest.mark.browser
 
@@ -148,7 +150,7 @@ def test_numbers_read_left_to_right_in_arabic(browser: Browser, server: Server, 
     visitor.keyboard.press("Enter")
     expect(visitor.locator("#messages li.me")).to_have_count(1)
     assert reads_left_to_right(visitor, "#messages li.me p", "116 111")
-    visitor.screenshot(path="/tmp/i13-visitor-ar-chat.png")
+    visitor.screenshot(path=str(SHOTS / "visitor-ar-chat.png"))
 
 
 def test_the_closed_page_in_arabic_reads_its_numbers_and_hours_the_right_way(server: Server, visitor: Page) -> None:
@@ -159,7 +161,7 @@ def test_the_closed_page_in_arabic_reads_its_numbers_and_hours_the_right_way(ser
     hours = visitor.locator("#hours dd").first.inner_text()
     if ":" in hours:
         assert reads_left_to_right(visitor, "#hours", hours.split(",")[0].strip())
-    visitor.screenshot(path="/tmp/i13-visitor-ar-closed.png", full_page=True)
+    visitor.screenshot(path=str(SHOTS / "visitor-ar-closed.png"), full_page=True)
 
 
 def seeded_labels() -> list[dict[str, str]]:
@@ -188,7 +190,7 @@ def test_switching_language_on_the_closed_page_changes_its_texts(server: Server,
     )
     expect(visitor.locator("#hours dt").first).to_have_text("Monday")
     expect(visitor.locator("#numbers li").first).to_contain_text("Emergency: call 112")
-    visitor.screenshot(path="/tmp/i13-visitor-en-closed.png", full_page=True)
+    visitor.screenshot(path=str(SHOTS / "visitor-en-closed.png"), full_page=True)
 
 
 # --- item 5: back in the queue, with the conversation still in view ---
@@ -227,7 +229,7 @@ def test_a_visitor_sent_back_to_the_queue_keeps_the_conversation_and_sees_the_qu
     visitor.keyboard.press("Enter")
     expect(visitor.locator("#messages li.me.pending .note")).not_to_be_empty()
     expect(visitor.locator("#messages li.me.failed")).to_have_count(0)  # kept, not refused
-    visitor.screenshot(path="/tmp/i13-visitor-requeued.png")
+    visitor.screenshot(path=str(SHOTS / "visitor-sv-requeued.png"))
     visitor.click("#chat button.end")
     expect(visitor.locator("#ended")).to_be_visible()
 
@@ -248,4 +250,4 @@ def test_reloading_the_visitor_page_tells_the_counsellor_at_once(staff: Any, ser
     expect(conversation).to_have_class(re.compile(r"\bended\b"))
     expect(visitor.locator("#intro")).to_be_visible()  # the page kept nothing
     staff.set_viewport_size({"width": 1200, "height": 700})
-    staff.screenshot(path="/tmp/i13-visitor-console-left.png")
+    staff.screenshot(path=str(SHOTS / "console-visitor-left.png"))

@@ -349,7 +349,7 @@ class MemoryStore(Store):
             if client_id and client_id in conv.client_ids:
                 return Appended(conv.client_ids[client_id], True, contact.counsellor, contact.supervisor)
             contact.seq += 1
-            conv.messages.append(Message(contact.seq, sender, body_for(body, contact.seq), now))
+            conv.messages.append(Message(contact.seq, sender, body_for(body, contact.seq), now, author))
             del conv.messages[:-MAX_MESSAGES]
             if client_id:
                 conv.client_ids[client_id] = contact.seq

@@ -340,7 +340,8 @@ local current = tonumber(c[2] or '0')
 if current + 1 ~= tonumber(ARGV[9]) then return {-1, current} end
 local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
 local mk = P .. ':m:' .. id
-redis.call('RPUSH', mk, cjson.encode({seq = seq, sender = ARGV[4], body = ARGV[5], ts = ARGV[7]}))
+redis.call('RPUSH', mk, cjson.encode({
+  seq = seq, sender = ARGV[4], body = ARGV[5], ts = ARGV[7], author = tonumber(ARGV[10])}))
 redis.call('LTRIM', mk, -tonumber(ARGV[8]), -1)
 if client_id ~= '' then redis.call('HSET', ids, client_id, seq) end
 touch(id)
@@ -743,7 +744,9 @@ class RedisStore(Store):
             number = int(data["seq"])
             if number > seq and number not in seen:
                 seen.add(number)
-                out.append(Message(number, data["sender"], data["body"], float(data["ts"])))
+                out.append(
+                    Message(number, data["sender"], data["body"], float(data["ts"]), int(data.get("author") or 0))
+                )
         if out:
             self._remember_seq(contact_id, out[-1].seq)
         return out

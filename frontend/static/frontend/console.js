@@ -8,6 +8,7 @@
   var convs = {};   // contact id -> {el, lastSeq, known, outbox, ended}
   var colleagues = [];  // counsellors on shift, from the last queue frame
   var offers = {};  // contact id -> {el, timer}
+  var skew = 0;     // local clock minus the server's, from the last frame that carried "now"
 
   function t(key, params) {
     var s = T[key] || key;
@@ -33,6 +34,33 @@
   function waited(seconds) {
     return seconds < 120 ? t("waited_seconds", { seconds: seconds }) : t("waited", { minutes: Math.floor(seconds / 60) });
   }
+  // Waiting times count on here, from the server's timestamps: a queue frame is only
+  // sent when something changes, and a visitor waiting a minute must not read "0 s".
+  function clock(f) { if (typeof f.now === "number") skew = Date.now() - f.now; }
+  function waitedEl(c) {
+    var span = el("span", "waited", waited(c.waited));
+    if (typeof c.enqueued === "number") span.setAttribute("data-enqueued", c.enqueued);
+    return span;
+  }
+  function tick() {
+    var now = Date.now() - skew;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-enqueued]"), function (span) {
+      span.textContent = waited(Math.max(0, Math.floor((now - Number(span.getAttribute("data-enqueued"))) / 1000)));
+    });
+  }
+  // Only the page's own people speak here: a polite line for a new offer, so a screen
+  // reader hears it without the keyboard being taken from what the counsellor is writing.
+  function announce(text) {
+    var a = $("announce");
+    a.textContent = "";
+    setTimeout(function () { a.textContent = text; }, 50);
+  }
+  // Where a counsellor is typing, nothing may move their focus.
+  function typingSomewhere() {
+    var a = document.activeElement;
+    return !!a && (a.tagName === "TEXTAREA" || a.tagName === "INPUT" || a.tagName === "SELECT" || a.isContentEditable);
+  }
+  var wanted = {};  // contact ids this page asked for (accept or take): their text box may take focus
 
   function connect() {
     var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
@@ -100,16 +128,17 @@
       var total = f.total === undefined ? f.items.length : f.total;
       $("queue-count").textContent = "(" + total + ")";
       $("on-duty").textContent = t("on_duty", { n: f.on_duty });
+      clock(f);
       if (!f.items.length) list.appendChild(el("li", "empty", t("queue_empty")));
       f.items.forEach(function (c) {
         var li = el("li", c.danger ? "danger" : "");
         li.appendChild(el("span", "what", describe(c)));
         if (c.danger) li.appendChild(el("strong", "flag", t("danger")));
-        li.appendChild(el("span", "waited", waited(c.waited)));
+        li.appendChild(waitedEl(c));
         if (!c.offered) {
           var b = el("button", "secondary", t("pick"));
           b.type = "button";
-          b.addEventListener("click", function () { send({ type: "pick", contact: c.contact }); });
+          b.addEventListener("click", function () { wanted[c.contact] = true; send({ type: "pick", contact: c.contact }); });
           li.appendChild(b);
         }
         list.appendChild(li);
@@ -119,15 +148,18 @@
     },
     offer: function (f) {
       if (offers[f.contact]) return;
+      clock(f);
       var li = el("li", "offer" + (f.danger ? " danger" : ""));
       li.appendChild(el("span", "what", describe(f)));
       if (f.danger) li.appendChild(el("strong", "flag", t("danger")));
-      li.appendChild(el("span", "waited", waited(f.waited)));
+      li.appendChild(waitedEl(f));
       var left = el("span", "expires", t("offer_expires", { seconds: f.expires_in }));
       li.appendChild(left);
       var accept = el("button", "primary", t("accept"));
       accept.type = "button";
-      accept.addEventListener("click", function () { send({ type: "accept", contact: f.contact }); });
+      accept.setAttribute("aria-keyshortcuts", "Alt+Shift+A");
+      accept.title = t("accept_shortcut");
+      accept.addEventListener("click", function () { acceptOffer(f.contact); });
       var decline = el("button", "secondary", t("decline"));
       decline.type = "button";
       decline.addEventListener("click", function () { send({ type: "decline", contact: f.contact }); removeOffer(f.contact); });
@@ -140,12 +172,13 @@
         remaining = Math.max(0, remaining - 1);
         left.textContent = t("offer_expires", { seconds: remaining });
       }, 1000);
-      offers[f.contact] = { el: li, timer: timer };
+      offers[f.contact] = { el: li, timer: timer, at: Date.now() };
       notify();
-      accept.focus();
+      // Never accept.focus(): a space typed mid-sentence would take a new visitor.
+      announce(t("offer_announce", { what: describe(f) }) + (f.danger ? " " + t("danger") + "." : "") + " " + t("accept_shortcut"));
     },
     offer_withdrawn: function (f) { removeOffer(f.contact); },
-    conversation: function (f) { removeOffer(f.contact); openConversation(f); },
+    conversation: function (f) { clock(f); removeOffer(f.contact); openConversation(f); },
     message: function (f) { receive(f); },
     sent: function (f) {
       var c = convs[f.contact];
@@ -241,12 +274,22 @@
     $("offers").hidden = Object.keys(offers).length === 0;
   }
 
+  function acceptOffer(id) {
+    wanted[id] = true;
+    send({ type: "accept", contact: id });
+  }
+
   function openConversation(info) {
     if (convs[info.contact] && !convs[info.contact].ended) return;
     if (convs[info.contact]) convs[info.contact].el.remove(); // came back after a transfer or requeue
     var node = $("conversation-template").content.firstElementChild.cloneNode(true);
     node.setAttribute("data-contact", info.contact);
     node.querySelector(".title").textContent = describe(info);
+    // The danger flag is the visitor's own word and lasts the whole conversation.
+    var flag = node.querySelector(".flag");
+    flag.textContent = t("danger");
+    flag.hidden = !info.danger;
+    if (info.danger) node.classList.add("danger");
     node.querySelector(".presence").textContent = info.visitor === "away" ? t("visitor_away") : t("visitor_connected");
     var c = { el: node, lastSeq: 0, known: {}, outbox: [], ended: false };
     convs[info.contact] = c;
@@ -328,7 +371,10 @@
     }
     $("conversations").appendChild(node);
     $("no-conversations").hidden = true;
-    textarea.focus();
+    // The text box takes focus only for a conversation this page asked for, or when the
+    // counsellor is not typing anywhere: a transfer or a reconnect must not steal it.
+    if (wanted[info.contact] || !typingSomewhere()) textarea.focus();
+    delete wanted[info.contact];
   }
 
   // Transfer targets: a colleague on shift, anyone who speaks a language, or a skill.
@@ -377,8 +423,10 @@
     var c = convs[f.contact];
     if (!c || f.seq <= c.lastSeq || c.known[f.seq]) return;
     if (!c.el.querySelector('[data-seq="' + f.seq + '"]')) {
-      var who = f.from === "visitor" ? t("visitor") : f.from === "supervisor" ? t("supervisor") : t("me");
-      addMessage(c, who, f.text, f.from === "counsellor" ? "me" : "them", f.seq);
+      // Labelled by author: after a transfer, a colleague's lines are theirs, not "Me".
+      var mine = f.from === "counsellor" && f.mine !== false;
+      var who = f.from === "visitor" ? t("visitor") : mine ? t("me") : f.name || t(f.from);
+      addMessage(c, who, f.text, mine ? "me" : f.from === "visitor" ? "them" : "colleague", f.seq);
     }
     if (f.from === "visitor") { c.el.querySelector(".typing").hidden = true; notify(); markUnread(c); }
     markKnown(c, f.contact, f.seq);
@@ -436,6 +484,15 @@
   Array.prototype.forEach.call(document.querySelectorAll("#duty button"), function (b) {
     b.addEventListener("click", function () { send({ type: "duty", state: b.getAttribute("data-state") }); });
   });
+  // A deliberate chord accepts the oldest offer from anywhere, without leaving the text box.
+  document.addEventListener("keydown", function (e) {
+    if (!(e.altKey && e.shiftKey && !e.ctrlKey && !e.metaKey && (e.code === "KeyA" || e.key === "A" || e.key === "a"))) return;
+    var ids = Object.keys(offers).sort(function (a, b) { return offers[a].at - offers[b].at; });
+    if (!ids.length) return;
+    e.preventDefault();
+    acceptOffer(ids[0]);
+  });
+  setInterval(tick, 1000);
   setInterval(function () { send({ type: "ping" }); }, 15000);
   // The channel layer delivers at most once: a lost nudge is caught up within 20 s.
   setInterval(function () {

@@ -27,10 +27,34 @@
     if (!ul.children.length) ul.appendChild(el("li", "", t("none")));
   }
 
+  // The longest wait counts on here between frames (a frame comes only when something
+  // changes), and the long-wait alert fires on time, not at the next event.
+  var last = null, skew = 0, alerted = "";
+  function tick() {
+    var d = last;
+    if (!d) return;
+    var longest = d.longest_wait;
+    if (d.waiting && d.oldest_enqueued) longest = Math.max(0, Math.floor((Date.now() - skew - d.oldest_enqueued) / 1000));
+    $("longest").textContent = d.waiting ? duration(longest) : t("none");
+    var alerts = [];
+    if (CONFIG.alertWaitSeconds && d.waiting && longest >= CONFIG.alertWaitSeconds) alerts.push(t("alert_wait"));
+    if (CONFIG.alertQueueLength && d.waiting >= CONFIG.alertQueueLength) alerts.push(t("alert_queue"));
+    var text = alerts.join(" ");
+    // Rewritten only when it changes, so a screen reader hears an alert once.
+    if (text !== alerted) {
+      alerted = text;
+      $("alerts").textContent = text;
+      $("alerts").hidden = !alerts.length;
+      $("now-heading").parentNode.classList.toggle("alarm", alerts.length > 0);
+    }
+  }
+  setInterval(tick, 1000);
+
   var HANDLERS = {
     dashboard: function (d) {
+      last = d;
+      if (typeof d.now === "number") skew = Date.now() - d.now;
       $("waiting").textContent = d.waiting;
-      $("longest").textContent = d.waiting ? duration(d.longest_wait) : t("none");
       $("fig-offers").textContent = d.offers;
       $("fig-abandoned").textContent = d.abandoned;
       abandoned = d.abandoned;
@@ -93,20 +117,16 @@
         li.appendChild(b);
         help.appendChild(li);
       });
-      var alerts = [];
-      if (CONFIG.alertWaitSeconds && d.waiting && d.longest_wait >= CONFIG.alertWaitSeconds) alerts.push(t("alert_wait"));
-      if (CONFIG.alertQueueLength && d.waiting >= CONFIG.alertQueueLength) alerts.push(t("alert_queue"));
-      $("alerts").textContent = alerts.join(" ");
-      $("alerts").hidden = !alerts.length;
-      $("now-heading").parentNode.classList.toggle("alarm", alerts.length > 0);
+      tick();
     },
     conversation: function (f) { open(f); },
     message: function (f) {
       var c = convs[f.contact];
       if (!c || f.seq <= c.lastSeq) return;
       c.lastSeq = f.seq;
-      var who = f.from === "visitor" ? t("visitor") : f.from === "counsellor" ? t("counsellor") : t("me");
-      add(c, who, f.text, f.from === "supervisor" ? "me" : "them");
+      var mine = f.from === "supervisor" && f.mine !== false;
+      var who = f.from === "visitor" ? t("visitor") : mine ? t("me") : f.name || t(f.from);
+      add(c, who, f.text, mine ? "me" : "them");
     },
     sent: function (f) { var c = convs[f.contact]; if (c && f.seq > c.lastSeq) c.lastSeq = f.seq; },
     ended: function (f) {
