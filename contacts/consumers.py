@@ -343,7 +343,7 @@ class VisitorConsumer(BaseConsumer):
         await self.attach(contact.id)
         await self.service.visitor_presence(contact.id, connected=True)
         self.delivered = min(last_seq, contact.seq)
-        await self.service.store.ack(contact.id, "visitor", self.delivered)
+        await self.service.ack(contact.id, "visitor", self.delivered)
         await self.out({"type": "resumed", "state": "active" if contact.state == "active" else "queued"})
         if contact.state == "active":
             await self.leave(groups.WAITING)
@@ -365,7 +365,7 @@ class VisitorConsumer(BaseConsumer):
         await self.out({"type": "sent", "id": message_id, "seq": result.seq})
 
     async def on_ack(self, frame: dict[str, Any]) -> None:
-        await self.service.store.ack(self.require_contact(), "visitor", protocol.seq(frame))
+        await self.service.ack(self.require_contact(), "visitor", protocol.seq(frame))
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         await self.service.typing(self.require_contact(), "visitor")
@@ -396,16 +396,14 @@ class VisitorConsumer(BaseConsumer):
         if not self.may_give_feedback:
             raise FrameError("not_now")
         self.may_give_feedback = False
-        from stats import acount
-
-        await acount("feedback", answer=answer)
+        await self.service.feedback(answer)
         await self.out({"type": "thanks"})
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
         """Keep-alive and catch-up: whatever nudge was lost, the page ends up right."""
         cid = self.require_contact()
         last_seq = protocol.seq(frame, "last_seq")
-        contact = await self.service.store.get_contact(cid)
+        contact = await self.service.contact(cid)
         if contact is None:
             await self.detach()
             await self.out({"type": "ended", "by": "system", "undelivered": 0})
@@ -453,7 +451,7 @@ class VisitorConsumer(BaseConsumer):
 
     async def send_joined(self, contact: Contact) -> None:
         self.joined_sent = True
-        counsellor = await self.service.store.get_counsellor(contact.counsellor)
+        counsellor = await self.service.counsellor(contact.counsellor)
         await self.out({"type": "joined", "name": counsellor.name if counsellor else ""})
 
     async def deliver(self) -> None:
@@ -461,7 +459,7 @@ class VisitorConsumer(BaseConsumer):
             return
         if not self.joined_sent:
             # The news that a counsellor joined may have been lost: never show their words first.
-            contact = await self.service.store.get_contact(self.contact_id)
+            contact = await self.service.contact(self.contact_id)
             if contact is not None and contact.state == "active":
                 await self.send_joined(contact)
         for m in await self.service.messages_after(self.contact_id, self.delivered):
@@ -476,7 +474,7 @@ class VisitorConsumer(BaseConsumer):
     async def conv_started(self, event: dict[str, Any]) -> None:
         if event["contact"] != self.contact_id:
             return
-        contact = await self.service.store.get_contact(event["contact"])
+        contact = await self.service.contact(event["contact"])
         if contact is not None and contact.state == "active":
             await self.leave(groups.WAITING)
             # A sync or a message may have announced the counsellor already.
@@ -524,9 +522,9 @@ class VisitorConsumer(BaseConsumer):
     async def conv_transferred(self, event: dict[str, Any]) -> None:
         if event["contact"] != self.contact_id:
             return
-        contact = await self.service.store.get_contact(event["contact"])
+        contact = await self.service.contact(event["contact"])
         if contact is not None:
-            counsellor = await self.service.store.get_counsellor(contact.counsellor)
+            counsellor = await self.service.counsellor(contact.counsellor)
             await self.out({"type": "transferred", "name": counsellor.name if counsellor else ""})
 
 
@@ -573,13 +571,13 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
         self.service.ensure_ticker()
         conversations = []
         for cid in me.active:
-            contact = await self.service.store.get_contact(cid)
+            contact = await self.service.contact(cid)
             if contact is not None:
                 conversations.append(self.conversation_info(contact))
         await self.out({"type": "hello", "me": self.me_info(me), "conversations": conversations})
         await self.out({"type": "intake", **await self.service.intake()})
         await self.send_queue()
-        for contact in await self.service.store.queue():
+        for contact in await self.service.queue():
             # An offer made while this console was reloading is still this counsellor's.
             if contact.state == "offered" and contact.offered_to == self.uid:
                 await self.offer_made({"contact": contact.id})
@@ -628,7 +626,7 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
 
     async def on_ack(self, frame: dict[str, Any]) -> None:
         cid = protocol.contact_id(frame)
-        if not await self.service.store.ack(cid, "counsellor", protocol.seq(frame), author=self.uid):
+        if not await self.service.ack(cid, "counsellor", protocol.seq(frame), author=self.uid):
             raise FrameError("not_yours", cid)
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
@@ -638,7 +636,7 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
         await self.service.end(await self.mine(frame), "counsellor")
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
-        if await self.service.store.get_contact(protocol.contact_id(frame)) is None:
+        if await self.service.contact(protocol.contact_id(frame)) is None:
             # Gone from the live state (ended, expired, or Redis lost it): say so plainly.
             cid = protocol.contact_id(frame)
             await self.out({"type": "ended", "contact": cid, "by": "system", "undelivered": 0})
@@ -692,14 +690,14 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
         await self.out({"type": "wrapped", "contact": cid})
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
-        await self.service.store.set_counsellor_gone(self.uid, 0.0)
+        await self.service.counsellor_seen(self.uid)
         await self.out({"type": "pong"})
 
     # --- helpers ---
     async def mine(self, frame: dict[str, Any]) -> str:
         """The contact named in the frame, if it is in conversation with this counsellor."""
         cid = protocol.contact_id(frame)
-        contact = await self.service.store.get_contact(cid)
+        contact = await self.service.contact(cid)
         if contact is None or contact.state != "active" or contact.counsellor != self.uid:
             raise FrameError("not_yours", cid)
         return cid
@@ -737,7 +735,7 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
         }
 
     async def send_me(self) -> None:
-        me = await self.service.store.get_counsellor(self.uid)
+        me = await self.service.counsellor(self.uid)
         if me is not None:
             await self.out({"type": "me", **self.me_info(me)})
 
@@ -807,7 +805,7 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
         await self.close(code=4401)  # logged out or deactivated: this session is over
 
     async def offer_made(self, event: dict[str, Any]) -> None:
-        contact = await self.service.store.get_contact(event["contact"])
+        contact = await self.service.contact(event["contact"])
         if contact is not None and contact.state == "offered" and contact.offered_to == self.uid:
             expires_in = max(0, int(contact.offer_expires - time.time()))
             await self.out(
@@ -823,7 +821,7 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
         await self.out({"type": "offer_withdrawn", "contact": event["contact"]})
 
     async def conv_started(self, event: dict[str, Any]) -> None:
-        contact = await self.service.store.get_contact(event["contact"])
+        contact = await self.service.contact(event["contact"])
         if contact is not None and contact.counsellor == self.uid:
             self.delivered.setdefault(contact.id, 0)
             await self.out(self.conversation_info(contact))
@@ -834,7 +832,7 @@ class CounsellorConsumer(StaffAccessMixin, BaseConsumer):
         cid = event["contact"]
         counsellor = event.get("counsellor")
         if counsellor is None:  # a nudge from a process that does not say (mid-upgrade)
-            contact = await self.service.store.get_contact(cid)
+            contact = await self.service.contact(cid)
             counsellor = contact.counsellor if contact is not None else 0
         if counsellor != self.uid:
             return
@@ -954,7 +952,7 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
         uid = frame.get("counsellor")
         if isinstance(uid, bool) or not isinstance(uid, int):
             raise FrameError("bad_field", "counsellor")
-        if await self.service.store.get_counsellor(uid) is None:
+        if await self.service.counsellor(uid) is None:
             raise FrameError("not_available", str(uid))
         await self.service.set_off_duty(uid, by=self.uid)
 
@@ -1011,7 +1009,7 @@ class SupervisorConsumer(StaffAccessMixin, BaseConsumer):
 
     async def mine(self, frame: dict[str, Any]) -> str:
         cid = protocol.contact_id(frame)
-        contact = await self.service.store.get_contact(cid)
+        contact = await self.service.contact(cid)
         if contact is None or contact.supervisor != self.uid:
             raise FrameError("not_yours", cid)
         return cid

@@ -169,7 +169,7 @@ async def wait(request: HttpRequest) -> HttpResponse:
         return hang_up()
     response = VoiceResponse()
     if contact.state != "active":
-        return twiml(waiting(contact.language, await service.store.position(contact.id)))
+        return twiml(waiting(contact.language, await service.position(contact.id)))
     number = await sync_to_async(work_phone)(contact.counsellor)
     with translation.override(contact.language):
         say(response, contact.language, _("You are being connected to a counsellor."))
@@ -196,7 +196,7 @@ async def dialled(request: HttpRequest) -> HttpResponse:
         await service.end(contact.id, "call_ended")
         return hang_up()
     await service.call_not_answered(contact)
-    return twiml(waiting(contact.language, await service.store.position(contact.id)))
+    return twiml(waiting(contact.language, await service.position(contact.id)))
 
 
 @signed

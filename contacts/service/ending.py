@@ -1,0 +1,53 @@
+"""The end of a conversation and the counsellor's wrap-up."""
+
+from __future__ import annotations
+
+import time
+
+from contacts.service.core import EndedBy
+from contacts.service.messages import Messages
+from routing.state import Contact
+from stats import acount
+from stats.counters import conversation_band
+
+
+class Ending(Messages):
+    async def end(self, contact_id: str, by: EndedBy) -> Contact | None:
+        before = await self.store.get_contact(contact_id)
+        unseen = await self.store.messages_after(contact_id, before.visitor_ack) if before else []
+        contact = await self.store.end(contact_id)
+        self._keys.pop(contact_id, None)
+        self._channels.pop(contact_id, None)
+        if contact is None:
+            return None  # someone else ended it first
+        now = time.time()
+        if contact.answered_at:
+            duration = now - contact.answered_at
+            await self.store.record_handle_time(duration)
+            await acount("conversation", band=conversation_band(duration))
+        else:
+            await acount("contacts.left_before_answer", channel=contact.channel)
+        if contact.counsellor:
+            await self.store.open_wrapup(contact_id, contact.counsellor)
+        # What the counsellor wrote that the visitor's page never confirmed: told, not lost silently.
+        undelivered = sum(1 for m in unseen if m.sender == "counsellor")
+        await self.publish_conversation(
+            contact, {"type": "conv.ended", "contact": contact_id, "by": by, "undelivered": undelivered}
+        )
+        await self.queue_changed()
+        await self.route()
+        return contact
+
+    async def wrapup(self, counsellor_id: int, contact_id: str, fields: dict[str, str], topics: list[str]) -> bool:
+        """Count the counsellor's optional wrap-up, once per conversation and counsellor."""
+        if not await self.store.take_wrapup(contact_id, counsellor_id):
+            return False
+        if fields:
+            await acount("wrapup", 1, **fields)
+        for topic in topics:
+            await acount("wrapup.topic", topic=topic)
+        return True
+
+    async def feedback(self, answer: str) -> None:
+        """A visitor's answer to "did this help?", counted and nothing else."""
+        await acount("feedback", answer=answer)

@@ -1,0 +1,206 @@
+"""A contact arriving: opening and limits, the queue, resuming a chat, a phone call's start, presence."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from channels.db import database_sync_to_async
+
+from chatservice import metrics
+from contacts import crypto, groups
+from contacts.hours import current_schedule
+from contacts.info import closed_info
+from contacts.models import Intake
+from contacts.service.core import Closed, ClosedReason, Started, call_token, config, token_hash, token_hashes
+from contacts.service.routing import Routing
+from routing import policy
+from routing.state import Channel, Contact
+from routing.store.base import HeldKind
+from stats import acount
+
+
+class Arrivals(Routing):
+    # --- opening ---
+    async def availability(self, language: str, channel: Channel = "chat") -> Closed | None:
+        """None when a contact can join the queue now, else why not and what to show."""
+        schedule = await current_schedule()
+        intake = await database_sync_to_async(Intake.current)()
+        reason: ClosedReason
+        if not schedule.is_open(datetime.now(UTC)):
+            reason = "hours"
+        elif intake.chat_paused if channel == "chat" else intake.phone_paused:
+            reason = "paused"
+        elif policy.counsellors_on_duty(await self.store.counsellors(), channel) == 0:
+            reason = "nobody"
+        elif intake.max_queue and len(await self.store.queue()) >= intake.max_queue:
+            reason = "full"
+        else:
+            return None
+        info = await database_sync_to_async(closed_info)(schedule, language, reason)
+        return Closed(reason, info)
+
+    # --- visitor side ---
+    async def start_contact(
+        self,
+        *,
+        channel: Channel,
+        language: str,
+        kind: str = "",
+        danger: bool = False,
+        source: str = "",
+        on_created: Callable[[str], Awaitable[None]] | None = None,
+    ) -> Started | Closed:
+        """``on_created`` runs before routing: a socket must listen for its contact before
+        a counsellor can possibly accept it, or the news of that would go nowhere."""
+        if source and not danger and await self.store.is_blocked(source):
+            # Told what anyone is told when nobody can answer: the numbers still help.
+            # Someone who says they are in danger gets through whatever the block: the
+            # same address may be a school's, a shelter's or a mobile network's.
+            await acount("contacts.turned_away", channel=channel, reason="blocked")
+            schedule = await current_schedule()
+            return Closed("nobody", await database_sync_to_async(closed_info)(schedule, language, "nobody"))
+        if source and not await self.store.take_start(
+            source, int(config("STARTS_PER_SOURCE")), int(config("START_WINDOW_SECONDS"))
+        ):
+            # One address starting contacts faster than people do (sixty abandoned "in
+            # danger" starts a second were seen): the queue stays for the others.
+            await acount("contacts.turned_away", channel=channel, reason="too_many")
+            schedule = await current_schedule()
+            return Closed("too_many", await database_sync_to_async(closed_info)(schedule, language, "too_many"))
+        closed = await self.availability(language, channel)
+        if closed is not None:
+            if closed.reason == "hours":
+                await acount("contacts.out_of_hours", channel=channel)
+            elif closed.reason == "nobody":
+                await acount("contacts.nobody_on_duty", channel=channel)
+            else:
+                await acount("contacts.turned_away", channel=channel, reason=closed.reason)
+            return closed
+        token = secrets.token_urlsafe(24)  # 192 bits
+        contact_id = secrets.token_hex(8)
+        contact = Contact(
+            id=contact_id,
+            key=crypto.new_conversation_key(contact_id),
+            channel=channel,
+            language=language,
+            kind=kind,
+            danger=danger,
+            enqueued_at=time.time(),
+            source=source,
+        )
+        await self.store.add_contact(contact, token_hash(token))
+        if on_created is not None:
+            await on_created(contact.id)
+        metrics.contact_started(channel)
+        await self.queue_changed()
+        await self.route()
+        # Counted last: the commit queues on the thread all database calls share, and
+        # the visitor's place in the queue (and an offer) must not wait for statistics.
+        await acount(
+            "contacts", channel=channel, language=language, kind=kind or "unknown", danger="yes" if danger else "no"
+        )
+        return Started(contact.id, token)
+
+    async def resume(self, token: str) -> Contact | None:
+        contact_id = None
+        for hashed in token_hashes(token):
+            contact_id = await self.store.contact_for_token(hashed)
+            if contact_id is not None:
+                break
+        if contact_id is None:
+            return None
+        return await self.store.get_contact(contact_id)
+
+    async def resume_chat(self, token: str) -> Contact | None:
+        """The chat a visitor's socket may take up again. Never a phone call: a call is
+        keyed by ``call:<CallSid>`` the same way, and a socket that knew a CallSid
+        could otherwise write into the call or end it."""
+        contact = await self.resume(token)
+        return contact if contact is not None and contact.channel == "chat" else None
+
+    async def hold(self, kind: HeldKind, member: str | int, held: bool) -> None:
+        """A socket of this process took on (or let go of) a visitor's contact ("v") or
+        a counsellor's console ("c"). Call before marking the owner present."""
+        key = (kind, str(member))
+        count = self._held.get(key, 0) + (1 if held else -1)
+        if count > 0:
+            self._held[key] = count
+        else:
+            self._held.pop(key, None)
+        if (held and count == 1) or (not held and count <= 0):
+            await self.store.hold(self.process, kind, key[1], held, time.time())
+
+    async def visitor_presence(self, contact_id: str, connected: bool) -> None:
+        await self.store.set_visitor_gone(contact_id, 0.0 if connected else time.time())
+        contact = await self.store.get_contact(contact_id)
+        if contact is not None and contact.counsellor:
+            await self.publish(
+                groups.staff(contact.counsellor),
+                {"type": "visitor.presence", "contact": contact_id, "connected": connected},
+            )
+
+    async def visitor_visibility(self, contact_id: str, hidden: bool) -> None:
+        """Tell the counsellor the visitor's page went to the background (another app, a
+        locked screen) or came back. Not stored: it is a hint while it lasts, and a phone
+        may discard a background tab without another word."""
+        contact = await self.store.get_contact(contact_id)
+        if contact is not None and contact.counsellor:
+            await self.publish(
+                groups.staff(contact.counsellor),
+                {
+                    "type": "visitor.presence",
+                    "contact": contact_id,
+                    "connected": True,
+                    "state": "hidden" if hidden else "connected",
+                },
+            )
+
+    async def queue_status(self, contact_id: str, since: float | None = None) -> tuple[int, int | None] | None:
+        """(position, estimated wait in seconds or None) for a waiting contact, from the
+        counsellors as read after ``since`` (monotonic; default: now)."""
+        position = await self.store.position(contact_id)
+        if position is None:
+            return None
+        counsellors, mean = await self.staff_view.get(time.monotonic() if since is None else since)
+        return position, policy.estimate_wait_seconds(position, counsellors, mean_handle_seconds=mean)
+
+    # --- phone calls (contacts/phone.py adapts Twilio's webhooks to these) ---
+    async def call_contact(self, call_sid: str) -> Contact | None:
+        return await self.resume(call_token(call_sid))
+
+    async def start_call(self, call_sid: str, language: str) -> Contact | Closed:
+        """The caller chose a language: join the queue, once, however often Twilio asks."""
+        existing = await self.call_contact(call_sid)
+        if existing is not None:
+            return existing
+        closed = await self.availability(language, "phone")
+        if closed is not None:
+            return closed
+        contact_id = secrets.token_hex(8)
+        contact = Contact(
+            id=contact_id,
+            key=crypto.new_conversation_key(contact_id),
+            channel="phone",
+            language=language,
+            enqueued_at=time.time(),
+        )
+        await self.store.add_contact(contact, token_hash(call_token(call_sid)))
+        metrics.contact_started("phone")
+        await self.queue_changed()
+        await self.route()
+        await acount("contacts", channel="phone", language=language, kind="unknown", danger="no")
+        return contact
+
+    async def call_not_answered(self, contact: Contact) -> None:
+        """The counsellor's phone did not answer: the caller goes back to the front of the
+        queue, the counsellor to away."""
+        counsellor_id = contact.counsellor
+        if await self.store.requeue(contact.id, counsellor_id):
+            await self.publish(
+                groups.staff(counsellor_id),
+                {"type": "conv.ended", "contact": contact.id, "by": "not_answered", "undelivered": 0},
+            )
+            await self.set_duty(counsellor_id, "away")

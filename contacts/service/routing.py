@@ -1,0 +1,156 @@
+"""Offers and routing: counsellors coming on and off duty, offers made, accepted, declined, withdrawn."""
+
+from __future__ import annotations
+
+import time
+
+from audit.log import arecord
+from contacts import groups
+from contacts.service.core import KEY_CACHE_SIZE, ServiceCore, config
+from routing import policy
+from routing.state import Channel, Contact, Counsellor, CounsellorState
+from stats import acount
+from stats.counters import wait_band
+
+
+class Routing(ServiceCore):
+    # --- counsellor side ---
+    async def counsellor_online(self, profile: Counsellor) -> Counsellor:
+        counsellor = await self.store.upsert_counsellor(profile)
+        await self.store.set_counsellor_gone(profile.id, 0.0)
+        counsellor.gone_at = 0.0
+        return counsellor
+
+    async def counsellor_offline(self, counsellor_id: int) -> None:
+        await self.store.set_counsellor_gone(counsellor_id, time.time())
+
+    async def set_duty(self, counsellor_id: int, state: CounsellorState, *, chosen: bool = False) -> Counsellor | None:
+        """``chosen``: the counsellor's own choice (audited), not the service's (a
+        declined or unanswered offer sets "away")."""
+        me = await self.store.get_counsellor(counsellor_id)
+        if state != "available" and me is not None and me.offers:
+            # A counsellor stepping away must not sit on an offer.
+            for contact in await self.store.queue():
+                if contact.state == "offered" and contact.offered_to == counsellor_id:
+                    await self.withdraw(contact.id, counsellor_id, away=False)
+        counsellor = await self.store.set_counsellor_state(counsellor_id, state, time.time())
+        if chosen:
+            await arecord(counsellor_id, "duty", state)
+        await self.publish(groups.staff(counsellor_id), {"type": "staff.changed"})
+        await self.queue_changed()
+        await self.route()
+        return counsellor
+
+    async def accept(self, counsellor_id: int, contact_id: str) -> Contact | None:
+        """Take an offered contact, or pick one from the queue."""
+        before = await self.store.get_contact(contact_id)
+        if before is None:
+            return None
+        if before.channel == "phone":
+            counsellor = await self.store.get_counsellor(counsellor_id)
+            if counsellor is None or not counsellor.phone or counsellor.load > 0:
+                return None  # a call needs a work phone to ring and full attention
+        if not await self.store.accept(contact_id, counsellor_id, time.time()):
+            return None
+        contact = await self.store.get_contact(contact_id)
+        if contact is None:
+            return None
+        if before.state == "offered" and before.offered_to != counsellor_id:
+            await self.publish(groups.staff(before.offered_to), {"type": "offer.withdrawn", "contact": contact_id})
+        await self.publish_conversation(contact, {"type": "conv.started", "contact": contact_id})
+        await self.queue_changed()
+        if not before.answered_at:
+            await acount("contacts.answered", channel=contact.channel)
+            await acount("wait", band=wait_band(contact.answered_at - contact.enqueued_at))
+        return contact
+
+    async def withdraw(self, contact_id: str, counsellor_id: int, *, away: bool) -> bool:
+        if not await self.store.withdraw_offer(contact_id, counsellor_id, away=away):
+            return False
+        await self.publish(groups.staff(counsellor_id), {"type": "offer.withdrawn", "contact": contact_id})
+        if away:
+            await self.publish(groups.staff(counsellor_id), {"type": "staff.changed"})
+        await self.queue_changed()
+        return True
+
+    async def decline(self, counsellor_id: int, contact_id: str) -> bool:
+        ok = await self.withdraw(contact_id, counsellor_id, away=False)
+        if ok:
+            # Passing on an offer means "not me right now": give it to someone else first.
+            await self.store.set_counsellor_state(counsellor_id, "away", time.time())
+            await self.publish(groups.staff(counsellor_id), {"type": "staff.changed"})
+            await self.route()
+        return ok
+
+    async def requeue_all(self, counsellor_id: int, *, not_for: int = 0) -> None:
+        counsellor = await self.store.get_counsellor(counsellor_id)
+        if counsellor is None:
+            return
+        for contact_id in counsellor.active:
+            before = await self.store.get_contact(contact_id)
+            if before is not None and await self.store.requeue(contact_id, counsellor_id, not_for=not_for):
+                await self.publish_conversation(before, {"type": "conv.requeued", "contact": contact_id})
+
+    # --- routing ---
+    async def route(self, now: float | None = None) -> int:
+        """Offer waiting contacts to free counsellors. Safe to run in every process at once:
+        each offer is a conditional update, and a lost race just means someone else won."""
+        made = 0
+        for _attempt in range(3):
+            at = time.time() if now is None else now
+            # Runs on every tick and every change in every process: read the queue only
+            # when someone could take a contact (most of the time under load, nobody can).
+            counsellors = await self.counsellors_for_routing()
+            if not any(policy.can_take_more(c) for c in counsellors):
+                break
+            plan = policy.plan_offers(
+                await self.store.queue(),
+                counsellors,
+                now=at,
+                overflow_after=config("OVERFLOW_SECONDS"),
+            )
+            if not plan:
+                break
+            lost = 0
+            for offer in plan:
+                expires = at + config("OFFER_TIMEOUT_SECONDS")
+                if await self.store.offer(offer.contact_id, offer.counsellor_id, expires):
+                    made += 1
+                    await self.publish(
+                        groups.staff(offer.counsellor_id), {"type": "offer.made", "contact": offer.contact_id}
+                    )
+                else:
+                    lost += 1
+            if not lost:
+                break
+        if made:
+            await self.queue_changed()
+        return made
+
+    async def counsellors_for_routing(self) -> list[Counsellor]:
+        counsellors = await self.store.counsellors()
+        if config("PHONE_EXCLUSIVE"):
+            for c in counsellors:
+                if not policy.can_take_more(c):
+                    continue  # a call only matters for someone who could otherwise take more
+                for cid in c.active:
+                    if await self.channel_of(cid) == "phone":
+                        c.on_call = True
+                        break
+        return counsellors
+
+    async def channel_of(self, contact_id: str) -> Channel | None:
+        """The contact's channel (None once it is gone), read from the store once."""
+        channel = self._channels.get(contact_id)
+        if channel is None:
+            contact = await self.store.get_contact(contact_id)
+            if contact is None:
+                return None
+            channel = self._channels[contact_id] = contact.channel
+            if len(self._channels) > KEY_CACHE_SIZE:
+                self._channels.popitem(last=False)
+        return channel
+
+    async def counsellor_seen(self, counsellor_id: int) -> None:
+        """A console's keep-alive: its counsellor is here, whatever a sweep thought."""
+        await self.store.set_counsellor_gone(counsellor_id, 0.0)

@@ -1,0 +1,92 @@
+"""The per-process tick: heartbeat, expiring offers and graces, routing what is due."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from channels.db import database_sync_to_async
+
+from chatservice import metrics
+from contacts import groups
+from contacts.service.core import PROCESS_DEAD_SECONDS, config
+from contacts.service.supervision import Supervision
+
+logger = logging.getLogger(__name__)
+
+
+class Sweep(Supervision):
+    async def _heartbeat(self, now: float) -> None:
+        if not await self.store.heartbeat(self.process, now):
+            # Declared dead while alive (a stalled event loop): say again who is here.
+            for kind, member in list(self._held):
+                await self.store.hold(self.process, kind, member, True, now)
+                if kind == "v":
+                    await self.store.set_visitor_gone(member, 0.0)
+                else:
+                    await self.store.set_counsellor_gone(int(member), 0.0)
+        visitors, _counsellors = await self.store.release_dead(now - PROCESS_DEAD_SECONDS)
+        for contact_id in visitors:
+            # Their socket died with its process: the counsellor sees them away, and the
+            # grace period runs from the process's last heartbeat.
+            contact = await self.store.get_contact(contact_id)
+            if contact is not None and contact.counsellor:
+                await self.publish(
+                    groups.staff(contact.counsellor),
+                    {"type": "visitor.presence", "contact": contact_id, "connected": False},
+                )
+
+    async def tick(self, now: float | None = None) -> None:
+        """Timers: offers nobody answered, visitors and counsellors who did not come back,
+        contacts that have waited past the language overflow."""
+        now = time.time() if now is None else now
+        await self._heartbeat(now)
+        for contact_id, counsellor_id in await self.store.expired_offers(now):
+            await self.withdraw(contact_id, counsellor_id, away=True)
+        for contact_id in await self.store.visitors_gone_before(now - config("GRACE_SECONDS")):
+            await self.end(contact_id, "visitor_gone")
+        if now - self._last_sweep >= 60:
+            if int(now // 3600) != int(self._last_sweep // 3600):
+                from audit.log import prune
+
+                await database_sync_to_async(prune)()  # hourly: the audit log's fixed retention
+            self._last_sweep = now
+            await self.store.sweep()
+            await self.record_sample(now)
+        for counsellor_id in await self.store.counsellors_gone_before(now - config("COUNSELLOR_GRACE_SECONDS")):
+            await self.requeue_all(counsellor_id)
+            await self.store.set_counsellor_state(counsellor_id, "off", now)
+            await self.store.set_counsellor_gone(counsellor_id, 0.0)
+            await self.queue_changed()
+        await self.route(now)
+
+    def ensure_ticker(self) -> None:
+        """Start this process's timer loop on the running event loop, once."""
+        loop = asyncio.get_running_loop()
+        if self._ticker is not None and not self._ticker.done() and self._ticker_loop is loop:
+            return
+        self._ticker_loop = loop
+        self._ticker = loop.create_task(self._tick_forever())
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(config("TICK_SECONDS"))
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis away for a moment: keep ticking, recover when it is back.
+                metrics.TICK_FAILURES.inc()
+                logger.warning("tick failed", exc_info=True)
+
+    async def stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            # Bounded: a library call that swallows the cancellation must not hang a
+            # shutdown (seen once in the suite, never reproduced).
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._ticker), timeout=5)
+            self._ticker = None

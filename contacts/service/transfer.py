@@ -1,0 +1,44 @@
+"""Handing a conversation to a colleague or back to the queue for a language or skill."""
+
+from __future__ import annotations
+
+import time
+
+from contacts import groups
+from contacts.service.ending import Ending
+
+
+class Transfer(Ending):
+    async def transfer_to_counsellor(self, from_id: int, contact_id: str, to_id: int) -> bool:
+        """Hand a conversation to a colleague; the whole conversation goes with it."""
+        if from_id == to_id or not await self.store.transfer(contact_id, from_id, to_id, time.time()):
+            return False
+        await self.store.open_wrapup(contact_id, from_id)
+        await self.publish(
+            groups.staff(from_id), {"type": "conv.ended", "contact": contact_id, "by": "transferred", "undelivered": 0}
+        )
+        contact = await self.store.get_contact(contact_id)
+        if contact is not None:
+            await self.publish_conversation(contact, {"type": "conv.transferred", "contact": contact_id})
+            await self.publish(groups.staff(to_id), {"type": "conv.started", "contact": contact_id})
+        await self.queue_changed()
+        await self.route()
+        return True
+
+    async def transfer_to_queue(self, from_id: int, contact_id: str, *, language: str = "", skill: str = "") -> bool:
+        """Send a conversation back to the front of the queue for a language or a skill."""
+        before = await self.store.get_contact(contact_id)
+        if before is None or not await self.store.retarget(contact_id, from_id, language=language, skill=skill):
+            return False
+        if before.supervisor:
+            await self.publish(groups.staff(before.supervisor), {"type": "conv.requeued", "contact": contact_id})
+        await self.store.open_wrapup(contact_id, from_id)
+        await self.publish(
+            groups.staff(from_id), {"type": "conv.ended", "contact": contact_id, "by": "transferred", "undelivered": 0}
+        )
+        await self.publish(
+            groups.visitor(contact_id), {"type": "conv.requeued", "contact": contact_id, "reason": "transfer"}
+        )
+        await self.queue_changed()
+        await self.route()
+        return True
