@@ -9,14 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from chatservice import vocabulary
+
 Channel = Literal["chat", "phone"]
 ContactState = Literal["queued", "offered", "active"]
 CounsellorState = Literal["available", "break", "away", "off"]
 Sender = Literal["visitor", "counsellor", "supervisor", "system"]
 
 CHANNELS: tuple[Channel, ...] = ("chat", "phone")
-KINDS = ("self", "relative", "professional")
-SKILLS = ("nurse", "police", "professional")
+KINDS = vocabulary.VISITOR_KINDS
+SKILLS = vocabulary.SKILLS
 COUNSELLOR_STATES: tuple[CounsellorState, ...] = ("available", "break", "away", "off")
 
 

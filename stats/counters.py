@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from chatservice import vocabulary
 from stats import vocab
 
 logger = logging.getLogger(__name__)
@@ -17,9 +18,9 @@ WAIT_BANDS = ("0-1m", "1-5m", "5-15m", "15-30m", "30m+")
 # refused, so free text (or anything identifying) can never become a counter.
 METRICS: dict[str, dict[str, frozenset[str]]] = {
     "contacts": {
-        "channel": frozenset({"chat", "phone"}),
+        "channel": frozenset(vocabulary.CHANNELS),
         "language": frozenset({"sv", "en", "ar", "fa", "so", "ti", "ku", "uk"}),
-        "kind": frozenset({"self", "relative", "professional", "unknown"}),
+        "kind": frozenset({*vocabulary.VISITOR_KINDS, "unknown"}),
         "danger": frozenset({"yes", "no"}),
     },
     "contacts.answered": {"channel": frozenset({"chat", "phone"})},
@@ -31,7 +32,7 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
         "reason": frozenset({"paused", "full", "blocked", "too_many"}),
     },
     "wait": {"band": frozenset(WAIT_BANDS)},
-    "conversation": {"band": frozenset({"0-5m", "5-15m", "15-30m", "30-60m", "60m+"})},
+    "conversation": {"band": frozenset(vocabulary.CONVERSATION_BANDS)},
     # The counsellor's optional wrap-up. Each field is its own one-dimensional count: a
     # combination (say age band with municipality) could single a person out.
     "wrapup": {
@@ -41,7 +42,7 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
     },
     "wrapup.topic": {"topic": vocab.codes(vocab.TOPICS)},
     # The visitor's optional one question after the chat: did it help?
-    "feedback": {"answer": frozenset({"yes", "somewhat", "no"})},
+    "feedback": {"answer": frozenset(vocabulary.FEEDBACK_ANSWERS)},
 }
 
 

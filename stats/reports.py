@@ -14,12 +14,13 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from chatservice import vocabulary
 from stats import vocab
 from stats.counters import WAIT_BANDS
 from stats.models import DailyCount, PartnerToken
 from stats.suppression import HIDDEN, Table, combine, suppress
 
-CONVERSATION_BANDS = ("0-5m", "5-15m", "15-30m", "30-60m", "60m+")
+CONVERSATION_BANDS = vocabulary.CONVERSATION_BANDS
 NOT_STATED = "not_stated"
 FEEDBACK = [("yes", _lazy("Yes")), ("somewhat", _lazy("A little")), ("no", _lazy("No"))]
 

@@ -126,7 +126,7 @@ async def test_messages_flow_while_the_database_thread_is_busy(service: Service,
 
 
 async def test_a_long_queue_lists_its_head_and_counts_the_rest(service: Service, sara: Any) -> None:
-    from contacts.consumers import QUEUE_ITEMS_SHOWN
+    from contacts.consumers.console import QUEUE_ITEMS_SHOWN
     from routing.state import Contact
 
     for i in range(QUEUE_ITEMS_SHOWN + 7):

@@ -1,0 +1,381 @@
+"""The counsellor console endpoint /ws/console/."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chatservice import vocabulary
+from contacts import groups, protocol
+from contacts.consumers.delivery import Delivery
+from contacts.protocol import FrameError
+from frontend.revocation import StaffAccessMixin
+from routing.state import Contact, Counsellor
+from stats import vocab
+
+DUTY_STATES = frozenset(vocabulary.CHOSEN_DUTY_STATES)
+TRANSFER_TARGETS = frozenset(vocabulary.TRANSFER_TARGETS)
+CONTACT_LANGUAGES = frozenset(code for code, _ in settings.CONTACT_LANGUAGES)
+SKILLS = frozenset(vocabulary.SKILLS)
+WRAPUP_KINDS = vocab.codes(vocab.KINDS)
+WRAPUP_AGES = vocab.codes(vocab.AGE_BANDS)
+WRAPUP_MUNICIPALITIES = vocab.codes(vocab.MUNICIPALITIES)
+WRAPUP_TOPICS = vocab.codes(vocab.TOPICS)
+QUEUE_ITEMS_SHOWN = 50  # the console lists the head of the queue and counts the rest
+
+
+class CounsellorConsumer(StaffAccessMixin, Delivery):
+    endpoint = "console"
+    labels_authors = True
+    staff_role = "counsellor"  # frontend/revocation.py re-checks the session
+    handlers = {
+        "duty": "on_duty",
+        "accept": "on_accept",
+        "pick": "on_accept",
+        "decline": "on_decline",
+        "send": "on_send",
+        "ack": "on_ack",
+        "typing": "on_typing",
+        "end": "on_end",
+        "sync": "on_sync",
+        "ping": "on_ping",
+        "transfer": "on_transfer",
+        "wrapup": "on_wrapup",
+        "help": "on_help",
+        "block": "on_block",
+    }
+
+    _queue_task: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        profile = await database_sync_to_async(load_profile)(self.scope.get("user"), self.scope.get("session"))
+        if profile is None:
+            await self.close(code=4403)
+            return
+        self.uid = profile.id
+        await self.service.hold("c", profile.id, True)
+        me = await self.service.counsellor_online(profile)
+        await self.join(groups.staff(self.uid))
+        await self.join(groups.STAFF_ALL)
+        await self.accept()
+        self.watch_access()
+        self.service.ensure_ticker()
+        conversations = []
+        for cid in me.active:
+            contact = await self.service.contact(cid)
+            if contact is not None:
+                conversations.append(self.conversation_info(contact))
+        await self.out({"type": "hello", "me": self.me_info(me), "conversations": conversations})
+        await self.out({"type": "intake", **await self.service.intake()})
+        await self.send_queue()
+        for contact in await self.service.queue():
+            # An offer made while this console was reloading is still this counsellor's.
+            if contact.state == "offered" and contact.offered_to == self.uid:
+                await self.offer_made({"contact": contact.id})
+
+    def let_go(self) -> list[Awaitable[Any]]:
+        self.stop_watching()
+        if self._queue_task is not None:
+            self._queue_task.cancel()
+        if not self.uid:
+            return []
+        return [
+            self.service.counsellor_offline(self.uid),
+            self.service.hold("c", self.uid, False),
+            self.leave(groups.staff(self.uid)),
+            self.leave(groups.STAFF_ALL),
+        ]
+
+    # --- frames from the console ---
+    async def on_duty(self, frame: dict[str, Any]) -> None:
+        state = protocol.choice(frame, "state", DUTY_STATES)
+        await self.service.set_duty(self.uid, state, chosen=True)  # type: ignore[arg-type]
+
+    async def on_accept(self, frame: dict[str, Any]) -> None:
+        cid = protocol.contact_id(frame)
+        contact = await self.service.accept(self.uid, cid)
+        if contact is None:
+            raise FrameError("not_available", cid)
+        self.track(cid)
+
+    async def on_decline(self, frame: dict[str, Any]) -> None:
+        await self.service.decline(self.uid, protocol.contact_id(frame))
+
+    async def on_send(self, frame: dict[str, Any]) -> None:
+        # Whose conversation it is, the store checks as it appends (one step, no read).
+        cid = protocol.contact_id(frame)
+        message_id = protocol.client_id(frame)
+        body = protocol.message_text(frame, message_id)
+        result = await self.service.send(cid, "counsellor", body, message_id, author=self.uid)
+        if result is None:
+            await self.mine(frame)  # not_yours, if that is why
+            raise FrameError("not_in_conversation", message_id)
+        self.sent_own(cid, result.seq)
+        await self.out({"type": "sent", "contact": cid, "id": message_id, "seq": result.seq})
+
+    async def on_ack(self, frame: dict[str, Any]) -> None:
+        cid = protocol.contact_id(frame)
+        if not await self.service.ack(cid, "counsellor", protocol.seq(frame), author=self.uid):
+            raise FrameError("not_yours", cid)
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        await self.service.typing(await self.mine(frame), "counsellor")
+
+    async def on_end(self, frame: dict[str, Any]) -> None:
+        await self.service.end(await self.mine(frame), "counsellor")
+
+    async def on_sync(self, frame: dict[str, Any]) -> None:
+        if await self.service.contact(protocol.contact_id(frame)) is None:
+            # Gone from the live state (ended, expired, or Redis lost it): say so plainly.
+            cid = protocol.contact_id(frame)
+            await self.out({"type": "ended", "contact": cid, "by": "system", "undelivered": 0})
+            return
+        cid = await self.mine(frame)
+        last_seq = protocol.seq(frame, "last_seq")
+        self.resync(cid, last_seq)
+        await self.deliver(cid)
+
+    async def on_transfer(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        target = protocol.choice(frame, "to", TRANSFER_TARGETS)
+        if target == "counsellor":
+            to_id = frame.get("counsellor")
+            if isinstance(to_id, bool) or not isinstance(to_id, int):
+                raise FrameError("bad_field", "counsellor")
+            ok = await self.service.transfer_to_counsellor(self.uid, cid, to_id)
+        elif target == "language":
+            language = protocol.choice(frame, "language", CONTACT_LANGUAGES)
+            ok = await self.service.transfer_to_queue(self.uid, cid, language=language)
+        else:
+            skill = protocol.choice(frame, "skill", SKILLS)
+            ok = await self.service.transfer_to_queue(self.uid, cid, skill=skill)
+        if not ok:
+            raise FrameError("not_available", cid)
+
+    async def on_block(self, frame: dict[str, Any]) -> None:
+        """End an abusive conversation and turn the same source away for a while."""
+        await self.service.block(await self.mine(frame))
+
+    async def on_help(self, frame: dict[str, Any]) -> None:
+        cid = await self.mine(frame)
+        if not await self.service.request_help(self.uid, cid):
+            raise FrameError("not_available", cid)
+        await self.out({"type": "help_requested", "contact": cid})
+
+    async def on_wrapup(self, frame: dict[str, Any]) -> None:
+        cid = protocol.contact_id(frame)
+        fields = {}
+        for key, allowed in (("kind", WRAPUP_KINDS), ("age", WRAPUP_AGES), ("municipality", WRAPUP_MUNICIPALITIES)):
+            value = protocol.choice(frame, key, allowed | {""}, "")
+            if value:
+                fields[key] = value
+        topics = frame.get("topics", [])
+        if not isinstance(topics, list) or len(topics) > len(WRAPUP_TOPICS):
+            raise FrameError("bad_field", "topics")
+        if not all(isinstance(t, str) and t in WRAPUP_TOPICS for t in topics):
+            raise FrameError("bad_field", "topics")
+        if not await self.service.wrapup(self.uid, cid, fields, sorted(set(topics))):
+            raise FrameError("not_yours", cid)
+        await self.out({"type": "wrapped", "contact": cid})
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        await self.service.counsellor_seen(self.uid)
+        await self.out({"type": "pong"})
+
+    # --- helpers ---
+    async def mine(self, frame: dict[str, Any]) -> str:
+        """The contact named in the frame, if it is in conversation with this counsellor."""
+        cid = protocol.contact_id(frame)
+        contact = await self.service.contact(cid)
+        if contact is None or contact.state != "active" or contact.counsellor != self.uid:
+            raise FrameError("not_yours", cid)
+        return cid
+
+    @staticmethod
+    def me_info(me: Counsellor) -> dict[str, Any]:
+        return {
+            "name": me.name,
+            "state": me.state,
+            "capacity": me.capacity,
+            "load": me.load,
+            "languages": list(me.languages),
+        }
+
+    @staticmethod
+    def contact_info(contact: Contact) -> dict[str, Any]:
+        return {
+            "contact": contact.id,
+            "channel": contact.channel,
+            "language": contact.language,
+            "kind": contact.kind,
+            "danger": contact.danger,
+            "skill": contact.skill,
+            "waited": int(time.time() - contact.enqueued_at),
+            # With the frame's "now", the page counts the wait on by itself (the queue
+            # frame is built once and shared, so "waited" alone would stand still).
+            "enqueued": int(contact.enqueued_at * 1000),
+        }
+
+    def conversation_info(self, contact: Contact) -> dict[str, Any]:
+        return {
+            "type": "conversation",
+            **self.contact_info(contact),
+            "visitor": "away" if contact.visitor_gone_at else "connected",
+        }
+
+    async def send_me(self) -> None:
+        me = await self.service.counsellor(self.uid)
+        if me is not None:
+            await self.out({"type": "me", **self.me_info(me)})
+
+    async def send_queue(self, since: float | None = None) -> None:
+        at = time.monotonic() if since is None else since
+        view = await self.service.queue_view.get(at)
+        counsellors, _mean = await self.service.staff_view.get(at)
+        if "items" not in view.memo:
+            # The head of the queue, built once per read for every console: the whole
+            # list (30 KB with 200 waiting) to every console at every change was most
+            # of the cost of a busy queue. The count says how many more there are.
+            view.memo["items"] = [
+                {**self.contact_info(c), "offered": c.state == "offered"} for c in view.contacts[:QUEUE_ITEMS_SHOWN]
+            ]
+        items = view.memo["items"]
+        on_duty = sum(1 for c in counsellors if c.state != "off")
+        # Who a conversation can be handed to: colleagues on shift, with their load.
+        colleagues = [
+            {
+                "id": c.id,
+                "name": c.name,
+                "state": c.state,
+                "load": c.load,
+                "capacity": c.capacity,
+                "languages": list(c.languages),
+                "skills": list(c.skills),
+            }
+            for c in counsellors
+            if c.state != "off" and c.id != self.uid and not c.gone_at
+        ]
+        await self.out(
+            {
+                "type": "queue",
+                "items": items,
+                "total": len(view.contacts),
+                "on_duty": on_duty,
+                "colleagues": colleagues,
+                "now": int(time.time() * 1000),
+            }
+        )
+
+    # --- layer events ---
+    async def queue_changed(self, event: dict[str, Any]) -> None:
+        await self.debounced("_queue_task", self.send_queue)
+
+    async def staff_changed(self, event: dict[str, Any]) -> None:
+        await self.send_me()
+
+    async def intake_changed(self, event: dict[str, Any]) -> None:
+        await self.out(
+            {
+                "type": "intake",
+                "chat_paused": bool(event.get("chat_paused")),
+                "phone_paused": bool(event.get("phone_paused")),
+                "max_queue": int(event.get("max_queue") or 0),
+            }
+        )
+
+    async def staff_logout(self, event: dict[str, Any]) -> None:
+        await self.close(code=4401)  # logged out or deactivated: this session is over
+
+    async def offer_made(self, event: dict[str, Any]) -> None:
+        contact = await self.service.contact(event["contact"])
+        if contact is not None and contact.state == "offered" and contact.offered_to == self.uid:
+            expires_in = max(0, int(contact.offer_expires - time.time()))
+            await self.out(
+                {
+                    "type": "offer",
+                    **self.contact_info(contact),
+                    "expires_in": expires_in,
+                    "now": int(time.time() * 1000),
+                }
+            )
+
+    async def offer_withdrawn(self, event: dict[str, Any]) -> None:
+        await self.out({"type": "offer_withdrawn", "contact": event["contact"]})
+
+    async def conv_started(self, event: dict[str, Any]) -> None:
+        contact = await self.service.contact(event["contact"])
+        if contact is not None and contact.counsellor == self.uid:
+            self.track(contact.id)
+            await self.out(self.conversation_info(contact))
+            await self.deliver(contact.id)
+            await self.send_me()
+
+    async def conv_message(self, event: dict[str, Any]) -> None:
+        cid = event["contact"]
+        counsellor = event.get("counsellor")
+        if counsellor is None:  # a nudge from a process that does not say (mid-upgrade)
+            contact = await self.service.contact(cid)
+            counsellor = contact.counsellor if contact is not None else 0
+        if counsellor != self.uid:
+            return
+        await self.deliver_event(cid, event)
+
+    async def conv_typing(self, event: dict[str, Any]) -> None:
+        if event["sender"] == "visitor":
+            await self.out({"type": "typing", "contact": event["contact"]})
+
+    async def conv_ended(self, event: dict[str, Any]) -> None:
+        cid = event["contact"]
+        self.forget(cid)
+        await self.out({"type": "ended", "contact": cid, "by": event["by"], "undelivered": event["undelivered"]})
+        await self.send_me()
+
+    async def conv_requeued(self, event: dict[str, Any]) -> None:
+        self.forget(event["contact"])
+        await self.out({"type": "ended", "contact": event["contact"], "by": "requeued", "undelivered": 0})
+
+    async def conv_transferred(self, event: dict[str, Any]) -> None:
+        return None  # the new counsellor gets conv.started, the old one conv.ended
+
+    async def conv_supervisor(self, event: dict[str, Any]) -> None:
+        await self.out(
+            {"type": "supervisor", "contact": event["contact"], "joined": event["joined"], "name": event["name"]}
+        )
+
+    async def visitor_presence(self, event: dict[str, Any]) -> None:
+        await self.out(
+            {
+                "type": "visitor",
+                "contact": event["contact"],
+                "state": event.get("state") or ("connected" if event["connected"] else "away"),
+            }
+        )
+
+
+def load_profile(user: Any, session: Any = None) -> Counsellor | None:
+    """The routing record for a logged-in counsellor, or None for anyone else."""
+    from frontend.staff import verified_device
+    from routing.models import COUNSELLOR_GROUP, CounsellorProfile
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if not verified_device(user, session):
+        return None
+    if not user.groups.filter(name=COUNSELLOR_GROUP).exists():
+        return None
+    profile = CounsellorProfile.objects.filter(user=user).first()
+    if profile is None:
+        return None
+    return Counsellor(
+        id=user.pk,
+        name=profile.display_name,
+        languages=tuple(profile.languages),
+        skills=tuple(profile.skills),
+        capacity=profile.max_chats,
+        phone=bool(profile.takes_calls and profile.work_phone),
+    )

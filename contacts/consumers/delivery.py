@@ -1,0 +1,89 @@
+"""Delivery of numbered messages to one socket, the one implementation for all three
+endpoints (docs/protocol.md, "Sequence numbers, acks, replay and sync").
+
+A socket remembers, per conversation, the highest seq it has handed to its page and the
+seqs the page wrote itself (it already shows those). A layer event carrying the next
+message in order is sent as it is (the fast path: no store read); anything else, a gap,
+a lost or repeated nudge, a reconnect, is caught up from the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contacts.consumers.base import BaseConsumer
+from contacts.text import counsellor_html
+from routing.state import Message
+
+
+class Delivery(BaseConsumer):
+    # The visitor's socket holds one conversation and its frames name none.
+    tags_contact = True
+    # Staff pages: message frames say whose line it is ("mine", "name").
+    labels_authors = False
+    uid = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delivered: dict[str, int] = {}
+        self.own: set[tuple[str, int]] = set()
+        self.names: dict[int, str] = {}  # staff pseudonyms by uid, for labelling lines
+
+    async def message_frame(self, contact: str, m: Message) -> dict[str, Any]:
+        frame: dict[str, Any] = {
+            "type": "message",
+            "seq": m.seq,
+            "from": m.sender,
+            "text": m.body,
+            "ts": int(m.ts * 1000),
+        }
+        if m.sender == "counsellor":
+            frame["html"] = counsellor_html(m.body)
+        if self.tags_contact:
+            frame["contact"] = contact
+        if self.labels_authors and m.sender in ("counsellor", "supervisor"):
+            # After a transfer a colleague's lines are in the history: label them by author.
+            frame["mine"] = bool(m.author) and m.author == self.uid
+            if m.author and m.author != self.uid:
+                if m.author not in self.names:
+                    self.names[m.author] = await self.service.staff_name(m.author)
+                frame["name"] = self.names[m.author]
+        return frame
+
+    def track(self, cid: str, from_seq: int = 0) -> None:
+        """Start delivering ``cid`` (kept where it is if already tracked)."""
+        self.delivered.setdefault(cid, from_seq)
+
+    def forget(self, cid: str) -> None:
+        self.delivered.pop(cid, None)
+
+    def resync(self, cid: str, last_seq: int) -> None:
+        """The page says it has everything up to ``last_seq``: send again from there."""
+        self.delivered[cid] = min(last_seq, self.delivered.get(cid, last_seq))
+
+    def sent_own(self, cid: str, seq: int) -> None:
+        """The page wrote ``seq`` itself: never echo it back."""
+        self.own.add((cid, seq))
+        if cid in self.delivered and seq == self.delivered[cid] + 1:
+            self.delivered[cid] = seq  # its own nudge then needs no work at all
+
+    async def deliver(self, cid: str) -> None:
+        """Everything after what this socket has handed on, from the store."""
+        for m in await self.service.messages_after(cid, self.delivered.get(cid, 0)):
+            if (cid, m.seq) not in self.own:
+                await self.out(await self.message_frame(cid, m))
+            self.delivered[cid] = m.seq
+
+    async def deliver_event(self, cid: str, event: dict[str, Any], *, ready: bool = True) -> None:
+        """A conv.message nudge: the fast path when it carries the next message and the
+        page is ``ready`` for it, else a catch-up from the store."""
+        seq = event.get("seq")
+        if isinstance(seq, int) and ready and cid in self.delivered and seq <= self.delivered[cid]:
+            return  # shown already (or this socket's own message)
+        m = self.service.carried(event)
+        if m is not None and ready and cid in self.delivered and m.seq == self.delivered[cid] + 1:
+            if (cid, m.seq) not in self.own:
+                await self.out(await self.message_frame(cid, m))
+            self.delivered[cid] = m.seq
+            return
+        await self.deliver(cid)
