@@ -41,6 +41,13 @@ class Sentinelled:
         ).stdout.split()
         return int(out[1]) if len(out) == 2 else 0
 
+    def replicas(self) -> str:
+        return subprocess.run(
+            ["redis-cli", "-p", str(self.ports["sentinel"]), "sentinel", "replicas", MASTER],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
 
 def redis(port: int, folder: Path, *args: str) -> list[str]:
     # As deploy/redis/redis.conf: nothing on disk, not even for the replica's first sync.
@@ -76,7 +83,9 @@ def sentinelled(tmp_path: Path) -> Iterator[Sentinelled]:
     conf.write_text(
         f"port {ports['sentinel']}\nbind 127.0.0.1\n"
         f"sentinel monitor {MASTER} 127.0.0.1 {ports['master']} 1\n"
-        f"sentinel down-after-milliseconds {MASTER} 1000\n"
+        # Not 1 s: on a loaded CI machine a master that is merely slow for a second
+        # would be failed over before the test kills it.
+        f"sentinel down-after-milliseconds {MASTER} 3000\n"
         f"sentinel failover-timeout {MASTER} 10000\n"
     )
     with ExitStack() as stack:
@@ -126,6 +135,12 @@ async def failover_scenario(s: Sentinelled) -> dict[str, object]:
     first = await next_frame(v, "message")
     await v.send(json.dumps({"type": "ack", "seq": first["seq"]}))
     await asyncio.sleep(0.5)  # let the replica catch up (replication is asynchronous)
+    # The sentinel learns of the replica from the master's INFO, every 10 s; killing the
+    # master before that leaves it nothing to promote.
+    deadline = time.monotonic() + 20
+    while not s.replicas():
+        assert time.monotonic() < deadline, "the sentinel never saw the replica"
+        await asyncio.sleep(0.2)
 
     s.master.kill()
     deadline = time.monotonic() + 30
@@ -169,7 +184,12 @@ async def failover_scenario(s: Sentinelled) -> dict[str, object]:
 
 
 def test_the_service_follows_a_sentinel_failover(sentinelled: Sentinelled) -> None:
-    seen = asyncio.run(failover_scenario(sentinelled))
+    try:
+        seen = asyncio.run(failover_scenario(sentinelled))
+    except (AssertionError, TimeoutError) as failure:
+        # A CI failure should say what the server saw, not only where the client waited.
+        log = (sentinelled.folder / "daphne.log").read_text(errors="replace")[-4000:]
+        raise AssertionError(f"{failure!r}\n--- daphne.log (tail) ---\n{log}") from failure
     assert seen == {"promoted": True, "sent_seq": 2, "heard": "efter", "second_login": True}
     assert sentinelled.daphne.proc.poll() is None
     assert list(sentinelled.folder.glob("*.rdb")) == []  # replication wrote nothing to disk
