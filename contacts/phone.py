@@ -151,7 +151,7 @@ async def language(request: HttpRequest) -> HttpResponse:
     if isinstance(result, Closed):
         await _count_closed(result)
         return await closed_twiml(result)
-    position = await get_service().store.position(result.id)
+    position = await get_service().position(result.id)
     return twiml(waiting(result.language, position))
 
 
