@@ -8,16 +8,17 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The role names live with the other vocabularies, so statistics can check a role
+# without importing routing; re-exported here for the models' users.
+from chatservice.vocabulary import COUNSELLOR_GROUP as COUNSELLOR_GROUP
+from chatservice.vocabulary import PARTNER_GROUP as PARTNER_GROUP
+from chatservice.vocabulary import SUPERVISOR_GROUP as SUPERVISOR_GROUP
+
 SKILL_CHOICES = [
     ("nurse", _("Nurse/midwife")),
     ("police", _("Police")),
     ("professional", _("Professional consultation")),
 ]
-COUNSELLOR_GROUP = "counsellor"
-SUPERVISOR_GROUP = "supervisor"
-# Funders' representatives: they read the statistics reports (/stats/ and its CSV) and
-# nothing else; no console, no dashboard, no admin.
-PARTNER_GROUP = "partner"
 
 
 def _valid_codes(value: object, allowed: set[str]) -> bool:

@@ -23,7 +23,7 @@ OFFSET = re.compile(r"-?[0-9]{1,4}")  # ASCII digits only: int() would also take
 
 
 def may_read(user: Any) -> bool:
-    from routing.models import PARTNER_GROUP, SUPERVISOR_GROUP
+    from chatservice.vocabulary import PARTNER_GROUP, SUPERVISOR_GROUP
 
     return bool(user.is_superuser or user.groups.filter(name__in=[SUPERVISOR_GROUP, PARTNER_GROUP]).exists())
 
@@ -129,7 +129,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         ]
     kind = request.GET.get("period", "month")
     offset = int(request.GET.get("offset", "-1" if kind == "month" else "0"))
-    from routing.models import SUPERVISOR_GROUP
+    from chatservice.vocabulary import SUPERVISOR_GROUP
 
     context = {
         "report": data,

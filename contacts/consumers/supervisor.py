@@ -203,8 +203,8 @@ def load_supervisor(user: Any, session: Any = None) -> tuple[int, str] | None:
     """(id, the name a visitor sees) for a logged-in supervisor, or None."""
     from django.utils.translation import gettext
 
+    from chatservice.vocabulary import SUPERVISOR_GROUP
     from frontend.staff import verified_device
-    from routing.models import SUPERVISOR_GROUP
 
     if user is None or not user.is_authenticated or not user.is_active:
         return None
