@@ -149,6 +149,13 @@ class Socket:
                 return frame
         raise AssertionError(f"no {type_} {match} frame; saw {[f['type'] for f in self.seen[-10:]]}")
 
+    async def first(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The next frame, whatever its type: for a reply that may be one of several."""
+        frame = await self._next(timeout)
+        if frame is None:
+            raise AssertionError(f"no frame in {timeout} s")
+        return frame
+
     async def frames(self, wait: float = 0.6) -> list[dict[str, Any]]:
         """Every frame that arrives until none has come for ``wait`` seconds."""
         out = []

@@ -89,7 +89,8 @@ async def test_a_queue_flood_from_one_address_is_capped_skipped_and_cleared(
     answers = []
     for _ in range(60):
         sock = await visitor(client=ABUSER, danger=True)
-        answers.append((await sock.frames(0.05))[0]["type"])
+        # The first answer, however long a loaded machine takes; not "what came in 50 ms".
+        answers.append((await sock.first())["type"])
         await sock.close()
     assert answers.count("started") == 6  # STARTS_PER_SOURCE in START_WINDOW_SECONDS
     assert set(answers[6:]) == {"closed"}
