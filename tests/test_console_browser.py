@@ -142,3 +142,21 @@ def test_waiting_times_count_on_and_the_long_wait_alert_fires_on_time(browser: B
     visitor.context.close()
     for page in (staff, boss):
         page.context.close()
+
+
+def test_the_typing_line_goes_when_the_visitor_ends_the_chat(browser: Browser, server: Server) -> None:
+    staff = log_in(browser, server, "radgivare", "/console/")
+    set_state(staff, "available")
+    visitor = start_visitor(browser, server)
+    staff.locator("#offer-list li button.primary").click()
+    expect(visitor.locator("#chat")).to_be_visible()
+    conv = staff.locator(".conversation")
+    visitor.locator("#text").type("jag vet inte")
+    expect(conv.locator(".typing")).to_be_visible()
+    visitor.once("dialog", lambda dialog: dialog.accept())  # "Vill du avsluta?"
+    visitor.click("#chat button.end")
+    expect(conv).to_have_class(re.compile(r"\bended\b"))
+    # At once: the line's own 4 s timer would otherwise say "skriver…" about nobody.
+    expect(conv.locator(".typing")).to_be_hidden(timeout=1000)
+    for page in (staff, visitor):
+        page.context.close()

@@ -195,7 +195,7 @@
     },
     typing: function (f) {
       var c = convs[f.contact];
-      if (!c) return;
+      if (!c || c.ended) return;
       var p = c.el.querySelector(".typing");
       p.hidden = false;
       clearTimeout(c.typingTimer);
@@ -210,6 +210,9 @@
       var c = convs[f.contact];
       if (!c || c.ended) return;
       c.ended = true;
+      // "Skriver…" under a conversation that has ended would say someone is still there.
+      clearTimeout(c.typingTimer);
+      c.el.querySelector(".typing").hidden = true;
       addNote(c, T["ended_" + f.by] ? t("ended_" + f.by, { duration: CONFIG.blockDuration }) : t("ended_system"));
       if (f.undelivered) addNote(c, t("undelivered", { n: f.undelivered }));
       c.el.querySelector(".composer").hidden = true;
