@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 VISITOR: dict[str, Promise] = {
     "title": _("Chat"),
+    # The tab title while a new line waits unseen in a background tab: it must not say
+    # chat, crisis or violence (issue 16, item 6).
+    "notice_title": _("New message"),
+    "mute": _("No notification sound"),
     "quick_exit": _("Leave quickly"),
     "quick_exit_hint": _("Leaves this page at once. You can also press Esc twice."),
     "language": _("Language"),

@@ -160,3 +160,63 @@ def test_the_typing_line_goes_when_the_visitor_ends_the_chat(browser: Browser, s
     expect(conv.locator(".typing")).to_be_hidden(timeout=1000)
     for page in (staff, visitor):
         page.context.close()
+
+
+# The page's sound goes to a recorder, and the tab can be sent to the background: a
+# headless browser has neither speakers nor a tab strip.
+BACKGROUND_AND_TONES = """
+window.__tones = 0;
+window.__hidden = false;
+Object.defineProperty(document, "visibilityState", {
+  configurable: true, get: () => window.__hidden ? "hidden" : "visible",
+});
+window.AudioContext = class {
+  constructor() { this.currentTime = 0; this.destination = {}; }
+  createOscillator() {
+    return {type: "", frequency: {value: 0}, connect() {}, start() { window.__tones += 1; }, stop() {}};
+  }
+  createGain() { return {gain: {setValueAtTime() {}, exponentialRampToValueAtTime() {}}, connect() {}}; }
+};
+"""
+
+
+def to_background(page: Page, hidden: bool) -> None:
+    page.evaluate("h => { window.__hidden = h; document.dispatchEvent(new Event('visibilitychange')); }", hidden)
+
+
+def test_a_background_tab_gets_a_soft_tone_and_a_neutral_title(browser: Browser, server: Server) -> None:
+    staff = log_in(browser, server, "radgivare", "/console/")
+    set_state(staff, "available")
+    visitor = browser.new_context(locale="sv-SE").new_page()
+    visitor.add_init_script(BACKGROUND_AND_TONES)
+    visitor.goto(server.url + "/")
+    visitor.click("#start")
+    expect(visitor.locator("#queue, #chat").first).to_be_visible()
+    title = visitor.title()
+    to_background(visitor, True)  # the visitor looks at something else while waiting
+    staff.locator("#offer-list li button.primary").click()
+    expect(visitor).to_have_title("(1) Nytt meddelande")
+    assert visitor.evaluate("window.__tones") == 1
+    conv = staff.locator(".conversation")
+    conv.locator("textarea").fill("Hej, jag heter Sara")
+    conv.locator("textarea").press("Enter")
+    expect(visitor).to_have_title("(2) Nytt meddelande")
+    assert visitor.evaluate("window.__tones") == 2
+    # Back in front: the page's own title, and the count starts again.
+    to_background(visitor, False)
+    expect(visitor).to_have_title(title)
+    # Muted: the title still says it, the tone does not.
+    visitor.click("#mute")
+    expect(visitor.locator("#mute")).to_have_attribute("aria-pressed", "true")
+    to_background(visitor, True)
+    conv.locator("textarea").fill("Är du kvar?")
+    conv.locator("textarea").press("Enter")
+    expect(visitor).to_have_title("(1) Nytt meddelande")
+    assert visitor.evaluate("window.__tones") == 2
+    shown = visitor.title().lower()
+    assert not any(word in shown for word in ("chat", "kris", "våld", "heder", "nexus"))
+    to_background(visitor, False)
+    visitor.set_viewport_size({"width": 360, "height": 740})
+    visitor.screenshot(path=str(ROOT / "docs" / "screenshots" / "visitor-sv-mute.png"))
+    for page in (staff, visitor):
+        page.context.close()

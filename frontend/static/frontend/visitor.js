@@ -143,6 +143,43 @@
   // event: the counsellor is told it is out of sight while it is.
   document.addEventListener("visibilitychange", function () {
     if (state.token) send({ type: "visibility", hidden: document.visibilityState === "hidden" });
+    if (document.visibilityState !== "hidden" && notices.unseen) {
+      notices.unseen = 0;
+      document.title = t("title");
+    }
+  });
+
+  // A discreet notice when the page is in the background and the counsellor joins or
+  // writes: a soft tone (mutable) and a tab title that names nothing of chat, crisis or
+  // violence, since the tab strip of a shared phone is seen by others. The mute choice
+  // lives in page memory only, like everything else here.
+  var notices = { unseen: 0, muted: false, audio: null };
+  function primeSound() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    try { if (Ctx && !notices.audio) notices.audio = new Ctx(); } catch (e) { /* silent is fine */ }
+  }
+  function notice() {
+    if (document.visibilityState !== "hidden") return;
+    notices.unseen += 1;
+    document.title = "(" + notices.unseen + ") " + t("notice_title");
+    var a = notices.audio;
+    if (notices.muted || !a) return;
+    try {
+      var tone = a.createOscillator(), gain = a.createGain(), now = a.currentTime;
+      tone.type = "sine";
+      tone.frequency.value = 660;
+      gain.gain.setValueAtTime(0.0001, now);
+      gain.gain.exponentialRampToValueAtTime(0.06, now + 0.03);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + 0.5);
+      tone.connect(gain);
+      gain.connect(a.destination);
+      tone.start(now);
+      tone.stop(now + 0.55);
+    } catch (e) { /* silent is fine */ }
+  }
+  $("mute").addEventListener("click", function () {
+    notices.muted = !notices.muted;
+    $("mute").setAttribute("aria-pressed", notices.muted ? "true" : "false");
   });
   window.addEventListener("pageshow", function (e) {
     if (e.persisted) { state = freshState(); show("intro"); status(""); }
@@ -237,6 +274,7 @@
         $("waiting").hidden = true;
         show("chat");
         addNote(t("joined", { name: state.name }));
+        notice();
         flushOutbox();
       }
     },
@@ -319,6 +357,7 @@
       var who = f.from === "counsellor" ? state.name : f.from === "supervisor" ? state.supervisor || "" : "";
       addMessage(who, f.text, "them", f.seq, f.html);
       $("typing").hidden = true;
+      notice();
     } else if (!document.querySelector('[data-seq="' + f.seq + '"]')) {
       addMessage(t("you"), f.text, "me", f.seq);
     }
@@ -396,6 +435,7 @@
   $("danger").addEventListener("change", function (e) { $("danger-help").hidden = !e.target.checked; });
   $("start-form").addEventListener("submit", function (e) {
     e.preventDefault();
+    primeSound(); // inside the click: a browser lets a page make sound only after one
     var kind = document.querySelector('input[name="kind"]:checked');
     state.kind = kind ? kind.value : "";
     state.danger = $("danger").checked;
