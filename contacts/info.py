@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
-
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contacts.frames import ClosedInfo, HoursInfo, NumberInfo
 from contacts.hours import Schedule
 from contacts.models import WEEKDAYS, EmergencyNumber, ServiceText
 
@@ -26,24 +25,6 @@ DEFAULT_TEXTS = {
         "If you are in danger: call 112."
     ),
 }
-
-
-class NumberInfo(TypedDict):
-    number: str
-    dial: str
-    url: str
-    label: str
-
-
-class HoursInfo(TypedDict):
-    day: str
-    periods: list[str]
-
-
-class ClosedInfo(TypedDict):
-    text: str
-    hours: list[HoursInfo]
-    numbers: list[NumberInfo]
 
 
 def numbers(language: str) -> list[NumberInfo]:

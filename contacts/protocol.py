@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 
+from contacts.frames import ErrorFrame
+
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # A resumption token as the server makes them (secrets.token_urlsafe): nothing else can
 # be one, so nothing else (a lone surrogate, a phone call's "call:" key) is looked up.
@@ -26,8 +28,8 @@ class FrameError(Exception):
         self.code = code
         self.detail = detail
 
-    def frame(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "error", "code": self.code}
+    def frame(self) -> ErrorFrame:
+        out: ErrorFrame = {"type": "error", "code": self.code}
         if self.detail:
             out["detail"] = self.detail
         return out

@@ -11,11 +11,12 @@ import ast
 import inspect
 import re
 import textwrap
+import typing
 from pathlib import Path
 
 import pytest
 
-from contacts import protocol
+from contacts import events, frames, protocol
 from contacts.consumers import (
     CounsellorConsumer,
     SupervisorConsumer,
@@ -51,11 +52,21 @@ def named(text: str) -> set[str]:
 
 
 def literal_types(cls: type) -> set[str]:
-    """Every ``"type": "<name>"`` in dict literals of the class's own source. Dotted
-    names are channel-layer events between processes, not frames."""
+    """Every ``"type": "<name>"`` in dict literals of the class's own source, and every
+    ``type="<name>"`` in a frame built by its TypedDict (``IntakeFrame(type="intake",
+    **state)``). Dotted names are channel-layer events between processes, not frames."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     found = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if (
+                    keyword.arg == "type"
+                    and isinstance(keyword.value, ast.Constant)
+                    and isinstance(keyword.value.value, str)
+                    and "." not in keyword.value.value
+                ):
+                    found.add(keyword.value.value)
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if (
@@ -121,3 +132,59 @@ def test_base_frames_are_sent_by_every_endpoint() -> None:
     # message comes from Delivery, a base class: the scan must follow the class hierarchy.
     assert "message" in literal_types(Delivery)
     assert all("message" in sent_by(cls) for cls in ENDPOINTS.values())
+
+
+def frame_names(union: object) -> set[str]:
+    """The ``type`` values of every TypedDict in a union of them."""
+    names: set[str] = set()
+    for member in typing.get_args(union):
+        names.update(typing.get_args(typing.get_type_hints(member)["type"]))
+    return names
+
+
+def test_every_typed_frame_is_documented() -> None:
+    documented: set[str] = set()
+    for who in ENDPOINTS:
+        endpoint = section(DOC, f"{who} endpoint", "##")
+        headings = named("\n".join(line for line in endpoint.splitlines() if line.startswith("#### ")))
+        documented |= named(section(endpoint, f"Server -> {who.lower()}", "###")) | headings
+    typed = frame_names(frames.Frame) - {"error"}  # errors have their own section
+    assert {"message", "dashboard", "offer"} <= typed
+    missing = typed - documented
+    assert not missing, f"frames in contacts/frames.py missing from docs/protocol.md: {sorted(missing)}"
+
+
+def test_every_event_has_a_handler_and_every_handler_an_event() -> None:
+    """A handler is found by name (conv.ended -> conv_ended): a misspelt one would never
+    run, and an event no endpoint handles is dead weight on the channel layer."""
+    events_typed = frame_names(events.Event)
+    handled: set[str] = set()
+    for cls in ENDPOINTS.values():
+        for name, member in inspect.getmembers(cls, inspect.iscoroutinefunction):
+            if list(inspect.signature(member).parameters) != ["self", "event"]:
+                continue  # a helper that takes an event among other things
+            event = typing.get_type_hints(member).get("event")
+            if event is not None and typing.is_typeddict(event):
+                handled.update(typing.get_args(typing.get_type_hints(event)["type"]))
+                assert name == typing.get_args(typing.get_type_hints(event)["type"])[0].replace(".", "_"), name
+    # staff.recheck is handled by StaffAccessMixin, typed there as the event it is.
+    assert not events_typed - handled - {"staff.recheck"}, sorted(events_typed - handled)
+
+
+def test_mypy_refuses_a_misspelt_frame_field(tmp_path: Path) -> None:
+    from mypy import api
+
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from contacts.frames import Frame\n"
+        "def out(frame: Frame) -> None: ...\n"
+        'out({"type": "ended", "by": "visitor", "undelivered": 0})\n'
+        'out({"type": "ended", "by": "visitor", "undeliverd": 0})\n'
+    )
+    root = Path(__file__).resolve().parent.parent
+    stdout, _stderr, status = api.run(
+        ["--strict", "--no-incremental", "--follow-imports=silent", "--config-file=/dev/null", str(sample)]
+    )
+    assert status == 1, stdout
+    assert "sample.py:4:" in stdout and "sample.py:3:" not in stdout, stdout
+    assert root  # run from the project root (pytest's rootdir), where contacts/ is found

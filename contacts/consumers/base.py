@@ -20,6 +20,7 @@ from django.conf import settings
 
 from chatservice import metrics
 from contacts import protocol
+from contacts.frames import Frame
 from contacts.limits import Bucket
 from contacts.protocol import FrameError
 from contacts.service import Service, get_service
@@ -147,7 +148,7 @@ class BaseConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     def service(self) -> Service:
         return get_service()
 
-    async def out(self, frame: dict[str, Any]) -> None:
+    async def out(self, frame: Frame) -> None:
         if frame["type"] == "error":
             metrics.frame_error(frame["code"])
         if self._transport_gone:

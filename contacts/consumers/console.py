@@ -13,6 +13,31 @@ from django.conf import settings
 from chatservice import vocabulary
 from contacts import groups, protocol
 from contacts.consumers.delivery import Delivery
+from contacts.events import (
+    ConvEnded,
+    ConvMessage,
+    ConvRequeued,
+    ConvStarted,
+    ConvSupervisor,
+    ConvTyping,
+    IntakeChanged,
+    OfferMade,
+    OfferWithdrawn,
+    QueueChanged,
+    StaffChanged,
+    StaffLogout,
+    VisitorPresence,
+)
+from contacts.frames import (
+    Colleague,
+    ContactInfo,
+    ConversationFrame,
+    IntakeFrame,
+    MeFrame,
+    MeInfo,
+    OfferFrame,
+    QueueItem,
+)
 from contacts.protocol import FrameError
 from frontend.revocation import StaffAccessMixin
 from routing.state import Contact, Counsellor
@@ -65,18 +90,18 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         await self.accept()
         self.watch_access()
         self.service.ensure_ticker()
-        conversations = []
+        conversations: list[ConversationFrame] = []
         for cid in me.active:
             contact = await self.service.contact(cid)
             if contact is not None:
                 conversations.append(self.conversation_info(contact))
         await self.out({"type": "hello", "me": self.me_info(me), "conversations": conversations})
-        await self.out({"type": "intake", **await self.service.intake()})
+        await self.out(IntakeFrame(type="intake", **await self.service.intake()))
         await self.send_queue()
         for contact in await self.service.queue():
             # An offer made while this console was reloading is still this counsellor's.
             if contact.state == "offered" and contact.offered_to == self.uid:
-                await self.offer_made({"contact": contact.id})
+                await self.offer_made(OfferMade(type="offer.made", contact=contact.id))
 
     def let_go(self) -> list[Awaitable[Any]]:
         self.stop_watching()
@@ -197,7 +222,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         return cid
 
     @staticmethod
-    def me_info(me: Counsellor) -> dict[str, Any]:
+    def me_info(me: Counsellor) -> MeInfo:
         return {
             "name": me.name,
             "state": me.state,
@@ -207,7 +232,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         }
 
     @staticmethod
-    def contact_info(contact: Contact) -> dict[str, Any]:
+    def contact_info(contact: Contact) -> ContactInfo:
         return {
             "contact": contact.id,
             "channel": contact.channel,
@@ -221,17 +246,17 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             "enqueued": int(contact.enqueued_at * 1000),
         }
 
-    def conversation_info(self, contact: Contact) -> dict[str, Any]:
-        return {
-            "type": "conversation",
+    def conversation_info(self, contact: Contact) -> ConversationFrame:
+        return ConversationFrame(
+            type="conversation",
+            visitor="away" if contact.visitor_gone_at else "connected",
             **self.contact_info(contact),
-            "visitor": "away" if contact.visitor_gone_at else "connected",
-        }
+        )
 
     async def send_me(self) -> None:
         me = await self.service.counsellor(self.uid)
         if me is not None:
-            await self.out({"type": "me", **self.me_info(me)})
+            await self.out(MeFrame(type="me", **self.me_info(me)))
 
     async def send_queue(self, since: float | None = None) -> None:
         at = time.monotonic() if since is None else since
@@ -242,12 +267,13 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             # list (30 KB with 200 waiting) to every console at every change was most
             # of the cost of a busy queue. The count says how many more there are.
             view.memo["items"] = [
-                {**self.contact_info(c), "offered": c.state == "offered"} for c in view.contacts[:QUEUE_ITEMS_SHOWN]
+                QueueItem(offered=c.state == "offered", **self.contact_info(c))
+                for c in view.contacts[:QUEUE_ITEMS_SHOWN]
             ]
-        items = view.memo["items"]
+        items: list[QueueItem] = view.memo["items"]
         on_duty = sum(1 for c in counsellors if c.state != "off")
         # Who a conversation can be handed to: colleagues on shift, with their load.
-        colleagues = [
+        colleagues: list[Colleague] = [
             {
                 "id": c.id,
                 "name": c.name,
@@ -272,13 +298,13 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         )
 
     # --- layer events ---
-    async def queue_changed(self, event: dict[str, Any]) -> None:
+    async def queue_changed(self, event: QueueChanged) -> None:
         await self.debounced("_queue_task", self.send_queue)
 
-    async def staff_changed(self, event: dict[str, Any]) -> None:
+    async def staff_changed(self, event: StaffChanged) -> None:
         await self.send_me()
 
-    async def intake_changed(self, event: dict[str, Any]) -> None:
+    async def intake_changed(self, event: IntakeChanged) -> None:
         await self.out(
             {
                 "type": "intake",
@@ -288,26 +314,20 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             }
         )
 
-    async def staff_logout(self, event: dict[str, Any]) -> None:
+    async def staff_logout(self, event: StaffLogout) -> None:
         await self.close(code=4401)  # logged out or deactivated: this session is over
 
-    async def offer_made(self, event: dict[str, Any]) -> None:
+    async def offer_made(self, event: OfferMade) -> None:
         contact = await self.service.contact(event["contact"])
         if contact is not None and contact.state == "offered" and contact.offered_to == self.uid:
             expires_in = max(0, int(contact.offer_expires - time.time()))
-            await self.out(
-                {
-                    "type": "offer",
-                    **self.contact_info(contact),
-                    "expires_in": expires_in,
-                    "now": int(time.time() * 1000),
-                }
-            )
+            now = int(time.time() * 1000)
+            await self.out(OfferFrame(type="offer", expires_in=expires_in, now=now, **self.contact_info(contact)))
 
-    async def offer_withdrawn(self, event: dict[str, Any]) -> None:
+    async def offer_withdrawn(self, event: OfferWithdrawn) -> None:
         await self.out({"type": "offer_withdrawn", "contact": event["contact"]})
 
-    async def conv_started(self, event: dict[str, Any]) -> None:
+    async def conv_started(self, event: ConvStarted) -> None:
         contact = await self.service.contact(event["contact"])
         if contact is not None and contact.counsellor == self.uid:
             self.track(contact.id)
@@ -315,7 +335,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             await self.deliver(contact.id)
             await self.send_me()
 
-    async def conv_message(self, event: dict[str, Any]) -> None:
+    async def conv_message(self, event: ConvMessage) -> None:
         cid = event["contact"]
         counsellor = event.get("counsellor")
         if counsellor is None:  # a nudge from a process that does not say (mid-upgrade)
@@ -325,29 +345,26 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             return
         await self.deliver_event(cid, event)
 
-    async def conv_typing(self, event: dict[str, Any]) -> None:
+    async def conv_typing(self, event: ConvTyping) -> None:
         if event["sender"] == "visitor":
             await self.out({"type": "typing", "contact": event["contact"]})
 
-    async def conv_ended(self, event: dict[str, Any]) -> None:
+    async def conv_ended(self, event: ConvEnded) -> None:
         cid = event["contact"]
         self.forget(cid)
         await self.out({"type": "ended", "contact": cid, "by": event["by"], "undelivered": event["undelivered"]})
         await self.send_me()
 
-    async def conv_requeued(self, event: dict[str, Any]) -> None:
+    async def conv_requeued(self, event: ConvRequeued) -> None:
         self.forget(event["contact"])
         await self.out({"type": "ended", "contact": event["contact"], "by": "requeued", "undelivered": 0})
 
-    async def conv_transferred(self, event: dict[str, Any]) -> None:
-        return None  # the new counsellor gets conv.started, the old one conv.ended
-
-    async def conv_supervisor(self, event: dict[str, Any]) -> None:
+    async def conv_supervisor(self, event: ConvSupervisor) -> None:
         await self.out(
             {"type": "supervisor", "contact": event["contact"], "joined": event["joined"], "name": event["name"]}
         )
 
-    async def visitor_presence(self, event: dict[str, Any]) -> None:
+    async def visitor_presence(self, event: VisitorPresence) -> None:
         await self.out(
             {
                 "type": "visitor",

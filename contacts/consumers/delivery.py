@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from contacts.consumers.base import BaseConsumer
+from contacts.events import ConvMessage
+from contacts.frames import MessageFrame
 from contacts.text import counsellor_html
 from routing.state import Message
 
@@ -29,8 +31,8 @@ class Delivery(BaseConsumer):
         self.own: set[tuple[str, int]] = set()
         self.names: dict[int, str] = {}  # staff pseudonyms by uid, for labelling lines
 
-    async def message_frame(self, contact: str, m: Message) -> dict[str, Any]:
-        frame: dict[str, Any] = {
+    async def message_frame(self, contact: str, m: Message) -> MessageFrame:
+        frame: MessageFrame = {
             "type": "message",
             "seq": m.seq,
             "from": m.sender,
@@ -74,7 +76,7 @@ class Delivery(BaseConsumer):
                 await self.out(await self.message_frame(cid, m))
             self.delivered[cid] = m.seq
 
-    async def deliver_event(self, cid: str, event: dict[str, Any], *, ready: bool = True) -> None:
+    async def deliver_event(self, cid: str, event: ConvMessage, *, ready: bool = True) -> None:
         """A conv.message nudge: the fast path when it carries the next message and the
         page is ``ready`` for it, else a catch-up from the store."""
         seq = event.get("seq")

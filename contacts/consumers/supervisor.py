@@ -14,6 +14,8 @@ from django.utils import translation
 
 from contacts import groups, protocol
 from contacts.consumers.delivery import Delivery
+from contacts.events import ConvEnded, ConvMessage, ConvRequeued, HelpChanged, QueueChanged, StaffLogout
+from contacts.frames import DashboardFrame, IntakeSavedFrame
 from contacts.protocol import FrameError
 from frontend.revocation import StaffAccessMixin
 
@@ -68,8 +70,7 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
 
     async def send_dashboard(self, since: float | None = None) -> None:
         data = await self.service.dashboard(time.monotonic() if since is None else since)
-        data["intake"] = await self.service.intake()
-        await self.out({"type": "dashboard", **data})
+        await self.out(DashboardFrame(type="dashboard", intake=await self.service.intake(), **data))
 
     # --- frames ---
     async def on_intake(self, frame: dict[str, Any]) -> None:
@@ -85,7 +86,7 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
             raise FrameError("bad_frame", "nothing to change")
         intake = await self.service.set_intake(changes, by=self.uid)
         # The supervisor who pressed Save is told what now holds, not left to guess.
-        await self.out({"type": "intake_saved", **intake})
+        await self.out(IntakeSavedFrame(type="intake_saved", **intake))
 
     async def on_off_duty(self, frame: dict[str, Any]) -> None:
         uid = frame.get("counsellor")
@@ -154,49 +155,27 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         return cid
 
     # --- layer events ---
-    async def queue_changed(self, event: dict[str, Any]) -> None:
+    # Only those the dashboard uses: BaseConsumer.dispatch drops any other event (a
+    # conversation's typing, presence, offers) without a handler, so none is written.
+    async def queue_changed(self, event: QueueChanged) -> None:
         await self.debounced("_dashboard_task", self.send_dashboard)
 
-    async def help_changed(self, event: dict[str, Any]) -> None:
+    async def help_changed(self, event: HelpChanged) -> None:
         await self.debounced("_dashboard_task", self.send_dashboard)
 
-    async def staff_changed(self, event: dict[str, Any]) -> None:
-        return None
-
-    async def staff_logout(self, event: dict[str, Any]) -> None:
+    async def staff_logout(self, event: StaffLogout) -> None:
         await self.close(code=4401)
 
-    async def conv_message(self, event: dict[str, Any]) -> None:
+    async def conv_message(self, event: ConvMessage) -> None:
         if event["contact"] in self.delivered:
             await self.deliver(event["contact"])
 
-    async def conv_ended(self, event: dict[str, Any]) -> None:
+    async def conv_ended(self, event: ConvEnded) -> None:
         if self.delivered.pop(event["contact"], None) is not None:
             await self.out({"type": "ended", "contact": event["contact"], "by": event["by"], "undelivered": 0})
 
-    async def conv_requeued(self, event: dict[str, Any]) -> None:
-        await self.conv_ended({**event, "by": "requeued"})
-
-    async def conv_supervisor(self, event: dict[str, Any]) -> None:
-        return None
-
-    async def conv_typing(self, event: dict[str, Any]) -> None:
-        return None
-
-    async def conv_started(self, event: dict[str, Any]) -> None:
-        return None
-
-    async def conv_transferred(self, event: dict[str, Any]) -> None:
-        return None
-
-    async def visitor_presence(self, event: dict[str, Any]) -> None:
-        return None
-
-    async def offer_made(self, event: dict[str, Any]) -> None:
-        return None
-
-    async def offer_withdrawn(self, event: dict[str, Any]) -> None:
-        return None
+    async def conv_requeued(self, event: ConvRequeued) -> None:
+        await self.conv_ended(ConvEnded(type="conv.ended", contact=event["contact"], by="requeued", undelivered=0))
 
 
 def load_supervisor(user: Any, session: Any = None) -> tuple[int, str] | None:

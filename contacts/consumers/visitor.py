@@ -12,6 +12,17 @@ from chatservice import vocabulary
 from contacts import groups, protocol
 from contacts.consumers.base import CLOSE_FLOOD
 from contacts.consumers.delivery import Delivery
+from contacts.events import (
+    ConvEnded,
+    ConvMessage,
+    ConvRequeued,
+    ConvStarted,
+    ConvSupervisor,
+    ConvTransferred,
+    ConvTyping,
+    QueueChanged,
+)
+from contacts.frames import ClosedFrame
 from contacts.limits import connections, source_of
 from contacts.protocol import FrameError
 from contacts.service import Closed
@@ -82,7 +93,7 @@ class VisitorConsumer(Delivery):
             channel="chat", language=language, kind=kind, danger=danger, source=self.source, on_created=self.attach
         )
         if isinstance(result, Closed):
-            await self.out({"type": "closed", "reason": result.reason, **result.info})
+            await self.out(ClosedFrame(type="closed", reason=result.reason, **result.info))
             return
         await self.out({"type": "started", "token": result.token, "grace": settings.CHAT["GRACE_SECONDS"]})
         await self.send_queue_status()
@@ -218,10 +229,10 @@ class VisitorConsumer(Delivery):
         await super().deliver(cid)
 
     # --- layer events ---
-    async def queue_changed(self, event: dict[str, Any]) -> None:
+    async def queue_changed(self, event: QueueChanged) -> None:
         await self.debounced("_queue_task", self.send_queue_status)
 
-    async def conv_started(self, event: dict[str, Any]) -> None:
+    async def conv_started(self, event: ConvStarted) -> None:
         if event["contact"] != self.contact_id:
             return
         contact = await self.service.contact(event["contact"])
@@ -231,17 +242,17 @@ class VisitorConsumer(Delivery):
             if not self.joined_sent:
                 await self.send_joined(contact)
 
-    async def conv_message(self, event: dict[str, Any]) -> None:
+    async def conv_message(self, event: ConvMessage) -> None:
         if event["contact"] != self.contact_id:
             return
         # Until the page has heard who joined, every message goes the slow way (which says so first).
         await self.deliver_event(event["contact"], event, ready=self.joined_sent)
 
-    async def conv_typing(self, event: dict[str, Any]) -> None:
+    async def conv_typing(self, event: ConvTyping) -> None:
         if event["contact"] == self.contact_id and event["sender"] != "visitor":
             await self.out({"type": "typing"})
 
-    async def conv_ended(self, event: dict[str, Any]) -> None:
+    async def conv_ended(self, event: ConvEnded) -> None:
         if event["contact"] != self.contact_id:
             return
         await self.deliver(event["contact"])  # anything said before the end still reaches the page
@@ -249,7 +260,7 @@ class VisitorConsumer(Delivery):
         await self.detach()
         await self.out({"type": "ended", "by": event["by"], "undelivered": 0})
 
-    async def conv_requeued(self, event: dict[str, Any]) -> None:
+    async def conv_requeued(self, event: ConvRequeued) -> None:
         if event["contact"] != self.contact_id:
             return
         self.joined_sent = False
@@ -257,11 +268,11 @@ class VisitorConsumer(Delivery):
         await self.out({"type": "requeued", "reason": event.get("reason", "disconnected")})
         await self.send_queue_status()
 
-    async def conv_supervisor(self, event: dict[str, Any]) -> None:
+    async def conv_supervisor(self, event: ConvSupervisor) -> None:
         if event["contact"] == self.contact_id:
             await self.out({"type": "supervisor", "joined": event["joined"], "name": event["name"]})
 
-    async def conv_transferred(self, event: dict[str, Any]) -> None:
+    async def conv_transferred(self, event: ConvTransferred) -> None:
         if event["contact"] != self.contact_id:
             return
         contact = await self.service.contact(event["contact"])

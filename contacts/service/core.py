@@ -17,7 +17,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from contacts import crypto, groups
-from contacts.info import ClosedInfo
+from contacts.events import Event
+from contacts.frames import ClosedInfo
 from routing.state import Channel, Contact, Counsellor
 from routing.store.base import HeldKind, Store
 
@@ -169,7 +170,7 @@ class ServiceCore:
         return key
 
     # --- events ---
-    async def publish(self, group: str, event: dict[str, Any]) -> None:
+    async def publish(self, group: str, event: Event) -> None:
         layer = get_channel_layer()
         if layer is None:
             return
@@ -179,7 +180,7 @@ class ServiceCore:
             # A lost nudge is recovered by sync/replay; a crash here would lose the change.
             logger.warning("could not publish %s", event.get("type"), exc_info=True)
 
-    async def publish_conversation(self, contact: Contact, event: dict[str, Any]) -> None:
+    async def publish_conversation(self, contact: Contact, event: Event) -> None:
         await self.publish(groups.visitor(contact.id), event)
         for uid in {contact.counsellor, contact.offered_to, contact.supervisor} - {0}:
             await self.publish(groups.staff(uid), event)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from chatservice import metrics
 from contacts import crypto, groups
+from contacts.events import ConvMessage
 from contacts.service.intake import Arrivals
 from routing.state import Message, Sender
 from routing.store.base import Appended
@@ -47,7 +47,7 @@ class Messages(Arrivals):
             # The nudge carries who the message is for and the message itself, sealed as
             # the store holds it: a socket that is up to date shows it without a read of
             # the store (any other one reads, as for a nudge without them).
-            event = {
+            event: ConvMessage = {
                 "type": "conv.message",
                 "contact": contact_id,
                 "counsellor": result.counsellor,
@@ -63,7 +63,7 @@ class Messages(Arrivals):
                 await self.publish(groups.staff(uid), event)
         return result
 
-    def carried(self, event: dict[str, Any]) -> Message | None:
+    def carried(self, event: ConvMessage) -> Message | None:
         """The message a ``conv.message`` nudge carries, opened; None when it carries none
         or this process has not opened the conversation's key yet."""
         cid, seq, sealed = event.get("contact", ""), event.get("seq"), event.get("sealed")

@@ -9,6 +9,8 @@ from channels.db import database_sync_to_async
 
 from audit.log import arecord
 from contacts import groups
+from contacts.events import IntakeChanged
+from contacts.frames import BlockInfo, DashboardData, HelpRequest, IntakeState, LoadCounts, TeamMember
 from contacts.models import Intake
 from contacts.service.core import config
 from contacts.service.transfer import Transfer
@@ -16,7 +18,7 @@ from routing import policy
 from routing.state import Contact, Counsellor
 
 
-def intake_state(intake: Intake) -> dict[str, Any]:
+def intake_state(intake: Intake) -> IntakeState:
     return {"chat_paused": intake.chat_paused, "phone_paused": intake.phone_paused, "max_queue": intake.max_queue}
 
 
@@ -107,27 +109,30 @@ class Supervision(Transfer):
         )
         return True
 
-    async def set_intake(self, changes: dict[str, Any], *, by: int) -> dict[str, Any]:
+    async def set_intake(self, changes: dict[str, Any], *, by: int) -> IntakeState:
         """Save a supervisor's intake change; every dashboard and console hears of it."""
         from audit.log import record
 
-        def save() -> dict[str, Any]:
+        def save() -> IntakeState:
             before = intake_state(Intake.current())
             Intake.objects.update_or_create(pk=1, defaults=changes)
             after = intake_state(Intake.current())
-            for channel in ("chat", "phone"):
-                if before[f"{channel}_paused"] != after[f"{channel}_paused"]:
-                    record(by, "intake_paused" if after[f"{channel}_paused"] else "intake_resumed", channel)
+            for channel, was, now in (
+                ("chat", before["chat_paused"], after["chat_paused"]),
+                ("phone", before["phone_paused"], after["phone_paused"]),
+            ):
+                if was != now:
+                    record(by, "intake_paused" if now else "intake_resumed", channel)
             if before["max_queue"] != after["max_queue"]:
                 record(by, "queue_limit")
             return after
 
-        state: dict[str, Any] = await database_sync_to_async(save)()
+        state: IntakeState = await database_sync_to_async(save)()
         await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
-        await self.publish(groups.STAFF_ALL, {"type": "intake.changed", **state})
+        await self.publish(groups.STAFF_ALL, IntakeChanged(type="intake.changed", **state))
         return state
 
-    async def intake(self) -> dict[str, Any]:
+    async def intake(self) -> IntakeState:
         return intake_state(await database_sync_to_async(Intake.current)())
 
     async def set_off_duty(self, counsellor_id: int, *, by: int) -> None:
@@ -156,12 +161,12 @@ class Supervision(Transfer):
         available = sum(1 for c in counsellors if policy.can_take_more(c) or (c.state == "available" and c.offers))
         await self.store.record_sample(int(now // 60), len(queue), available)
 
-    async def dashboard_counts(self) -> dict[str, Any]:
+    async def dashboard_counts(self) -> LoadCounts:
         """The live load as counts only (the dashboard's and the metrics' figures)."""
         return self._counts(await self.store.queue(), await self.store.counsellors())
 
     @staticmethod
-    def _counts(queue: list[Contact], counsellors: list[Counsellor]) -> dict[str, Any]:
+    def _counts(queue: list[Contact], counsellors: list[Counsellor]) -> LoadCounts:
         by_channel: dict[str, int] = {}
         by_language: dict[str, int] = {}
         for c in queue:
@@ -182,13 +187,13 @@ class Supervision(Transfer):
             "states": states,
         }
 
-    async def dashboard(self, since: float) -> dict[str, Any]:
+    async def dashboard(self, since: float) -> DashboardData:
         """Load, never content: counts from live state (read after ``since``, monotonic)
         and today's counters."""
         now = time.time()
         queue = (await self.queue_view.get(since)).contacts
         counsellors, _mean = await self.staff_view.get(since)
-        team = [
+        team: list[TeamMember] = [
             {
                 "id": member.id,
                 "name": member.name,
@@ -200,21 +205,25 @@ class Supervision(Transfer):
             if member.state != "off"
         ]
         names = {member.id: member.name for member in counsellors}
-        help_requests = [
+        help_requests: list[HelpRequest] = [
             {"contact": c.id, "counsellor": names.get(c.counsellor, ""), "language": c.language}
             for c in await self.store.help_requests()
         ]
-        return {
+        history = [list(s) for s in await self.store.samples(int(now // 60) - 4 * 60)]
+        # Blocks in force: who set them and until when; the id is the keyed hash of a
+        # source (no address can be had from it), so that one can be lifted.
+        blocks: list[BlockInfo] = [
+            {"id": s, "by": by, "until": int(until)} for s, until, by in await self.store.blocks()
+        ]
+        return DashboardData(
             **self._counts(queue, counsellors),
             # The page counts waiting time on from these (server clock, milliseconds), so
             # it moves and the long-wait alert fires on time between frames.
-            "oldest_enqueued": int(min(c.enqueued_at for c in queue) * 1000) if queue else 0,
-            "now": int(now * 1000),
-            "team": team,
-            "help": help_requests,
-            "history": [list(s) for s in await self.store.samples(int(now // 60) - 4 * 60)],
-            # Blocks in force: who set them and until when; the id is the keyed hash of a
-            # source (no address can be had from it), so that one can be lifted.
-            "blocks": [{"id": s, "by": by, "until": int(until)} for s, until, by in await self.store.blocks()],
-            "today": await database_sync_to_async(today_figures)(),
-        }
+            oldest_enqueued=int(min(c.enqueued_at for c in queue) * 1000) if queue else 0,
+            now=int(now * 1000),
+            team=team,
+            help=help_requests,
+            history=history,
+            blocks=blocks,
+            today=await database_sync_to_async(today_figures)(),
+        )

@@ -1,0 +1,135 @@
+"""The events the service publishes on the channel layer, one TypedDict each.
+
+A consumer's handler for ``conv.ended`` is ``conv_ended(self, event: ConvEnded)``, and
+``Service.publish`` takes only an :data:`Event`, so mypy refuses an event with a misspelt
+or missing field at the place it is built. Events carry ids, counts and sealed text, never
+plaintext: the layer is Redis in production (docs/privacy.md). Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+from contacts.frames import IntakeState
+from routing.state import Sender
+
+# Who or what ended a conversation (docs/protocol.md, the ``ended`` frame's ``by``).
+EndedBy = str
+
+
+class QueueChanged(TypedDict):
+    """Something in the queue moved: consoles, waiting visitors and dashboards re-read."""
+
+    type: Literal["queue.changed"]
+
+
+class HelpChanged(TypedDict):
+    type: Literal["help.changed"]
+
+
+class IntakeChanged(IntakeState):
+    type: Literal["intake.changed"]
+
+
+class StaffChanged(TypedDict):
+    """A counsellor's own duty, load or capacity changed."""
+
+    type: Literal["staff.changed"]
+
+
+class StaffLogout(TypedDict):
+    type: Literal["staff.logout"]
+
+
+class StaffRecheck(TypedDict):
+    """An account changed in admin: each of its sockets re-checks its session."""
+
+    type: Literal["staff.recheck"]
+
+
+class OfferMade(TypedDict):
+    type: Literal["offer.made"]
+    contact: str
+
+
+class OfferWithdrawn(TypedDict):
+    type: Literal["offer.withdrawn"]
+    contact: str
+
+
+class ConvStarted(TypedDict):
+    type: Literal["conv.started"]
+    contact: str
+
+
+class ConvMessage(TypedDict):
+    """A message was appended. It carries the message sealed as the store holds it, so a
+    socket that is up to date shows it without reading the store."""
+
+    type: Literal["conv.message"]
+    contact: str
+    counsellor: int
+    supervisor: int
+    seq: int
+    sender: Sender
+    sealed: str
+    ts: float
+    author: int
+
+
+class ConvTyping(TypedDict):
+    type: Literal["conv.typing"]
+    contact: str
+    sender: Sender
+
+
+class ConvEnded(TypedDict):
+    type: Literal["conv.ended"]
+    contact: str
+    by: EndedBy
+    undelivered: int
+
+
+class ConvRequeued(TypedDict):
+    type: Literal["conv.requeued"]
+    contact: str
+    reason: NotRequired[str]
+
+
+class ConvTransferred(TypedDict):
+    type: Literal["conv.transferred"]
+    contact: str
+
+
+class ConvSupervisor(TypedDict):
+    type: Literal["conv.supervisor"]
+    contact: str
+    joined: bool
+    name: str
+
+
+class VisitorPresence(TypedDict):
+    type: Literal["visitor.presence"]
+    contact: str
+    connected: bool
+    state: NotRequired[Literal["connected", "hidden"]]
+
+
+Event = (
+    QueueChanged
+    | HelpChanged
+    | IntakeChanged
+    | StaffChanged
+    | StaffLogout
+    | StaffRecheck
+    | OfferMade
+    | OfferWithdrawn
+    | ConvStarted
+    | ConvMessage
+    | ConvTyping
+    | ConvEnded
+    | ConvRequeued
+    | ConvTransferred
+    | ConvSupervisor
+    | VisitorPresence
+)

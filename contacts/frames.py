@@ -1,0 +1,337 @@
+"""The frames the server sends to the three pages (docs/protocol.md), one TypedDict each.
+
+``BaseConsumer.out`` takes only a :data:`Frame`, so mypy refuses a frame with a misspelt,
+missing or extra field where it is built; payloads the service hands to the consumers
+(intake state, dashboard figures, what a closed visitor is shown) are typed here too,
+because frames are made by spreading them. Frames from the pages are checked field by
+field in protocol.py instead: what a client sends is untrusted until it is parsed.
+Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+# --- payloads the service returns and frames carry ---
+
+
+class IntakeState(TypedDict):
+    chat_paused: bool
+    phone_paused: bool
+    max_queue: int
+
+
+class NumberInfo(TypedDict):
+    number: str
+    dial: str
+    url: str
+    label: str
+
+
+class HoursInfo(TypedDict):
+    day: str
+    periods: list[str]
+
+
+class ClosedInfo(TypedDict):
+    text: str
+    hours: list[HoursInfo]
+    numbers: list[NumberInfo]
+
+
+class ContactInfo(TypedDict):
+    """What a counsellor sees of a waiting or active contact: no content, no source."""
+
+    contact: str
+    channel: str
+    language: str
+    kind: str
+    danger: bool
+    skill: str
+    waited: int
+    enqueued: int  # ms since the epoch: the page counts the wait on by itself
+
+
+class QueueItem(ContactInfo):
+    offered: bool
+
+
+class MeInfo(TypedDict):
+    name: str
+    state: str
+    capacity: int
+    load: int
+    languages: list[str]
+
+
+class Colleague(TypedDict):
+    id: int
+    name: str
+    state: str
+    load: int
+    capacity: int
+    languages: list[str]
+    skills: list[str]
+
+
+class TeamMember(TypedDict):
+    id: int
+    name: str
+    state: str
+    load: int
+    capacity: int
+
+
+class HelpRequest(TypedDict):
+    contact: str
+    counsellor: str
+    language: str
+
+
+class BlockInfo(TypedDict):
+    id: str  # the keyed hash of a source: no address can be had from it
+    by: str
+    until: int
+
+
+class LoadCounts(TypedDict):
+    waiting: int
+    by_channel: dict[str, int]
+    by_language: dict[str, int]
+    longest_wait: int
+    offers: int
+    abandoned: int
+    conversations: int
+    states: dict[str, int]
+
+
+class DashboardData(LoadCounts):
+    oldest_enqueued: int
+    now: int
+    team: list[TeamMember]
+    help: list[HelpRequest]
+    history: list[list[int]]
+    blocks: list[BlockInfo]
+    today: dict[str, Any]
+
+
+# --- frames every page may get ---
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    code: str
+    detail: NotRequired[str]
+
+
+class PongFrame(TypedDict):
+    type: Literal["pong"]
+
+
+# A message line; "from" is a keyword, hence the functional form.
+MessageFrame = TypedDict(
+    "MessageFrame",
+    {
+        "type": Literal["message"],
+        "seq": int,
+        "from": str,
+        "text": str,
+        "ts": int,
+        "html": NotRequired[str],  # a counsellor's text, escaped, with links
+        "contact": NotRequired[str],  # staff pages only: the visitor's socket holds one
+        "mine": NotRequired[bool],  # staff pages: this staff member wrote it
+        "name": NotRequired[str],  # staff pages: a colleague's pseudonym
+    },
+)
+
+
+class SentFrame(TypedDict):
+    type: Literal["sent"]
+    id: str
+    seq: int
+    contact: NotRequired[str]
+
+
+class EndedFrame(TypedDict):
+    type: Literal["ended"]
+    by: str
+    undelivered: int
+    contact: NotRequired[str]
+
+
+class SupervisorFrame(TypedDict):
+    type: Literal["supervisor"]
+    joined: bool
+    name: str
+    contact: NotRequired[str]
+
+
+class TypingFrame(TypedDict):
+    type: Literal["typing"]
+    contact: NotRequired[str]
+
+
+# --- the visitor's page ---
+
+
+class ClosedFrame(ClosedInfo):
+    type: Literal["closed"]
+    reason: str
+
+
+class StartedFrame(TypedDict):
+    type: Literal["started"]
+    token: str
+    grace: int
+
+
+class ExpiredFrame(TypedDict):
+    type: Literal["expired"]
+
+
+class ResumedFrame(TypedDict):
+    type: Literal["resumed"]
+    state: Literal["active", "queued"]
+
+
+class ThanksFrame(TypedDict):
+    type: Literal["thanks"]
+
+
+class PositionFrame(TypedDict):
+    type: Literal["queue"]
+    position: int
+    wait: int | None
+
+
+class JoinedFrame(TypedDict):
+    type: Literal["joined"]
+    name: str
+
+
+class RequeuedFrame(TypedDict):
+    type: Literal["requeued"]
+    reason: str
+
+
+class TransferredFrame(TypedDict):
+    type: Literal["transferred"]
+    name: str
+
+
+# --- the counsellor's console ---
+
+
+class ConversationFrame(ContactInfo):
+    type: Literal["conversation"]
+    visitor: Literal["connected", "away"]
+
+
+class HelloFrame(TypedDict):
+    type: Literal["hello"]
+    me: MeInfo
+    conversations: list[ConversationFrame]
+
+
+class MeFrame(MeInfo):
+    type: Literal["me"]
+
+
+class IntakeFrame(IntakeState):
+    type: Literal["intake"]
+
+
+class QueueFrame(TypedDict):
+    type: Literal["queue"]
+    items: list[QueueItem]
+    total: int
+    on_duty: int
+    colleagues: list[Colleague]
+    now: int
+
+
+class OfferFrame(ContactInfo):
+    type: Literal["offer"]
+    expires_in: int
+    now: int
+
+
+class OfferWithdrawnFrame(TypedDict):
+    type: Literal["offer_withdrawn"]
+    contact: str
+
+
+class ContactFrame(TypedDict):
+    """help_requested, wrapped: an answer that names the conversation only."""
+
+    type: Literal["help_requested", "wrapped"]
+    contact: str
+
+
+class VisitorFrame(TypedDict):
+    type: Literal["visitor"]
+    contact: str
+    state: str
+
+
+# --- the supervisor's dashboard ---
+
+
+class DashboardFrame(DashboardData):
+    type: Literal["dashboard"]
+    intake: IntakeState
+
+
+class IntakeSavedFrame(IntakeState):
+    type: Literal["intake_saved"]
+
+
+class JoinedConversationFrame(TypedDict):
+    type: Literal["conversation"]
+    contact: str
+    language: str
+    channel: str
+
+
+class BlockLiftedFrame(TypedDict):
+    type: Literal["block_lifted"]
+    block: str
+
+
+class ClearedFrame(TypedDict):
+    type: Literal["cleared"]
+    count: int
+
+
+Frame = (
+    ErrorFrame
+    | PongFrame
+    | MessageFrame
+    | SentFrame
+    | EndedFrame
+    | SupervisorFrame
+    | TypingFrame
+    | ClosedFrame
+    | StartedFrame
+    | ExpiredFrame
+    | ResumedFrame
+    | ThanksFrame
+    | PositionFrame
+    | JoinedFrame
+    | RequeuedFrame
+    | TransferredFrame
+    | ConversationFrame
+    | HelloFrame
+    | MeFrame
+    | IntakeFrame
+    | QueueFrame
+    | OfferFrame
+    | OfferWithdrawnFrame
+    | ContactFrame
+    | VisitorFrame
+    | DashboardFrame
+    | IntakeSavedFrame
+    | JoinedConversationFrame
+    | BlockLiftedFrame
+    | ClearedFrame
+)
