@@ -18,7 +18,7 @@ from redis.commands.core import AsyncScript
 from chatservice.redis_hosts import async_pool
 from routing.state import Contact
 from routing.store.redis.codec import decode_contact
-from routing.store.redis.scripts import PRELUDE, SCRIPTS
+from routing.store.redis.lua import SCRIPTS
 
 
 class RedisConnection:
@@ -45,7 +45,7 @@ class RedisConnection:
         if found is None:
             pool = async_pool(self.host, decode_responses=True)
             client = aioredis.Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
-            scripts = {name: client.register_script(PRELUDE + body) for name, body in SCRIPTS.items()}
+            scripts = {name: client.register_script(body) for name, body in SCRIPTS.items()}
             found = (client, scripts)
             self._clients[loop] = found
         return found
