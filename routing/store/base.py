@@ -263,13 +263,10 @@ class ProcessStore(ABC):
 
 
 class Store(QueueStore, ConversationStore, MessageStore, CounsellorStore, LimitStore, AggregateStore, ProcessStore):
-    """Live state only. Every key carries a TTL of at most ``ttl`` seconds."""
+    """Live state only. Every key carries a TTL of at most ``ttl`` seconds. (Tests empty
+    a store with ``routing.store.testing.flush``.)"""
 
     ttl: int
-
-    @abstractmethod
-    async def flush(self) -> None:
-        """Delete every key of this store (tests)."""
 
     async def close(self) -> None:
         return None

@@ -32,6 +32,5 @@ class MemoryStore(
     MemoryProcesses,
     Store,
 ):
-    async def flush(self) -> None:
-        with self._lock:
-            self._forget_everything()
+    """Every concern on one shared state (``MemoryState``); what ``get_store()`` returns
+    when REDIS_URL is empty."""

@@ -57,15 +57,5 @@ class RedisStore(
     RedisProcesses,
     Store,
 ):
-    async def flush(self) -> None:
-        batch: list[str] = []
-        layer = f"{self.prefix}:layer"
-        async for key in self.redis.scan_iter(match=f"{self.prefix}:*", count=500):
-            if key.startswith(layer):
-                continue  # the channel layer's, not ours
-            batch.append(key)
-            if len(batch) >= 500:
-                await self.redis.unlink(*batch)
-                batch = []
-        if batch:
-            await self.redis.unlink(*batch)
+    """Every concern on one client per event loop (``RedisConnection``); what
+    ``get_store()`` returns when REDIS_URL is set."""
