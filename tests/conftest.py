@@ -22,6 +22,7 @@ from django.test import Client
 
 from contacts import hours
 from contacts.service import Service, get_service, reset_service
+from routing.store.testing import flush
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ORIGIN = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
@@ -58,7 +59,7 @@ async def service(backend: str) -> AsyncIterator[Service]:
     svc = get_service()
     yield svc
     await svc.stop_ticker()
-    await svc.store.flush()
+    await flush(svc.store)
     await svc.store.close()
 
 

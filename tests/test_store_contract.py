@@ -13,6 +13,7 @@ import pytest
 from routing.state import Contact, Counsellor
 from routing.store.base import Appended, Store
 from routing.store.memory import MemoryStore
+from routing.store.testing import flush
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -29,7 +30,7 @@ def make_store(kind: str, ttl: int = 3600) -> Store:
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     s = make_store(request.param)
     yield s
-    await s.flush()
+    await flush(s)
     await s.close()
 
 
@@ -326,7 +327,7 @@ async def test_everything_is_forgotten_after_the_ttl(kind: str) -> None:
         assert await s.messages_after("a", 0) == []
         assert await s.get_counsellor(1) is None
     finally:
-        await s.flush()
+        await flush(s)
         await s.close()
 
 
@@ -377,7 +378,7 @@ async def test_every_redis_key_has_a_ttl_and_ending_leaves_no_contact_key() -> N
             "w:a:1",
         ]
     finally:
-        await s.flush()
+        await flush(s)
         await s.close()
 
 
@@ -434,7 +435,7 @@ async def test_two_processes_share_one_start_count() -> None:
     results = await asyncio.gather(*(s.take_start("src", 4, 60) for s in [a, b] * 5))
     assert sorted(results) == [False] * 6 + [True] * 4
     assert 0 < await a.redis.ttl(f"{a.prefix}:starts:src") <= 60
-    await a.flush()
+    await flush(a)
     await a.close()
     await b.close()
 

@@ -1,4 +1,10 @@
-"""The store interface both backends implement (tests/test_store_contract.py)."""
+"""The store interface both backends implement (tests/test_store_contract.py).
+
+One abstract class per concern, so that a reader can find an operation by what it is
+about, and ``Store`` combining them all: every caller holds a ``Store``. Each backend
+mirrors the split with one module per concern (``routing/store/memory/``,
+``routing/store/redis/``).
+"""
 
 from __future__ import annotations
 
@@ -27,12 +33,9 @@ def body_for(body: Body, seq: int) -> str:
     return body if isinstance(body, str) else body(seq)
 
 
-class Store(ABC):
-    """Live state only. Every key carries a TTL of at most ``ttl`` seconds."""
+class QueueStore(ABC):
+    """A contact from its arrival until a counsellor has it: the queue and its offers."""
 
-    ttl: int
-
-    # --- contacts and the queue ---
     @abstractmethod
     async def add_contact(self, contact: Contact, token_hash: str) -> None:
         """Put a new contact in the queue, reachable later by its resumption token hash."""
@@ -73,14 +76,22 @@ class Store(ABC):
         ``not_for``, that staff member may never accept it (kept for the contact's life)."""
 
     @abstractmethod
-    async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
-        """active with ``from_id`` -> active with ``to_id``, if the colleague is on shift,
-        connected and below capacity. The conversation (messages, seq) goes along."""
-
-    @abstractmethod
     async def retarget(self, contact_id: str, counsellor_id: int, *, language: str = "", skill: str = "") -> bool:
         """Like ``requeue``, and the contact now needs this language and/or skill; the
         language overflow clock starts again."""
+
+    @abstractmethod
+    async def expired_offers(self, now: float) -> list[tuple[str, int]]: ...
+
+
+class ConversationStore(ABC):
+    """A contact a counsellor has: handing it on, supervision, the wrap-up, the
+    visitor's presence, and its end."""
+
+    @abstractmethod
+    async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
+        """active with ``from_id`` -> active with ``to_id``, if the colleague is on shift,
+        connected and below capacity. The conversation (messages, seq) goes along."""
 
     @abstractmethod
     async def request_help(self, contact_id: str, counsellor_id: int) -> bool:
@@ -116,12 +127,12 @@ class Store(ABC):
         """Record when the visitor's socket went away (0: connected again)."""
 
     @abstractmethod
-    async def expired_offers(self, now: float) -> list[tuple[str, int]]: ...
-
-    @abstractmethod
     async def visitors_gone_before(self, before: float) -> list[str]: ...
 
-    # --- the conversation ---
+
+class MessageStore(ABC):
+    """What is said in a conversation, and how far each side has read it."""
+
     @abstractmethod
     async def append_message(
         self, contact_id: str, sender: Sender, body: Body, client_id: str, now: float, *, author: int = 0
@@ -143,7 +154,11 @@ class Store(ABC):
         With ``author``, only in an active conversation of that counsellor. False when
         nothing was acknowledged for that reason or because the contact is gone."""
 
-    # --- counsellors ---
+
+class CounsellorStore(ABC):
+    """Counsellors on duty: profile, duty state, presence, and the repair of what
+    expiry leaves on their records."""
+
     @abstractmethod
     async def upsert_counsellor(self, counsellor: Counsellor) -> Counsellor:
         """Create, or refresh the profile fields (name, languages, skills, capacity) and
@@ -170,14 +185,15 @@ class Store(ABC):
     async def remove_counsellor(self, counsellor_id: int) -> None:
         """Forget a counsellor who is off duty with no conversation left."""
 
-    # --- aggregates for estimates ---
     @abstractmethod
-    async def record_handle_time(self, seconds: float) -> None: ...
+    async def sweep(self) -> int:
+        """Repair what expiry can leave behind (a counsellor still holding a contact whose
+        keys expired). Returns how many things were repaired."""
 
-    @abstractmethod
-    async def mean_handle_time(self, default: float) -> float: ...
 
-    # --- maintenance ---
+class LimitStore(ABC):
+    """Who may start a contact: blocked sources and the count of starts per source."""
+
     @abstractmethod
     async def block_source(self, source: str, seconds: int, by: str = "") -> None:
         """Turn this source (a keyed hash, never an address) away for ``seconds``;
@@ -200,6 +216,17 @@ class Store(ABC):
         than ``limit`` were counted in the current ``window`` seconds. The count lives
         no longer than the window, in every process's view at once."""
 
+
+class AggregateStore(ABC):
+    """Figures without a contact in them: the mean handling time for wait estimates,
+    and the dashboard chart's counts per minute."""
+
+    @abstractmethod
+    async def record_handle_time(self, seconds: float) -> None: ...
+
+    @abstractmethod
+    async def mean_handle_time(self, default: float) -> float: ...
+
     @abstractmethod
     async def record_sample(self, minute: int, waiting: int, available: int) -> None:
         """One point of the dashboard's chart: counts for a minute, never a contact."""
@@ -208,12 +235,11 @@ class Store(ABC):
     async def samples(self, since_minute: int) -> list[tuple[int, int, int]]:
         """(minute, waiting, available) from ``since_minute`` on, oldest first."""
 
-    @abstractmethod
-    async def sweep(self) -> int:
-        """Repair what expiry can leave behind (a counsellor still holding a contact whose
-        keys expired). Returns how many things were repaired."""
 
-    # --- which process holds which socket (a process killed without warning) ---
+class ProcessStore(ABC):
+    """Which server process holds which socket, so that the others notice a process
+    killed without warning."""
+
     @abstractmethod
     async def hold(self, process: str, kind: HeldKind, member: str, held: bool, now: float) -> None:
         """This server process now holds (or no longer holds) the socket of a visitor's
@@ -235,9 +261,12 @@ class Store(ABC):
         for them as for any lost socket. One caller wins each dead process. Returns the
         contact ids and counsellor ids marked gone."""
 
-    @abstractmethod
-    async def flush(self) -> None:
-        """Delete every key of this store (tests)."""
+
+class Store(QueueStore, ConversationStore, MessageStore, CounsellorStore, LimitStore, AggregateStore, ProcessStore):
+    """Live state only. Every key carries a TTL of at most ``ttl`` seconds. (Tests empty
+    a store with ``routing.store.testing.flush``.)"""
+
+    ttl: int
 
     async def close(self) -> None:
         return None
