@@ -669,7 +669,7 @@ def soak(run: Run, service: Daphne, store: redis.Redis, prefix: str) -> None:
 
 
 def leftover_keys(store: redis.Redis, prefix: str) -> dict[str, int]:
-    """What is left of conversations under the prefix (routing/store/redis.py's layout)."""
+    """What is left of conversations under the prefix (the layout in routing/store/redis/)."""
     out: dict[str, int] = {}
     for pattern in ("c:*", "m:*", "ids:*", "tok:*", "w:*"):
         out[pattern] = sum(1 for _ in store.scan_iter(match=f"{prefix}:{pattern}", count=1000))
