@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "stats",
     "frontend",
     "audit",
+    "centres",
 ]
 
 MIDDLEWARE = [

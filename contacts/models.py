@@ -23,12 +23,23 @@ WEEKDAYS = [
 class OpeningHours(models.Model):
     """One open period in the weekly schedule (Europe/Stockholm time)."""
 
+    # The line these hours are for (centres/models.py). Rows from before there were
+    # centres were given the default centre's web line by centres' migration 0002.
+    line = models.ForeignKey(
+        "centres.Line",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="hours",
+        verbose_name=_("line"),
+        help_text=_("Empty: the default centre's web chat."),
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WEEKDAYS)
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
 
     class Meta:
-        ordering = ["weekday", "opens"]
+        ordering = ["line", "weekday", "opens"]
         verbose_name = _("opening hours")
         verbose_name_plural = _("opening hours")
         constraints = [
@@ -42,16 +53,26 @@ class OpeningHours(models.Model):
 class OpeningException(models.Model):
     """A dated exception, such as a public holiday (closed) or a special evening (open)."""
 
-    date = models.DateField(_("date"), unique=True)
+    line = models.ForeignKey(
+        "centres.Line",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="exceptions",
+        verbose_name=_("line"),
+        help_text=_("Empty: the default centre's web chat."),
+    )
+    date = models.DateField(_("date"))
     closed = models.BooleanField(_("closed all day"), default=True)
     opens = models.TimeField(_("opens"), null=True, blank=True)
     closes = models.TimeField(_("closes"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=100, blank=True, help_text=_("For staff, e.g. 'Midsummer Eve'."))
 
     class Meta:
-        ordering = ["date"]
+        ordering = ["line", "date"]
         verbose_name = _("exception to opening hours")
         verbose_name_plural = _("exceptions to opening hours")
+        constraints = [models.UniqueConstraint(fields=["line", "date"], name="one_exception_per_line_and_date")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.note}".strip()
