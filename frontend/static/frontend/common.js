@@ -108,6 +108,7 @@
     this.lastSeq = 0;   // highest seq shown without a gap
     this.known = {};    // seqs shown beyond lastSeq
     this.outbox = [];   // {id, text, el, wired}, in the order written
+    this.held = {};     // seq -> a message of our own side held back, see receive()
     this.gapTimer = null;
   }
   Chat.Thread = Thread;
@@ -136,11 +137,15 @@
     this.outbox.forEach(function (m) { self.transmit(m); });
   };
 
-  // After a reconnect: ask for what this page has not seen, and send again what was
-  // typed while the connection was down.
+  // After a reconnect: the outbox first, then sync. The server answers in order, so each
+  // `sent` arrives before the replay and numbers the pending line; the replay then holds
+  // nothing new of ours (the server does not echo a socket's own messages, and the page
+  // drops a seq it shows). The other way round, a message stored just before the old
+  // socket died, whose `sent` was lost with it, came back in the replay as a new line
+  // and then its `sent` numbered the pending line too: the same words twice.
   Thread.prototype.catchUp = function () {
-    this.sync();
     this.resend();
+    this.sync();
   };
 
   // `sent`: the message with this id is stored as f.seq. Returns its outbox entry, or
@@ -152,7 +157,9 @@
       found = m;
       return false;
     });
+    delete this.held[f.seq];
     this.markKnown(f.seq);
+    this.settle();
     return found;
   };
 
@@ -164,23 +171,47 @@
       found = m;
       return false;
     });
+    this.settle();
     return found;
   };
 
-  // The conversation is over: everything still waiting failed.
+  // The conversation is over: everything still waiting failed. A held line goes with it:
+  // its words are on the page already, as one of these.
   Thread.prototype.failAll = function () {
     var all = this.outbox;
     this.outbox = [];
+    this.held = {};
     return all;
   };
 
   // A `message` frame. ``own`` is true for this side's lines (the visitor's on the visitor
   // page, "mine" on a staff page). Draws it unless it is shown already, and acks.
+  //
+  // The visitor page cannot send its outbox before the replay: `resume` itself replays,
+  // before the page may send anything. So a line of our own that is not numbered yet,
+  // while a message that went out unconfirmed is in the outbox, may be that very message,
+  // whose `sent` was lost with the old socket. It is held back: the resend's `sent` says
+  // which pending line it is, and once nothing sent is unconfirmed, whatever is still held
+  // (a line from another tab of the same person) is drawn.
   Thread.prototype.receive = function (f, own) {
     if (f.seq <= this.lastSeq || this.known[f.seq]) return; // shown already: replay is idempotent
-    this.opts.draw(f);
+    if (own && this.unconfirmed()) this.held[f.seq] = f;
+    else this.opts.draw(f);
     this.markKnown(f.seq);
     if (this.opts.ack !== false) this.send({ type: "ack", seq: this.lastSeq });
+  };
+
+  Thread.prototype.unconfirmed = function () {
+    return this.outbox.some(function (m) { return m.wired; });
+  };
+
+  Thread.prototype.settle = function () {
+    if (this.unconfirmed()) return;
+    var held = this.held, self = this;
+    this.held = {};
+    Object.keys(held).map(Number).sort(function (a, b) { return a - b; }).forEach(function (seq) {
+      self.opts.draw(held[seq]);
+    });
   };
 
   Thread.prototype.markKnown = function (seq) {
