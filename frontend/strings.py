@@ -262,6 +262,9 @@ SUPERVISOR: dict[str, Promise] = {
     "ended": _("The conversation has ended."),
     "message_label": _("Message"),
     "logout": _("Log out"),
+    # The outbox of a joined conversation (common.js), in the console's words.
+    "not_sent": _("Not sent yet"),
+    "error": _("Something went wrong."),
 }
 
 

@@ -1,31 +1,17 @@
-/* The counsellor console. See docs/protocol.md for the frames. */
+/* The counsellor console. See docs/protocol.md for the frames; the socket and each
+   conversation's numbering and outbox are common.js, what the staff pages share staff.js. */
 (function () {
   "use strict";
-  var $ = function (id) { return document.getElementById(id); };
-  var T = JSON.parse($("i18n").textContent);
-  var CONFIG = JSON.parse($("config").textContent);
-  var ws = null, retries = 0, me = null, counter = 0;
-  var convs = {};   // contact id -> {el, lastSeq, known, outbox, ended}
+  var $ = Chat.$, el = Chat.el, status = Chat.status;
+  var t = Chat.strings(Chat.data("i18n"));
+  var CONFIG = Chat.data("config");
+  var conn = null, me = null, counter = 0;
+  var convs = {};   // contact id -> {el, thread, ended}
   var colleagues = [];  // counsellors on shift, from the last queue frame
   var offers = {};  // contact id -> {el, timer}
   var skew = 0;     // local clock minus the server's, from the last frame that carried "now"
 
-  function t(key, params) {
-    var s = T[key] || key;
-    if (params) Object.keys(params).forEach(function (k) { s = s.split("{" + k + "}").join(params[k]); });
-    return s;
-  }
-  function status(text) { $("status").textContent = text || ""; $("status").hidden = !text; }
-  function send(frame) {
-    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; }
-    return false;
-  }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  function send(frame) { return !!conn && conn.send(frame); }
   function describe(c) {
     var parts = [t("channel_" + c.channel), c.language.toUpperCase(), t("kind_" + (c.kind || ""))];
     if (c.skill) parts.push(c.skill);
@@ -63,45 +49,20 @@
   var wanted = {};  // contact ids this page asked for (accept or take): their text box may take focus
 
   function connect() {
-    var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(proto + window.location.host + "/ws/console/");
-    var opened = false;
-    ws.onopen = function () { opened = true; retries = 0; status(""); };
-    ws.onmessage = function (e) {
-      var f;
-      try { f = JSON.parse(e.data); } catch (err) { return; }
-      if (HANDLERS[f.type]) HANDLERS[f.type](f);
-    };
-    ws.onclose = function (e) {
-      if (!opened) {
-        // A refused handshake looks like any network error: ask the page itself whether
-        // the session is still valid, and go to the login page if it is not.
-        fetch(window.location.pathname, { redirect: "manual", cache: "no-store" }).then(function (r) {
-          if (r.type === "opaqueredirect" || r.status === 403) window.location.href = "/accounts/login/?next=/console/";
-        }).catch(function () {});
+    conn = Chat.connect("/ws/console/", {
+      handlers: HANDLERS,
+      open: function () { status(""); },
+      closed: function (opened) {
+        if (!opened) Chat.staff.checkSession("/console/");
+        status(t("reconnecting"));
       }
-      status(t("reconnecting"));
-      var delay = Math.min(15000, 1000 * Math.pow(2, retries++)) * (0.5 + Math.random() / 2);
-      setTimeout(connect, delay);
-    };
-  }
-
-  // A frame over the flood limit is dropped unread, so the page cannot know which one it
-  // was: once the limit has refilled, send again whatever is not confirmed yet (the
-  // server numbers a message once however often it comes).
-  var resendTimer = null;
-  function resendSoon() {
-    if (resendTimer) return;
-    resendTimer = setTimeout(function () { resendTimer = null; resendAll(false); }, 1500);
-  }
-  function resendAll(sync) {
-    Object.keys(convs).forEach(function (id) {
-      var c = convs[id];
-      if (c.ended) return;
-      if (sync) send({ type: "sync", contact: id, last_seq: c.lastSeq });
-      c.outbox.forEach(function (m) { send({ type: "send", contact: id, id: m.id, text: m.text }); });
     });
   }
+
+  function resendAll() {
+    Object.keys(convs).forEach(function (id) { if (!convs[id].ended) convs[id].thread.resend(); });
+  }
+  var resendSoon = Chat.resendSoon(resendAll);
 
   var HANDLERS = {
     intake: function (f) {
@@ -115,9 +76,10 @@
     hello: function (f) {
       showMe(f.me);
       f.conversations.forEach(function (c) { openConversation(c); });
-      // After a reconnect, ask for whatever this page has not seen in each conversation,
-      // and send again what was typed while the connection was down.
-      resendAll(true);
+      // After a reconnect, send again what was typed while the connection was down, and
+      // ask for whatever this page has not seen in each conversation (in this order:
+      // common.js, Thread.catchUp).
+      Object.keys(convs).forEach(function (id) { if (!convs[id].ended) convs[id].thread.catchUp(); });
     },
     me: function (f) { showMe(f); },
     queue: function (f) {
@@ -179,19 +141,19 @@
     },
     offer_withdrawn: function (f) { removeOffer(f.contact); },
     conversation: function (f) { clock(f); removeOffer(f.contact); openConversation(f); },
-    message: function (f) { receive(f); },
+    message: function (f) {
+      var c = convs[f.contact];
+      if (c) c.thread.receive(f, f.from === "counsellor" && f.mine !== false);
+    },
     sent: function (f) {
       var c = convs[f.contact];
       if (!c) return;
-      c.outbox = c.outbox.filter(function (m) {
-        if (m.id !== f.id) return true;
-        m.el.classList.remove("pending");
-        m.el.setAttribute("data-seq", f.seq);
-        var note = m.el.querySelector(".note");
-        if (note) note.remove();
-        return false;
-      });
-      markKnown(c, f.contact, f.seq);
+      var m = c.thread.confirm(f);
+      if (!m) return;
+      m.el.classList.remove("pending");
+      m.el.setAttribute("data-seq", f.seq);
+      var note = m.el.querySelector(".note");
+      if (note) note.remove();
     },
     typing: function (f) {
       var c = convs[f.contact];
@@ -213,7 +175,8 @@
       // "Skriver…" under a conversation that has ended would say someone is still there.
       clearTimeout(c.typingTimer);
       c.el.querySelector(".typing").hidden = true;
-      addNote(c, T["ended_" + f.by] ? t("ended_" + f.by, { duration: CONFIG.blockDuration }) : t("ended_system"));
+      c.thread.stop();
+      addNote(c, t.has("ended_" + f.by) ? t("ended_" + f.by, { duration: CONFIG.blockDuration }) : t("ended_system"));
       if (f.undelivered) addNote(c, t("undelivered", { n: f.undelivered }));
       c.el.querySelector(".composer").hidden = true;
       c.el.querySelector(".end").hidden = true;
@@ -231,12 +194,10 @@
       if (f.code === "not_yours" && convs[f.detail]) HANDLERS.ended({ contact: f.detail, by: "system", undelivered: 0 });
       if (f.detail) {
         Object.keys(convs).forEach(function (id) {
-          convs[id].outbox = convs[id].outbox.filter(function (m) {
-            if (m.id !== f.detail) return true;
-            m.el.classList.add("failed");
-            m.el.appendChild(el("span", "note", t("error")));
-            return false;
-          });
+          var m = convs[id].thread.fail(f.detail);
+          if (!m) return;
+          m.el.classList.add("failed");
+          m.el.appendChild(el("span", "note", t("error")));
         });
       }
     },
@@ -294,7 +255,8 @@
     flag.hidden = !info.danger;
     if (info.danger) node.classList.add("danger");
     node.querySelector(".presence").textContent = info.visitor === "away" ? t("visitor_away") : t("visitor_connected");
-    var c = { el: node, lastSeq: 0, known: {}, outbox: [], ended: false };
+    var c = { el: node, ended: false };
+    c.thread = new Chat.Thread({ send: send, contact: info.contact, draw: function (f) { draw(c, f); } });
     convs[info.contact] = c;
     var textarea = node.querySelector("textarea");
     node.addEventListener("focusin", function () { markRead(c); });
@@ -305,8 +267,7 @@
       if (!text) return;
       var id = "c" + Date.now().toString(36) + (counter++).toString(36);
       var li = addMessage(c, t("me"), text, "me pending", 0);
-      c.outbox.push({ id: id, text: text, el: li });
-      if (!send({ type: "send", contact: info.contact, id: id, text: text })) li.appendChild(el("span", "note", t("not_sent")));
+      if (!c.thread.post(id, text, li)) li.appendChild(el("span", "note", t("not_sent")));
       textarea.value = "";
     });
     textarea.addEventListener("keydown", function (e) {
@@ -363,6 +324,7 @@
       });
     });
     node.querySelector(".close").addEventListener("click", function () {
+      c.thread.stop();
       node.remove();
       delete convs[info.contact];
       $("no-conversations").hidden = Object.keys(convs).length > 0;
@@ -413,18 +375,8 @@
     return pick ? pick.text.split("{namn}").join(CONFIG.me) : null;
   }
 
-  function markKnown(c, contact, seq) {
-    c.known[seq] = true;
-    while (c.known[c.lastSeq + 1]) { delete c.known[c.lastSeq + 1]; c.lastSeq++; }
-    clearTimeout(c.gapTimer);
-    if (Object.keys(c.known).length) {
-      c.gapTimer = setTimeout(function () { send({ type: "sync", contact: contact, last_seq: c.lastSeq }); }, 300);
-    }
-  }
-
-  function receive(f) {
-    var c = convs[f.contact];
-    if (!c || f.seq <= c.lastSeq || c.known[f.seq]) return;
+  // A message the conversation's thread says is new.
+  function draw(c, f) {
     if (!c.el.querySelector('[data-seq="' + f.seq + '"]')) {
       // Labelled by author: after a transfer, a colleague's lines are theirs, not "Me".
       var mine = f.from === "counsellor" && f.mine !== false;
@@ -432,8 +384,6 @@
       addMessage(c, who, f.text, mine ? "me" : f.from === "visitor" ? "them" : "colleague", f.seq);
     }
     if (f.from === "visitor") { c.el.querySelector(".typing").hidden = true; notify(); markUnread(c); }
-    markKnown(c, f.contact, f.seq);
-    send({ type: "ack", contact: f.contact, seq: c.lastSeq });
   }
 
   function addMessage(c, who, text, cls, seq) {
@@ -500,7 +450,7 @@
   // The channel layer delivers at most once: a lost nudge is caught up within 20 s.
   setInterval(function () {
     Object.keys(convs).forEach(function (id) {
-      if (!convs[id].ended) send({ type: "sync", contact: id, last_seq: convs[id].lastSeq });
+      if (!convs[id].ended) convs[id].thread.sync();
     });
   }, 20000);
   connect();

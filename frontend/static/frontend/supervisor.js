@@ -1,24 +1,14 @@
 /* The supervisor dashboard: load, never content, until a counsellor asks for help.
-   See docs/protocol.md for the frames. */
+   See docs/protocol.md for the frames; the socket and a joined conversation's numbering
+   and outbox are common.js, what the staff pages share staff.js. */
 (function () {
   "use strict";
-  var $ = function (id) { return document.getElementById(id); };
-  var T = JSON.parse($("i18n").textContent);
-  var CONFIG = JSON.parse($("config").textContent);
-  var ws = null, retries = 0, counter = 0, convs = {};
+  var $ = Chat.$, el = Chat.el;
+  var t = Chat.strings(Chat.data("i18n"));
+  var CONFIG = Chat.data("config");
+  var conn = null, counter = 0, convs = {};
 
-  function t(key, params) {
-    var s = T[key] || key;
-    if (params) Object.keys(params).forEach(function (k) { s = s.split("{" + k + "}").join(params[k]); });
-    return s;
-  }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function send(frame) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; } return false; }
+  function send(frame) { return !!conn && conn.send(frame); }
   function duration(seconds) { return seconds < 120 ? t("seconds", { n: seconds }) : t("minutes", { n: Math.floor(seconds / 60) }); }
   function list(id, counts) {
     var ul = $(id);
@@ -122,16 +112,33 @@
     conversation: function (f) { open(f); },
     message: function (f) {
       var c = convs[f.contact];
-      if (!c || f.seq <= c.lastSeq) return;
-      c.lastSeq = f.seq;
-      var mine = f.from === "supervisor" && f.mine !== false;
-      var who = f.from === "visitor" ? t("visitor") : mine ? t("me") : f.name || t(f.from);
-      add(c, who, f.text, mine ? "me" : "them");
+      if (c) c.thread.receive(f, f.from === "supervisor" && f.mine !== false);
     },
-    sent: function (f) { var c = convs[f.contact]; if (c && f.seq > c.lastSeq) c.lastSeq = f.seq; },
+    sent: function (f) {
+      var c = convs[f.contact];
+      var m = c && c.thread.confirm(f);
+      if (!m) return;
+      m.el.classList.remove("pending");
+      m.el.setAttribute("data-seq", f.seq);
+      var note = m.el.querySelector(".note");
+      if (note) note.remove();
+    },
+    error: function (f) {
+      if (f.code === "rate_limited") resendSoon();
+      // A refused message is marked on the page, never dropped silently.
+      if (f.detail) {
+        Object.keys(convs).forEach(function (id) {
+          var m = convs[id].thread.fail(f.detail);
+          if (!m) return;
+          m.el.classList.add("failed");
+          m.el.appendChild(el("span", "note", t("error")));
+        });
+      }
+    },
     ended: function (f) {
       var c = convs[f.contact];
       if (!c) return;
+      c.thread.stop();
       c.el.querySelector(".messages").appendChild(el("li", "msg system", t("ended")));
       c.el.querySelector(".composer").hidden = true;
       c.el.querySelector(".leave").hidden = true;
@@ -162,15 +169,25 @@
     if (convs[info.contact]) return;
     var node = $("conversation-template").content.firstElementChild.cloneNode(true);
     node.querySelector(".title").textContent = info.channel + " · " + info.language.toUpperCase();
-    var c = { el: node, lastSeq: 0 };
+    var c = { el: node };
+    // Acks are the visitor's and the counsellor's business: the server keeps none for a
+    // supervisor, so none are sent.
+    c.thread = new Chat.Thread({ send: send, contact: info.contact, ack: false, draw: function (f) {
+      var mine = f.from === "supervisor" && f.mine !== false;
+      var who = f.from === "visitor" ? t("visitor") : mine ? t("me") : f.name || t(f.from);
+      add(c, who, f.text, mine ? "me" : "them");
+    } });
     convs[info.contact] = c;
     var textarea = node.querySelector("textarea");
     node.querySelector(".composer").addEventListener("submit", function (e) {
       e.preventDefault();
       var text = textarea.value.trim();
       if (!text) return;
-      add(c, t("me"), text, "me");
-      send({ type: "send", contact: info.contact, id: "s" + Date.now().toString(36) + (counter++), text: text });
+      // Pending until `sent`, and sent again after a reconnect, as on the console.
+      var li = add(c, t("me"), text, "me pending");
+      if (!c.thread.post("s" + Date.now().toString(36) + (counter++).toString(36), text, li)) {
+        li.appendChild(el("span", "note", t("not_sent")));
+      }
       textarea.value = "";
     });
     node.querySelector(".leave").addEventListener("click", function () { send({ type: "leave", contact: info.contact }); });
@@ -182,6 +199,7 @@
     li.appendChild(el("span", "who", who));
     li.appendChild(el("p", "", text)); // text, never HTML
     c.el.querySelector(".messages").appendChild(li);
+    return li;
   }
 
   function showIntake(intake) {
@@ -211,29 +229,22 @@
   });
 
   function connect() {
-    var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(proto + window.location.host + "/ws/supervisor/");
-    var opened = false;
-    ws.onopen = function () {
-      opened = true; retries = 0; $("status").hidden = true;
-      Object.keys(convs).forEach(function (id) { send({ type: "sync", contact: id, last_seq: convs[id].lastSeq }); });
-    };
-    ws.onmessage = function (e) {
-      var f;
-      try { f = JSON.parse(e.data); } catch (err) { return; }
-      if (HANDLERS[f.type]) HANDLERS[f.type](f);
-    };
-    ws.onclose = function () {
-      if (!opened) {
-        fetch(window.location.pathname, { redirect: "manual", cache: "no-store" }).then(function (r) {
-          if (r.type === "opaqueredirect" || r.status === 403) window.location.href = "/accounts/login/?next=/supervisor/";
-        }).catch(function () {});
+    conn = Chat.connect("/ws/supervisor/", {
+      handlers: HANDLERS,
+      // A fresh `dashboard` arrives by itself; each joined conversation catches up.
+      open: function () {
+        Chat.status("");
+        Object.keys(convs).forEach(function (id) { convs[id].thread.catchUp(); });
+      },
+      closed: function (opened) {
+        if (!opened) Chat.staff.checkSession("/supervisor/");
+        Chat.status(t("reconnecting"));
       }
-      $("status").textContent = t("reconnecting");
-      $("status").hidden = false;
-      setTimeout(connect, Math.min(15000, 1000 * Math.pow(2, retries++)));
-    };
+    });
   }
+  var resendSoon = Chat.resendSoon(function () {
+    Object.keys(convs).forEach(function (id) { convs[id].thread.resend(); });
+  });
   setInterval(function () { send({ type: "ping" }); }, 20000);
   connect();
 })();

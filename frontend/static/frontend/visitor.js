@@ -1,27 +1,22 @@
 /* The visitor page. Everything lives in this page's memory only: no cookie, no storage,
-   no service worker. See docs/protocol.md for the frames. */
+   no service worker. See docs/protocol.md for the frames; the socket and the outbox are
+   common.js. */
 (function () {
   "use strict";
-  var $ = function (id) { return document.getElementById(id); };
-  var T = JSON.parse($("i18n").textContent);
-  var CONFIG = JSON.parse($("config").textContent);
+  var $ = Chat.$;
+  var t = Chat.strings(Chat.data("i18n"));
+  var CONFIG = Chat.data("config");
+  var status = Chat.status;
   var SECTIONS = ["intro", "queue", "chat", "ended", "closed"];
 
   var state = freshState();
   function freshState() {
     return {
-      ws: null, token: null, phase: CONFIG.closed ? "closed" : "intro", lang: CONFIG.lang,
-      lastSeq: 0, known: {}, outbox: [], name: "", retries: 0, retryTimer: null,
+      conn: null, token: null, phase: CONFIG.closed ? "closed" : "intro", lang: CONFIG.lang,
+      thread: new Chat.Thread({ send: send, draw: draw }), name: "",
       lastTyping: 0, typingTimer: null, queue: null, kind: "", danger: false, escAt: 0,
-      closing: false, gapTimer: null, counter: 0, closedReason: CONFIG.closed ? "hours" : "",
-      waiting: ""
+      counter: 0, closedReason: CONFIG.closed ? "hours" : "", waiting: ""
     };
-  }
-
-  function t(key, params) {
-    var s = T[key] || key;
-    if (params) Object.keys(params).forEach(function (k) { s = s.split("{" + k + "}").join(params[k]); });
-    return s;
   }
 
   function show(phase) {
@@ -49,14 +44,8 @@
   }
   function setText(el, text) { el.textContent = ""; appendText(el, text); }
 
-  function status(text) {
-    var el = $("status");
-    el.textContent = text || "";
-    el.hidden = !text;
-  }
-
   function applyLanguage(data) {
-    T = data.strings;
+    t.use(data.strings);
     state.lang = data.lang;
     document.documentElement.lang = data.lang;
     document.documentElement.dir = data.dir;
@@ -112,18 +101,16 @@
 
   // --- quick exit: leave at once, leave nothing behind ---
   function quickExit() {
-    try { if (state.ws && state.ws.readyState === 1 && state.token) send({ type: "end", quick: true }); } catch (e) { /* leaving anyway */ }
+    try { if (state.token) send({ type: "end", quick: true }); } catch (e) { /* leaving anyway */ }
     wipe();
     window.location.replace(CONFIG.quickExitUrl);
   }
   function wipe() {
-    state.closing = true;
-    if (state.ws) { try { state.ws.close(); } catch (e) { /* gone */ } }
-    clearTimeout(state.retryTimer);
+    hangUp();
+    state.thread.stop();
     $("messages").textContent = "";
     $("text").value = "";
     state = freshState();
-    state.closing = true;
   }
   $("quick-exit").addEventListener("click", quickExit);
   document.addEventListener("keydown", function (e) {
@@ -187,54 +174,35 @@
 
   // --- the socket ---
   function connect() {
-    state.closing = false;
-    var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(proto + window.location.host + "/ws/visitor/");
-    state.ws = ws;
-    ws.onopen = function () {
-      state.retries = 0;
-      status("");
-      if (state.token) send({ type: "resume", token: state.token, last_seq: state.lastSeq });
-      else send({ type: "start", lang: state.lang, kind: state.kind, danger: state.danger });
-    };
-    ws.onmessage = function (e) {
-      var frame;
-      try { frame = JSON.parse(e.data); } catch (err) { return; }
-      var handler = HANDLERS[frame.type];
-      if (handler) handler(frame);
-    };
-    ws.onclose = function () {
-      state.ws = null;
-      if (state.closing) return;
-      if (state.phase === "queue" || state.phase === "chat" || (state.phase === "intro" && !state.token)) {
-        if (state.phase !== "intro") status(t("reconnecting"));
-        var delay = Math.min(15000, 1000 * Math.pow(2, state.retries++)) * (0.5 + Math.random() / 2);
-        state.retryTimer = setTimeout(connect, delay);
+    state.conn = Chat.connect("/ws/visitor/", {
+      handlers: HANDLERS,
+      open: function () {
+        status("");
+        if (state.token) send({ type: "resume", token: state.token, last_seq: state.thread.lastSeq });
+        else send({ type: "start", lang: state.lang, kind: state.kind, danger: state.danger });
+      },
+      // Back only while there is something to come back to: after ended, closed or
+      // expired the page stays where it is.
+      closed: function () {
+        if (state.phase === "queue" || state.phase === "chat" || (state.phase === "intro" && !state.token)) {
+          if (state.phase !== "intro") status(t("reconnecting"));
+          return true;
+        }
+        return false;
       }
-    };
+    });
   }
+  // No more reconnecting, and the socket closed: leaving, closed, ended.
+  function hangUp() { if (state.conn) state.conn.close(); }
 
-  function send(frame) {
-    if (state.ws && state.ws.readyState === 1) { state.ws.send(JSON.stringify(frame)); return true; }
-    return false;
-  }
+  function send(frame) { return !!state && !!state.conn && state.conn.send(frame); }
 
   function flushOutbox() {
     if (state.waiting) return;
-    state.outbox.forEach(function (m) { send({ type: "send", id: m.id, text: m.text }); });
+    state.thread.resend();
   }
 
-  // A frame over the flood limit is dropped unread, so the page cannot know which one it
-  // was: once the limit has refilled, send again whatever is not confirmed yet (the
-  // server numbers a message once however often it comes).
-  var resendTimer = null;
-  function resendSoon() {
-    if (resendTimer) return;
-    resendTimer = setTimeout(function () {
-      resendTimer = null;
-      if (state.phase === "chat") flushOutbox();
-    }, 1500);
-  }
+  var resendSoon = Chat.resendSoon(function () { if (state.phase === "chat") flushOutbox(); });
 
   var HANDLERS = {
     started: function (f) {
@@ -256,8 +224,7 @@
       renderQueue();
     },
     closed: function (f) {
-      state.closing = true;
-      if (state.ws) state.ws.close();
+      hangUp();
       var heading = { hours: "closed_heading", paused: "paused_heading", full: "full_heading" }[f.reason] || "busy_heading";
       $("closed-heading").textContent = t(heading);
       $("closed-heading").setAttribute("data-t", heading);
@@ -298,18 +265,15 @@
       $("typing").hidden = true;
       if (state.phase !== "chat") show("chat");
     },
-    message: function (f) { receive(f); },
+    message: function (f) { state.thread.receive(f, f.from === "visitor"); },
     sent: function (f) {
-      state.outbox = state.outbox.filter(function (m) {
-        if (m.id !== f.id) return true;
-        m.el.classList.remove("pending");
-        m.el.removeAttribute("data-pending");
-        var note = m.el.querySelector(".note");
-        if (note) note.remove();
-        m.el.setAttribute("data-seq", f.seq);
-        return false;
-      });
-      markKnown(f.seq);
+      var m = state.thread.confirm(f);
+      if (!m) return;
+      m.el.classList.remove("pending");
+      m.el.removeAttribute("data-pending");
+      var note = m.el.querySelector(".note");
+      if (note) note.remove();
+      m.el.setAttribute("data-seq", f.seq);
     },
     typing: function () {
       var el = $("typing");
@@ -320,19 +284,18 @@
     },
     ended: function (f) {
       state.token = null;
-      state.closing = true;
       // The socket stays open for the one optional question, if there was a conversation.
       var asked = state.name && f.by !== "quick_exit";
       $("feedback").hidden = !asked;
       $("feedback-thanks").hidden = true;
-      if (!asked && state.ws) state.ws.close();
+      if (asked) state.conn.stop(); else hangUp();
       var key = f.by === "visitor" || f.by === "quick_exit" ? "ended_by_visitor" : f.by === "counsellor" ? "ended_by_counsellor" : "ended_other";
       endWith(t(key));
     },
     thanks: function () {
       $("feedback").hidden = true;
       $("feedback-thanks").hidden = false;
-      if (state.ws) state.ws.close();
+      hangUp();
     },
     error: function (f) {
       // A refused message is marked on the page, never dropped silently.
@@ -342,17 +305,8 @@
     }
   };
 
-  function markKnown(seq) {
-    state.known[seq] = true;
-    while (state.known[state.lastSeq + 1]) { delete state.known[state.lastSeq + 1]; state.lastSeq++; }
-    var gap = Object.keys(state.known).length > 0;
-    clearTimeout(state.gapTimer);
-    // A hole means a nudge was lost on the way: ask for what is missing.
-    if (gap) state.gapTimer = setTimeout(function () { send({ type: "sync", last_seq: state.lastSeq }); }, 300);
-  }
-
-  function receive(f) {
-    if (f.seq <= state.lastSeq || state.known[f.seq]) return; // already shown: replay is idempotent
+  // A message the thread says is new (common.js drops a replayed seq it shows).
+  function draw(f) {
     if (f.from !== "visitor") {
       var who = f.from === "counsellor" ? state.name : f.from === "supervisor" ? state.supervisor || "" : "";
       addMessage(who, f.text, "them", f.seq, f.html);
@@ -361,8 +315,6 @@
     } else if (!document.querySelector('[data-seq="' + f.seq + '"]')) {
       addMessage(t("you"), f.text, "me", f.seq);
     }
-    markKnown(f.seq);
-    send({ type: "ack", seq: state.lastSeq });
   }
 
   // ``html`` comes only with a counsellor's message: the server escaped the text and
@@ -393,12 +345,10 @@
   }
 
   function markFailed(id) {
-    state.outbox = state.outbox.filter(function (m) {
-      if (m.id !== id) return true;
-      m.el.classList.add("failed");
-      setNote(m.el, t("failed"));
-      return false;
-    });
+    var m = state.thread.fail(id);
+    if (!m) return;
+    m.el.classList.add("failed");
+    setNote(m.el, t("failed"));
   }
 
   function setNote(el, text) {
@@ -423,8 +373,7 @@
 
   function endWith(text) {
     $("ended-text").textContent = text;
-    state.outbox.forEach(function (m) { m.el.classList.add("failed"); setNote(m.el, t("failed")); });
-    state.outbox = [];
+    state.thread.failAll().forEach(function (m) { m.el.classList.add("failed"); setNote(m.el, t("failed")); });
     show("ended");
   }
 
@@ -444,6 +393,8 @@
   });
   $("again").addEventListener("click", function () {
     var lang = state.lang;
+    hangUp();
+    state.thread.stop();
     state = freshState();
     state.lang = lang;
     $("messages").textContent = "";
@@ -452,7 +403,7 @@
   Array.prototype.forEach.call(document.querySelectorAll("button.end"), function (b) {
     b.addEventListener("click", function () {
       if (state.phase === "chat" && !window.confirm(t("end_confirm"))) return;
-      if (!send({ type: "end" })) { state.closing = true; if (state.ws) state.ws.close(); endWith(t("ended_by_visitor")); }
+      if (!send({ type: "end" })) { hangUp(); endWith(t("ended_by_visitor")); }
     });
   });
   // Checked in the browser only: the text never leaves the page unless the visitor sends it.
@@ -482,11 +433,10 @@
     var id = "m" + Date.now().toString(36) + (state.counter++).toString(36);
     var el = addMessage(t("you"), text, "me pending", 0);
     el.setAttribute("data-pending", "1");
-    state.outbox.push({ id: id, text: text, el: el });
     // Waiting for the next counsellor: the server takes no message now, so it is kept
     // here and sent when one joins (the joined frame flushes the outbox).
-    if (state.waiting) setNote(el, t("waiting_not_sent"));
-    else if (!send({ type: "send", id: id, text: text })) setNote(el, t("not_sent"));
+    if (state.waiting) { state.thread.post(id, text, el, true); setNote(el, t("waiting_not_sent")); }
+    else if (!state.thread.post(id, text, el)) setNote(el, t("not_sent"));
     $("text").value = "";
     $("text").focus();
   }
@@ -516,6 +466,6 @@
   });
   // A quiet line every 25 s keeps proxies from dropping the socket and recovers any lost nudge.
   setInterval(function () {
-    if (state.token && (state.phase === "chat" || state.phase === "queue")) send({ type: "sync", last_seq: state.lastSeq });
+    if (state.token && (state.phase === "chat" || state.phase === "queue")) state.thread.sync();
   }, 25000);
 })();
