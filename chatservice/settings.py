@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "chatservice",
     "contacts",
     "routing",
+    # After contacts: its post-migrate gives supervisors contacts' permissions, which
+    # contacts' own post-migrate must have created first.
+    "staff",
     "stats",
     "frontend",
     "audit",

@@ -216,7 +216,7 @@ async def status(request: HttpRequest) -> HttpResponse:
 
 
 def work_phone(counsellor_id: int) -> str:
-    from routing.models import CounsellorProfile
+    from staff.models import CounsellorProfile
 
     profile = CounsellorProfile.objects.filter(user_id=counsellor_id).first()
     return profile.work_phone if profile else ""

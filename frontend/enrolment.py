@@ -30,7 +30,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from frontend.models import EnrolmentCode
+from staff.models import EnrolmentCode
 
 ENROL_CODE_SECONDS = 7 * 24 * 3600
 ENROL_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread

@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 def still_allowed(user_id: int, session_key: str | None, role: str) -> bool:
     """Whether this session still grants this user the role ("counsellor" or "supervisor")."""
     from frontend.staff import verified_device
-    from routing.models import COUNSELLOR_GROUP, SUPERVISOR_GROUP, CounsellorProfile
+    from staff.models import CounsellorProfile
+    from staff.roles import COUNSELLOR_GROUP, SUPERVISOR_GROUP
 
     if not session_key:
         return False

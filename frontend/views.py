@@ -82,7 +82,7 @@ def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
 @staff_view
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
-    from routing.models import COUNSELLOR_GROUP, PARTNER_GROUP, SUPERVISOR_GROUP
+    from staff.roles import COUNSELLOR_GROUP, PARTNER_GROUP, SUPERVISOR_GROUP
 
     if not request.user.groups.filter(name=COUNSELLOR_GROUP).exists() or not hasattr(request.user, "counsellor"):
         # Log-in lands here (LOGIN_REDIRECT_URL): a supervisor's place is the dashboard,
@@ -127,7 +127,7 @@ def console(request: HttpRequest) -> HttpResponse:
 @staff_view
 @require_GET
 def supervisor(request: HttpRequest) -> HttpResponse:
-    from routing.models import SUPERVISOR_GROUP
+    from staff.roles import SUPERVISOR_GROUP
 
     if not request.user.groups.filter(name=SUPERVISOR_GROUP).exists():
         return render(request, "frontend/not_counsellor.html", status=403)
@@ -154,7 +154,7 @@ AUDIT_PAGE_ROWS = 500
 def audit_log(request: HttpRequest) -> HttpResponse:
     """The staff audit log for supervisors: who did what, when; nothing about a visitor."""
     from audit.models import AuditEvent
-    from routing.models import SUPERVISOR_GROUP
+    from staff.roles import SUPERVISOR_GROUP
 
     if not request.user.groups.filter(name=SUPERVISOR_GROUP).exists():
         return render(request, "frontend/not_counsellor.html", status=403)

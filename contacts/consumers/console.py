@@ -361,7 +361,7 @@ def load_profile(user: Any, session: Any = None) -> Counsellor | None:
     """The routing record for a logged-in counsellor, or None for anyone else."""
     from chatservice.vocabulary import COUNSELLOR_GROUP
     from frontend.staff import verified_device
-    from routing.models import CounsellorProfile
+    from staff.models import CounsellorProfile
 
     if user is None or not user.is_authenticated or not user.is_active:
         return None
