@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 
 from contacts.hours import load_schedule
 from contacts.info import CLOSED_REASONS, closed_info, closed_text, numbers, weekly_hours
-from frontend.staff import staff_view
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
+from staff.access import staff_view
 from stats import vocab
 
 LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}

@@ -11,8 +11,10 @@ class StaffConfig(AppConfig):
     name = "staff"
 
     def ready(self) -> None:
+        from staff import signals
         from staff.roles import ensure_roles
 
+        signals.connect()
         # Sent for staff only, which comes after contacts in INSTALLED_APPS, so the
         # contacts permissions the supervisors get exist by then.
         post_migrate.connect(ensure_roles, sender=self)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from audit.log import record
-from frontend.staff import staff_view
+from staff.access import staff_view
 from stats import reports
 
 KINDS = {"month": 1, "quarter": 3, "year": 12}  # months per period

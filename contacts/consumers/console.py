@@ -14,8 +14,8 @@ from chatservice import vocabulary
 from contacts import groups, protocol
 from contacts.consumers.delivery import Delivery
 from contacts.protocol import FrameError
-from frontend.revocation import StaffAccessMixin
 from routing.state import Contact, Counsellor
+from staff.revocation import StaffAccessMixin
 from stats import vocab
 
 DUTY_STATES = frozenset(vocabulary.CHOSEN_DUTY_STATES)
@@ -32,7 +32,7 @@ QUEUE_ITEMS_SHOWN = 50  # the console lists the head of the queue and counts the
 class CounsellorConsumer(StaffAccessMixin, Delivery):
     endpoint = "console"
     labels_authors = True
-    staff_role = "counsellor"  # frontend/revocation.py re-checks the session
+    staff_role = "counsellor"  # staff/revocation.py re-checks the session
     handlers = {
         "duty": "on_duty",
         "accept": "on_accept",
@@ -360,7 +360,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
 def load_profile(user: Any, session: Any = None) -> Counsellor | None:
     """The routing record for a logged-in counsellor, or None for anyone else."""
     from chatservice.vocabulary import COUNSELLOR_GROUP
-    from frontend.staff import verified_device
+    from staff.access import verified_device
     from staff.models import CounsellorProfile
 
     if user is None or not user.is_authenticated or not user.is_active:

@@ -15,7 +15,7 @@ from django.utils import translation
 from contacts import groups, protocol
 from contacts.consumers.delivery import Delivery
 from contacts.protocol import FrameError
-from frontend.revocation import StaffAccessMixin
+from staff.revocation import StaffAccessMixin
 
 MAX_QUEUE_CAP = 10_000  # a cap beyond any real queue, and well inside the database column
 BLOCK_ID = re.compile(r"^[0-9a-f]{32}$")  # a block is known by its source's keyed hash
@@ -204,7 +204,7 @@ def load_supervisor(user: Any, session: Any = None) -> tuple[int, str] | None:
     from django.utils.translation import gettext
 
     from chatservice.vocabulary import SUPERVISOR_GROUP
-    from frontend.staff import verified_device
+    from staff.access import verified_device
 
     if user is None or not user.is_authenticated or not user.is_active:
         return None

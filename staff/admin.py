@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from frontend.enrolment import reset_second_factor_action
+from staff.enrolment import reset_second_factor_action
 from staff.models import SKILL_CHOICES, CounsellorProfile
 
 
