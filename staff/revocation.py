@@ -37,8 +37,7 @@ log = logging.getLogger(__name__)
 def still_allowed(user_id: int, session_key: str | None, role: str) -> bool:
     """Whether this session still grants this user the role ("counsellor" or "supervisor")."""
     from staff.access import verified_device
-    from staff.models import CounsellorProfile
-    from staff.roles import COUNSELLOR_GROUP, SUPERVISOR_GROUP
+    from staff.roles import is_counsellor, is_supervisor
 
     if not session_key:
         return False
@@ -54,10 +53,7 @@ def still_allowed(user_id: int, session_key: str | None, role: str) -> bool:
         return False  # the password changed since this session logged in
     if not verified_device(user, data):
         return False
-    group = COUNSELLOR_GROUP if role == "counsellor" else SUPERVISOR_GROUP
-    if not user.groups.filter(name=group).exists():
-        return False
-    return role != "counsellor" or CounsellorProfile.objects.filter(user=user).exists()
+    return is_counsellor(user) if role == "counsellor" else is_supervisor(user)
 
 
 class StaffAccessMixin:

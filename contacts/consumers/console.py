@@ -15,6 +15,7 @@ from contacts import groups, protocol
 from contacts.consumers.delivery import Delivery
 from contacts.protocol import FrameError
 from routing.state import Contact, Counsellor
+from staff.profiles import load_profile
 from staff.revocation import StaffAccessMixin
 from stats import vocab
 
@@ -355,28 +356,3 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
                 "state": event.get("state") or ("connected" if event["connected"] else "away"),
             }
         )
-
-
-def load_profile(user: Any, session: Any = None) -> Counsellor | None:
-    """The routing record for a logged-in counsellor, or None for anyone else."""
-    from chatservice.vocabulary import COUNSELLOR_GROUP
-    from staff.access import verified_device
-    from staff.models import CounsellorProfile
-
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    if not verified_device(user, session):
-        return None
-    if not user.groups.filter(name=COUNSELLOR_GROUP).exists():
-        return None
-    profile = CounsellorProfile.objects.filter(user=user).first()
-    if profile is None:
-        return None
-    return Counsellor(
-        id=user.pk,
-        name=profile.display_name,
-        languages=tuple(profile.languages),
-        skills=tuple(profile.skills),
-        capacity=profile.max_chats,
-        phone=bool(profile.takes_calls and profile.work_phone),
-    )
