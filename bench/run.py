@@ -684,7 +684,7 @@ import json
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import Group, User
 from django.contrib.sessions.backends.db import SessionStore
-from routing.models import CounsellorProfile
+from staff.models import CounsellorProfile
 group = Group.objects.get(name="counsellor")
 cookies = []
 for i in range({n}):

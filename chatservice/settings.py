@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "chatservice",
     "contacts",
     "routing",
+    # After contacts: its post-migrate gives supervisors contacts' permissions, which
+    # contacts' own post-migrate must have created first.
+    "staff",
     "stats",
     "frontend",
     "audit",
@@ -202,7 +205,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Staff log in with a password and a code from an authenticator app (frontend/staff.py).
+# Staff log in with a password and a code from an authenticator app (staff/login.py).
 # Production refuses to run without it.
 STAFF_2FA = envbool("STAFF_2FA", PRODUCTION)
 # Failed staff log-ins from one source address (known only by a keyed hash, kept in the
@@ -210,11 +213,11 @@ STAFF_2FA = envbool("STAFF_2FA", PRODUCTION)
 # whatever account it tries; 0 turns it off. Each account name is locked after five.
 STAFF_LOGIN_FAILURES_PER_SOURCE = envint("STAFF_LOGIN_FAILURES_PER_SOURCE", 30, minimum=0)
 # The first set-up of a staff member's authenticator needs a one-time code from an
-# administrator (frontend/enrolment.py), so a stolen password cannot enrol one.
+# administrator (staff/enrolment.py), so a stolen password cannot enrol one.
 STAFF_ENROL_CODE_REQUIRED = envbool("STAFF_ENROL_CODE_REQUIRED", PRODUCTION)
 # Every open console or dashboard re-checks its session this often, and closes once the
 # password changed, the session was deleted, or the account lost its group
-# (frontend/revocation.py); signals make most changes take effect at once.
+# (staff/revocation.py); signals make most changes take effect at once.
 STAFF_RECHECK_SECONDS = envint("STAFF_RECHECK_SECONDS", 5, minimum=1, maximum=60)
 OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Nexus chat")
 LOGIN_URL = "/accounts/login/"

@@ -4,7 +4,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from chatservice import health, metrics
-from frontend.staff import StaffAdminSite, ThrottledLoginForm, second_factor
+from staff.login import StaffAdminSite, ThrottledLoginForm
+from staff.views import second_factor
 
 # Admin's log-in is throttled like the staff log-in, and with STAFF_2FA it asks for the
 # authenticator code in the same step and admits only a session that passed it.

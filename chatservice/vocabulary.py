@@ -23,7 +23,7 @@ TRANSFER_TARGETS = ("counsellor", "language", "skill")
 # How long a conversation lasted, in the statistics.
 CONVERSATION_BANDS = ("0-5m", "5-15m", "15-30m", "30-60m", "60m+")
 
-# Staff roles, as Django group names (created by routing/apps.py after migrate).
+# Staff roles, as Django group names (created by staff/roles.py after migrate).
 COUNSELLOR_GROUP = "counsellor"
 SUPERVISOR_GROUP = "supervisor"
 # Funders' representatives: they read the statistics reports (/stats/ and its CSV) and

@@ -29,6 +29,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from contacts.hours import Schedule, current_schedule
 from contacts.info import numbers, weekly_hours
 from contacts.service import Closed, get_service
+from staff.profiles import work_phone
 
 logger = logging.getLogger(__name__)
 
@@ -213,13 +214,6 @@ async def status(request: HttpRequest) -> HttpResponse:
         if settings.TWILIO_DELETE_CALLS and call_sid:
             threading.Thread(target=delete_call_record, args=(call_sid,), daemon=True).start()
     return HttpResponse(status=204)
-
-
-def work_phone(counsellor_id: int) -> str:
-    from routing.models import CounsellorProfile
-
-    profile = CounsellorProfile.objects.filter(user_id=counsellor_id).first()
-    return profile.work_phone if profile else ""
 
 
 def delete_call_record(call_sid: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -12,8 +13,9 @@ from django.views.decorators.http import require_GET
 
 from contacts.hours import load_schedule
 from contacts.info import CLOSED_REASONS, closed_info, closed_text, numbers, weekly_hours
-from frontend.staff import staff_view
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
+from staff.access import staff_view
+from staff.roles import is_counsellor, is_partner, is_supervisor
 from stats import vocab
 
 LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
@@ -82,20 +84,19 @@ def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
 @staff_view
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
-    from routing.models import COUNSELLOR_GROUP, PARTNER_GROUP, SUPERVISOR_GROUP
-
-    if not request.user.groups.filter(name=COUNSELLOR_GROUP).exists() or not hasattr(request.user, "counsellor"):
+    if not is_counsellor(request.user):
         # Log-in lands here (LOGIN_REDIRECT_URL): a supervisor's place is the dashboard,
         # a partner's the reports.
-        if request.user.groups.filter(name=SUPERVISOR_GROUP).exists():
+        if is_supervisor(request.user):
             return redirect("supervisor")
-        if request.user.groups.filter(name=PARTNER_GROUP).exists():
+        if is_partner(request.user):
             return redirect("stats")
         if request.user.is_superuser:
             return redirect("admin:index")
         return render(request, "frontend/not_counsellor.html", status=403)
     from contacts.models import CannedResponse
 
+    counsellor: Any = request.user  # a logged-in user with a profile: is_counsellor read it
     language = translation.get_language() or settings.LANGUAGE_CODE
     canned = [
         {"shortcut": c.shortcut, "language": c.language, "title": c.title, "text": c.text}
@@ -109,7 +110,7 @@ def console(request: HttpRequest) -> HttpResponse:
         "config": {
             "lang": language,
             "canned": canned,
-            "me": request.user.counsellor.display_name,
+            "me": counsellor.counsellor.display_name,
             "blockDuration": duration_words(int(settings.CHAT["BLOCK_SECONDS"])),
             "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
             "languages": settings.CONTACT_LANGUAGES,
@@ -127,9 +128,7 @@ def console(request: HttpRequest) -> HttpResponse:
 @staff_view
 @require_GET
 def supervisor(request: HttpRequest) -> HttpResponse:
-    from routing.models import SUPERVISOR_GROUP
-
-    if not request.user.groups.filter(name=SUPERVISOR_GROUP).exists():
+    if not is_supervisor(request.user):
         return render(request, "frontend/not_counsellor.html", status=403)
     language = translation.get_language() or settings.LANGUAGE_CODE
     context = {
@@ -154,9 +153,8 @@ AUDIT_PAGE_ROWS = 500
 def audit_log(request: HttpRequest) -> HttpResponse:
     """The staff audit log for supervisors: who did what, when; nothing about a visitor."""
     from audit.models import AuditEvent
-    from routing.models import SUPERVISOR_GROUP
 
-    if not request.user.groups.filter(name=SUPERVISOR_GROUP).exists():
+    if not is_supervisor(request.user):
         return render(request, "frontend/not_counsellor.html", status=403)
     events = AuditEvent.objects.all()[:AUDIT_PAGE_ROWS]
     return render(

@@ -1,76 +1,8 @@
-"""Counsellor profiles: what routing needs to know about a staff member."""
+"""No models: the counsellor profile moved to staff/models.py.
 
-from __future__ import annotations
+This module stays because routing/migrations/0001_initial.py, which must never change,
+names these three callables by their old path; they are staff's, re-exported here."""
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
-from django.db import models
-from django.utils.translation import gettext_lazy as _
-
-# The role names live with the other vocabularies, so statistics can check a role
-# without importing routing; re-exported here for the models' users.
-from chatservice.vocabulary import COUNSELLOR_GROUP as COUNSELLOR_GROUP
-from chatservice.vocabulary import PARTNER_GROUP as PARTNER_GROUP
-from chatservice.vocabulary import SUPERVISOR_GROUP as SUPERVISOR_GROUP
-
-SKILL_CHOICES = [
-    ("nurse", _("Nurse/midwife")),
-    ("police", _("Police")),
-    ("professional", _("Professional consultation")),
-]
-
-
-def _valid_codes(value: object, allowed: set[str]) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) and v in allowed for v in value)
-
-
-def validate_languages(value: object) -> None:
-    if not _valid_codes(value, {code for code, _ in settings.CONTACT_LANGUAGES}):
-        raise ValidationError(_("Choose languages from the list."))
-
-
-def validate_skills(value: object) -> None:
-    if not _valid_codes(value, {code for code, _ in SKILL_CHOICES}):
-        raise ValidationError(_("Choose skills from the list."))
-
-
-def default_languages() -> list[str]:
-    return ["sv"]
-
-
-class CounsellorProfile(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="counsellor")
-    display_name = models.CharField(
-        _("name shown to visitors"),
-        max_length=40,
-        help_text=_("A first name or a pseudonym. Visitors never see the account name."),
-    )
-    languages = models.JSONField(_("languages"), default=default_languages, validators=[validate_languages])
-    skills = models.JSONField(_("skills"), default=list, blank=True, validators=[validate_skills])
-    takes_calls = models.BooleanField(
-        _("takes phone calls"), default=False, help_text=_("Phone contacts are offered only to counsellors who do.")
-    )
-    work_phone = models.CharField(
-        _("work phone"),
-        max_length=20,
-        blank=True,
-        validators=[RegexValidator(r"^\+[1-9]\d{6,14}$", _("A number in international form, e.g. +4618123456."))],
-        help_text=_("Calls are connected to this number. Callers never see it, and it never sees theirs."),
-    )
-    max_chats = models.PositiveSmallIntegerField(
-        _("chats at the same time"), default=2, help_text=_("How many conversations at once, 1–6.")
-    )
-
-    class Meta:
-        verbose_name = _("counsellor profile")
-        verbose_name_plural = _("counsellor profiles")
-
-    def __str__(self) -> str:
-        return self.display_name
-
-    def clean(self) -> None:
-        if not 1 <= self.max_chats <= 6:
-            raise ValidationError({"max_chats": _("Between 1 and 6.")})
-        if self.takes_calls and not self.work_phone:
-            raise ValidationError({"work_phone": _("Needed to take phone calls.")})
+from staff.models import default_languages as default_languages
+from staff.models import validate_languages as validate_languages
+from staff.models import validate_skills as validate_skills

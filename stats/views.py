@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from audit.log import record
-from frontend.staff import staff_view
+from staff.access import staff_view
+from staff.roles import PARTNER_GROUP, SUPERVISOR_GROUP, has_role, is_supervisor
 from stats import reports
 
 KINDS = {"month": 1, "quarter": 3, "year": 12}  # months per period
@@ -23,9 +24,7 @@ OFFSET = re.compile(r"-?[0-9]{1,4}")  # ASCII digits only: int() would also take
 
 
 def may_read(user: Any) -> bool:
-    from chatservice.vocabulary import PARTNER_GROUP, SUPERVISOR_GROUP
-
-    return bool(user.is_superuser or user.groups.filter(name__in=[SUPERVISOR_GROUP, PARTNER_GROUP]).exists())
+    return bool(user.is_superuser) or has_role(user, SUPERVISOR_GROUP, PARTNER_GROUP)
 
 
 class BadPeriod(Exception):
@@ -129,14 +128,12 @@ def report_page(request: HttpRequest) -> HttpResponse:
         ]
     kind = request.GET.get("period", "month")
     offset = int(request.GET.get("offset", "-1" if kind == "month" else "0"))
-    from chatservice.vocabulary import SUPERVISOR_GROUP
-
     context = {
         "report": data,
         "query": request.GET.urlencode(),
         "kind": kind,
         # A partner reads the reports only; the way back to the dashboard is for supervisors.
-        "dashboard": request.user.groups.filter(name=SUPERVISOR_GROUP).exists(),
+        "dashboard": is_supervisor(request.user),
         **neighbours(kind, offset),
     }
     return render(request, "stats/report.html", context)

@@ -80,7 +80,8 @@ def open_all_day(transactional_db: None) -> None:
 def make_counsellor(username: str, display: str, languages: list[str], capacity: int, work_phone: str = "") -> Any:
     from django.contrib.auth.models import Group, User
 
-    from routing.models import COUNSELLOR_GROUP, CounsellorProfile
+    from staff.models import CounsellorProfile
+    from staff.roles import COUNSELLOR_GROUP
 
     user = User.objects.create_user(username=username, password=uuid.uuid4().hex)
     group, _ = Group.objects.get_or_create(name=COUNSELLOR_GROUP)
@@ -200,7 +201,7 @@ async def console(user: Any) -> Socket:
 def make_supervisor(username: str, first_name: str) -> Any:
     from django.contrib.auth.models import Group, User
 
-    from routing.models import SUPERVISOR_GROUP
+    from staff.roles import SUPERVISOR_GROUP
 
     user = User.objects.create_user(username=username, password=uuid.uuid4().hex, first_name=first_name)
     group, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)

@@ -106,7 +106,8 @@ COUNSELLOR = """
 from datetime import time
 from django.contrib.auth.models import Group, User
 from contacts.models import OpeningHours
-from routing.models import COUNSELLOR_GROUP, CounsellorProfile
+from staff.models import CounsellorProfile
+from staff.roles import COUNSELLOR_GROUP
 user = User.objects.create_user("radgivare", password={password!r})
 user.groups.add(Group.objects.get(name=COUNSELLOR_GROUP))
 CounsellorProfile.objects.create(user=user, display_name="Sara", languages=["sv"], max_chats=2)

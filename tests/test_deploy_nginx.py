@@ -167,7 +167,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "from django.contrib.auth.models import Group, User\n"
         "from django_otp.plugins.otp_totp.models import TOTPDevice\n"
         "from contacts.models import OpeningHours\n"
-        "from routing.models import CounsellorProfile\n"
+        "from staff.models import CounsellorProfile\n"
         f"u = User.objects.create_user('lina', password='{PASSWORD}')\n"
         "u.groups.add(Group.objects.get(name='counsellor'))\n"
         "CounsellorProfile.objects.create(user=u, display_name='Lina', languages=['sv'], max_chats=2)\n"

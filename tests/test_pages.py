@@ -9,8 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from routing.apps import ensure_roles
-from routing.models import SUPERVISOR_GROUP
+from staff.roles import SUPERVISOR_GROUP, ensure_roles
 
 pytestmark = pytest.mark.django_db
 

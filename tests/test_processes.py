@@ -50,7 +50,7 @@ def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[li
     DEMO.update(prepare(env))
     script = (
         "from django.contrib.auth.models import Group, User\n"
-        "from routing.models import CounsellorProfile\n"
+        "from staff.models import CounsellorProfile\n"
         "g = Group.objects.get(name='counsellor')\n"
         f"for i in range({COUNSELLORS}):\n"
         f"    u = User.objects.create_user(f'race{{i}}', password='{PASSWORD}')\n"

@@ -22,7 +22,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contacts.service import Service
-from frontend.staff import MAX_FAILURES
+from staff.login import MAX_FAILURES
 from tests.conftest import REDIS_URL, console, make_counsellor, supervisor_socket, visitor
 
 RIGHT = "the-right-password-18"
@@ -291,8 +291,8 @@ def test_the_first_set_up_needs_a_one_time_enrolment_code(settings: Any) -> None
     assert attacker.post("/accounts/2fa/", {"enrolment_code": "AAAA-BBBB-CCCC-DDDD"}).status_code == 200
     assert b"<svg" not in attacker.get("/accounts/2fa/").content
 
-    from frontend.enrolment import issue_code
-    from frontend.models import EnrolmentCode
+    from staff.enrolment import issue_code
+    from staff.models import EnrolmentCode
 
     code = issue_code(user)
     assert code not in str(list(EnrolmentCode.objects.values()))  # only a keyed hash is stored
@@ -316,8 +316,8 @@ def test_an_enrolment_code_expires_and_wrong_ones_are_throttled(settings: Any) -
 
     from django.utils import timezone
 
-    from frontend.enrolment import issue_code
-    from frontend.models import EnrolmentCode
+    from staff.enrolment import issue_code
+    from staff.models import EnrolmentCode
 
     cache.clear()
     settings.STAFF_2FA = True
@@ -388,7 +388,7 @@ def change_password(user: Any) -> None:
 
 
 def leave_group(user: Any) -> None:
-    from routing.models import COUNSELLOR_GROUP
+    from staff.roles import COUNSELLOR_GROUP
 
     user.groups.remove(user.groups.get(name=COUNSELLOR_GROUP))
 
@@ -396,7 +396,7 @@ def leave_group(user: Any) -> None:
 def group_clears_its_members(user: Any) -> None:
     from django.contrib.auth.models import Group
 
-    from routing.models import COUNSELLOR_GROUP
+    from staff.roles import COUNSELLOR_GROUP
 
     Group.objects.get(name=COUNSELLOR_GROUP).user_set.clear()
 

@@ -12,8 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
 
-from routing.apps import ensure_roles
-from routing.models import SUPERVISOR_GROUP
+from staff.roles import SUPERVISOR_GROUP, ensure_roles
 from stats import count
 from stats.counters import METRICS
 from stats.models import DailyCount, PartnerToken
@@ -142,7 +141,7 @@ def test_the_partner_api_needs_a_token_and_suppresses_too(client: Client) -> Non
 
 @pytest.fixture
 def partner_client(client: Client) -> Client:
-    from routing.models import PARTNER_GROUP
+    from staff.roles import PARTNER_GROUP
 
     ensure_roles()
     region = User.objects.create_user("region", password="r" * 16)
@@ -171,7 +170,7 @@ def test_a_partner_account_reads_the_reports_and_nothing_else(partner_client: Cl
 async def test_a_partner_account_opens_no_staff_socket(transactional_db: None) -> None:
     from asgiref.sync import sync_to_async
 
-    from routing.models import PARTNER_GROUP
+    from staff.roles import PARTNER_GROUP
     from tests.conftest import ORIGIN, connect, session_cookie
 
     def partner() -> Any:

@@ -16,8 +16,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
 
-from routing.apps import ensure_roles
-from routing.models import SUPERVISOR_GROUP
+from staff.roles import SUPERVISOR_GROUP, ensure_roles
 from stats.models import DailyCount, PartnerToken
 from stats.reports import token_hash
 

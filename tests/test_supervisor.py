@@ -149,7 +149,7 @@ async def test_a_supervisor_on_counsellor_duty_cannot_take_the_chat_of_a_colleag
     someone else, never with their history to the supervisor who did it (issue 18, item 7)."""
     from django.contrib.auth.models import Group
 
-    from routing.models import SUPERVISOR_GROUP
+    from staff.roles import SUPERVISOR_GROUP
 
     group, _ = await Group.objects.aget_or_create(name=SUPERVISOR_GROUP)
     await omar.groups.aadd(group)  # Omar is a counsellor and a supervisor

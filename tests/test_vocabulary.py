@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chatservice import vocabulary
 from frontend.strings import CONSOLE
-from routing.models import SKILL_CHOICES
+from staff.models import SKILL_CHOICES
 from stats import reports, vocab
 
 

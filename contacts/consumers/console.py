@@ -39,8 +39,9 @@ from contacts.frames import (
     QueueItem,
 )
 from contacts.protocol import FrameError
-from frontend.revocation import StaffAccessMixin
 from routing.state import Contact, Counsellor
+from staff.profiles import load_profile
+from staff.revocation import StaffAccessMixin
 from stats import vocab
 
 DUTY_STATES = frozenset(vocabulary.CHOSEN_DUTY_STATES)
@@ -57,7 +58,7 @@ QUEUE_ITEMS_SHOWN = 50  # the console lists the head of the queue and counts the
 class CounsellorConsumer(StaffAccessMixin, Delivery):
     endpoint = "console"
     labels_authors = True
-    staff_role = "counsellor"  # frontend/revocation.py re-checks the session
+    staff_role = "counsellor"  # staff/revocation.py re-checks the session
     handlers = {
         "duty": "on_duty",
         "accept": "on_accept",
@@ -372,28 +373,3 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
                 "state": event.get("state") or ("connected" if event["connected"] else "away"),
             }
         )
-
-
-def load_profile(user: Any, session: Any = None) -> Counsellor | None:
-    """The routing record for a logged-in counsellor, or None for anyone else."""
-    from chatservice.vocabulary import COUNSELLOR_GROUP
-    from frontend.staff import verified_device
-    from routing.models import CounsellorProfile
-
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    if not verified_device(user, session):
-        return None
-    if not user.groups.filter(name=COUNSELLOR_GROUP).exists():
-        return None
-    profile = CounsellorProfile.objects.filter(user=user).first()
-    if profile is None:
-        return None
-    return Counsellor(
-        id=user.pk,
-        name=profile.display_name,
-        languages=tuple(profile.languages),
-        skills=tuple(profile.skills),
-        capacity=profile.max_chats,
-        phone=bool(profile.takes_calls and profile.work_phone),
-    )

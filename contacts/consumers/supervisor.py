@@ -9,15 +9,14 @@ from collections.abc import Awaitable
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
-from django.utils import translation
 
 from contacts import groups, protocol
 from contacts.consumers.delivery import Delivery
 from contacts.events import ConvEnded, ConvMessage, ConvRequeued, HelpChanged, QueueChanged, StaffLogout
 from contacts.frames import DashboardFrame, IntakeSavedFrame
 from contacts.protocol import FrameError
-from frontend.revocation import StaffAccessMixin
+from staff.profiles import load_supervisor
+from staff.revocation import StaffAccessMixin
 
 MAX_QUEUE_CAP = 10_000  # a cap beyond any real queue, and well inside the database column
 BLOCK_ID = re.compile(r"^[0-9a-f]{32}$")  # a block is known by its source's keyed hash
@@ -176,20 +175,3 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
 
     async def conv_requeued(self, event: ConvRequeued) -> None:
         await self.conv_ended(ConvEnded(type="conv.ended", contact=event["contact"], by="requeued", undelivered=0))
-
-
-def load_supervisor(user: Any, session: Any = None) -> tuple[int, str] | None:
-    """(id, the name a visitor sees) for a logged-in supervisor, or None."""
-    from django.utils.translation import gettext
-
-    from chatservice.vocabulary import SUPERVISOR_GROUP
-    from frontend.staff import verified_device
-
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    if not verified_device(user, session):
-        return None
-    if not user.groups.filter(name=SUPERVISOR_GROUP).exists():
-        return None
-    with translation.override(settings.LANGUAGE_CODE):
-        return user.pk, user.first_name or gettext("Supervisor")

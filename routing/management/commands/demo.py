@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from contacts.models import OpeningException, OpeningHours
-from routing.apps import ensure_roles
-from routing.models import COUNSELLOR_GROUP, PARTNER_GROUP, SUPERVISOR_GROUP, CounsellorProfile
+from staff.models import CounsellorProfile
+from staff.roles import COUNSELLOR_GROUP, PARTNER_GROUP, SUPERVISOR_GROUP, ensure_roles
 
 
 class Command(BaseCommand):

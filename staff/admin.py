@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from frontend.enrolment import reset_second_factor_action
-from routing.models import SKILL_CHOICES, CounsellorProfile
+from staff.enrolment import reset_second_factor_action
+from staff.models import SKILL_CHOICES, CounsellorProfile
 
 
 class CounsellorProfileForm(forms.ModelForm):  # type: ignore[type-arg]

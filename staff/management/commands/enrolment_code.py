@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from frontend.enrolment import ENROL_CODE_SECONDS, issue_code, reset_second_factor
+from staff.enrolment import ENROL_CODE_SECONDS, issue_code, reset_second_factor
 
 
 class Command(BaseCommand):

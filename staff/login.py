@@ -1,40 +1,31 @@
-"""Staff sign-in beyond the password: a second factor (TOTP), throttled log-in, and
-sockets that close when a session ends.
+"""Staff log-in: the password and the second factor (TOTP) in one step, throttled, for
+the console's log-in page and for admin.
 
-Counsellors and supervisors log in with a password and then a code from an
-authenticator app (django-otp's TOTP devices). It is required when STAFF_2FA is on,
-which production enforces (chatservice/checks.py). The WebSocket consumers check the
-same verified session (``verified_device``).
+Counsellors and supervisors log in with a password and a code from an authenticator app
+(django-otp's TOTP devices). It is required when STAFF_2FA is on, which production
+enforces (chatservice/checks.py). Pages and WebSocket consumers then check the same
+verified session (staff/access.py ``verified_device``); the set-up of an authenticator
+is staff/views.py and staff/enrolment.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from base64 import b32encode
-from collections.abc import Callable
-from functools import wraps
-from io import BytesIO
 from typing import Any
-from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp import login as otp_login
-from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from contacts.limits import source_of
+from staff.access import second_factor_required, verified_device
 
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
@@ -196,34 +187,6 @@ class StaffAdminLoginForm(ThrottledMixin, OneStepMixin, AdminAuthenticationForm)
         self.check_second_factor(user)
 
 
-def second_factor_required() -> bool:
-    return bool(settings.STAFF_2FA)
-
-
-def verified_device(user: Any, session: Any) -> bool:
-    """Whether this session passed the second factor for this user (HTTP and sockets)."""
-    if not second_factor_required():
-        return True
-    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
-    if not persistent_id:
-        return False
-    device = Device.from_persistent_id(persistent_id)
-    return device is not None and device.user_id == user.pk and device.confirmed
-
-
-def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged in, and past the second factor when it is required."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not verified_device(request.user, request.session):
-            return HttpResponseRedirect("/accounts/2fa/?next=" + quote(request.get_full_path()))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 class StaffAdminSite(AdminSite):
     """Django's admin behind the same throttled log-in, and, with the second factor on,
     only for a session that passed it (as django-otp's OTPAdminSite)."""
@@ -233,78 +196,3 @@ class StaffAdminSite(AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return bool(super().has_permission(request)) and verified_device(request.user, request.session)
-
-
-class CodeForm(forms.Form):
-    code = forms.RegexField(regex=r"^\d{6}$", label=_("Six-digit code"), max_length=6)
-
-
-def _qr_svg(uri: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
-    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage)
-    out = BytesIO()
-    image.save(out)
-    return out.getvalue().decode()
-
-
-class EnrolCodeForm(forms.Form):
-    enrolment_code = forms.CharField(label=_("Enrolment code from your administrator"), max_length=32)
-
-
-ENROL_CODE_FAILURES = 5  # wrong enrolment codes per account per quarter of an hour
-
-
-@login_required
-def second_factor(request: HttpRequest) -> HttpResponse:
-    """Enter the authenticator's code or, the first time, set the authenticator up
-    (frontend/enrolment.py: a new key per attempt, bound to this session, and with
-    STAFF_ENROL_CODE_REQUIRED a one-time code from an administrator first)."""
-    from frontend import enrolment
-
-    next_url = request.GET.get("next") or request.POST.get("next") or settings.LOGIN_REDIRECT_URL
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = settings.LOGIN_REDIRECT_URL
-    context: dict[str, Any] = {"next": next_url, "setup": False}
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
-    if device is not None:
-        form = CodeForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            if device.verify_token(form.cleaned_data["code"]):
-                request.session.pop(enrolment.PENDING_KEY_SESSION, None)
-                otp_login(request, device)
-                return HttpResponseRedirect(next_url)
-            form.add_error("code", _("That code did not match. Try the newest one."))
-        return render(request, "registration/second_factor.html", {**context, "form": form})
-
-    context["setup"] = True
-    session = request.session
-    if enrolment.code_required() and not session.get(enrolment.ENROL_PROVED_SESSION):
-        enrol_form = EnrolCodeForm(request.POST or None)
-        if request.method == "POST" and enrol_form.is_valid():
-            key = f"enrol-failures:{request.user.pk}"
-            if not reserve(key, ENROL_CODE_FAILURES):
-                enrol_form.add_error(None, ThrottledMixin.error_messages["throttled"])
-            elif (code := enrolment.valid_code(request.user, enrol_form.cleaned_data["enrolment_code"])) is not None:
-                release(key)
-                session[enrolment.ENROL_PROVED_SESSION] = code.pk
-                return HttpResponseRedirect(request.path + "?next=" + quote(next_url))
-            else:
-                enrol_form.add_error("enrolment_code", _("That enrolment code is not valid. Ask your administrator."))
-        return render(request, "registration/second_factor.html", {**context, "enrol_form": enrol_form})
-
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and session.get(enrolment.PENDING_KEY_SESSION):
-        if form.is_valid():
-            enrolled = enrolment.confirm(request, form.cleaned_data["code"])
-            if enrolled is not None:
-                otp_login(request, enrolled)
-                return HttpResponseRedirect(next_url)
-            form.add_error("code", _("That code did not match. Try the newest one."))
-        # The key was shown once; the app that scanned it has it. A new one: reload.
-        return render(request, "registration/second_factor.html", {**context, "form": form, "retry": True})
-    key = enrolment.new_pending_key(session)
-    shown = enrolment.unsaved_device(request.user, key)
-    context.update(form=CodeForm(), qr=_qr_svg(shown.config_url), secret=b32encode(shown.bin_key).decode())
-    return render(request, "registration/second_factor.html", context)

@@ -30,11 +30,13 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from frontend.models import EnrolmentCode
+from staff.models import EnrolmentCode
 
 ENROL_CODE_SECONDS = 7 * 24 * 3600
 ENROL_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 ENROL_CODE_LENGTH = 16  # 80 bits
+# The session keys and the hash's salt keep the names they had in frontend/: a set-up
+# under way and the codes already issued stay valid across the upgrade.
 PENDING_KEY_SESSION = "frontend_totp_pending"  # the key being set up, in hex
 ENROL_PROVED_SESSION = "frontend_enrol_code"  # the id of the enrolment code this session gave
 
@@ -137,7 +139,7 @@ def reset_second_factor(user: Any) -> str:
     enrolment code to hand them."""
     from django_otp import devices_for_user
 
-    from frontend.apps import close_staff_sockets
+    from staff.signals import close_staff_sockets
 
     with transaction.atomic():
         for device in devices_for_user(user, confirmed=None):

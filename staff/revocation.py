@@ -5,7 +5,7 @@ can be taken away in many ways: a password change, removal from the counsellor o
 supervisor group, deactivation, deleted sessions (the remedy after a theft, or
 ``clearsessions``), a removed authenticator. Two mechanisms close the socket:
 
-- **At once:** signals (``frontend/apps.py``) send ``staff.recheck`` to every socket of
+- **At once:** signals (``staff/signals.py``) send ``staff.recheck`` to every socket of
   the user, on every process (the channel layer); each socket re-checks its own
   session and closes with 4401 if it no longer grants access. Sockets whose session is
   still good stay open.
@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 def still_allowed(user_id: int, session_key: str | None, role: str) -> bool:
     """Whether this session still grants this user the role ("counsellor" or "supervisor")."""
-    from frontend.staff import verified_device
-    from routing.models import COUNSELLOR_GROUP, SUPERVISOR_GROUP, CounsellorProfile
+    from staff.access import verified_device
+    from staff.roles import is_counsellor, is_supervisor
 
     if not session_key:
         return False
@@ -53,10 +53,7 @@ def still_allowed(user_id: int, session_key: str | None, role: str) -> bool:
         return False  # the password changed since this session logged in
     if not verified_device(user, data):
         return False
-    group = COUNSELLOR_GROUP if role == "counsellor" else SUPERVISOR_GROUP
-    if not user.groups.filter(name=group).exists():
-        return False
-    return role != "counsellor" or CounsellorProfile.objects.filter(user=user).exists()
+    return is_counsellor(user) if role == "counsellor" else is_supervisor(user)
 
 
 class StaffAccessMixin:

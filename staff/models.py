@@ -1,0 +1,92 @@
+"""The staff app's tables: the counsellor profile (what routing needs to know about a
+staff member, and the pseudonym visitors see) and the one-time enrolment code.
+
+Both tables keep the names they had when the models lived in routing/ and frontend/
+(``Meta.db_table``), so an existing installation upgrades in place: the move is recorded
+by state-only migrations (staff/migrations/0001_initial.py) and no row is copied."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+SKILL_CHOICES = [
+    ("nurse", _("Nurse/midwife")),
+    ("police", _("Police")),
+    ("professional", _("Professional consultation")),
+]
+
+
+def _valid_codes(value: object, allowed: set[str]) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v in allowed for v in value)
+
+
+def validate_languages(value: object) -> None:
+    if not _valid_codes(value, {code for code, _ in settings.CONTACT_LANGUAGES}):
+        raise ValidationError(_("Choose languages from the list."))
+
+
+def validate_skills(value: object) -> None:
+    if not _valid_codes(value, {code for code, _ in SKILL_CHOICES}):
+        raise ValidationError(_("Choose skills from the list."))
+
+
+def default_languages() -> list[str]:
+    return ["sv"]
+
+
+class CounsellorProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="counsellor")
+    display_name = models.CharField(
+        _("name shown to visitors"),
+        max_length=40,
+        help_text=_("A first name or a pseudonym. Visitors never see the account name."),
+    )
+    languages = models.JSONField(_("languages"), default=default_languages, validators=[validate_languages])
+    skills = models.JSONField(_("skills"), default=list, blank=True, validators=[validate_skills])
+    takes_calls = models.BooleanField(
+        _("takes phone calls"), default=False, help_text=_("Phone contacts are offered only to counsellors who do.")
+    )
+    work_phone = models.CharField(
+        _("work phone"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^\+[1-9]\d{6,14}$", _("A number in international form, e.g. +4618123456."))],
+        help_text=_("Calls are connected to this number. Callers never see it, and it never sees theirs."),
+    )
+    max_chats = models.PositiveSmallIntegerField(
+        _("chats at the same time"), default=2, help_text=_("How many conversations at once, 1–6.")
+    )
+
+    class Meta:
+        db_table = "routing_counsellorprofile"  # the table made when routing/ owned the model
+        verbose_name = _("counsellor profile")
+        verbose_name_plural = _("counsellor profiles")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        if not 1 <= self.max_chats <= 6:
+            raise ValidationError({"max_chats": _("Between 1 and 6.")})
+        if self.takes_calls and not self.work_phone:
+            raise ValidationError({"work_phone": _("Needed to take phone calls.")})
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code an administrator hands a staff member for setting up their
+    authenticator (staff/enrolment.py). Only a keyed hash of it is stored; it is
+    deleted when used, and useless after ``expires``."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_code")
+    digest = models.CharField(max_length=64)
+    expires = models.DateTimeField()
+
+    class Meta:
+        db_table = "frontend_enrolmentcode"  # the table made when frontend/ owned the model
+
+    def __str__(self) -> str:
+        return f"enrolment code for user {self.user_id}"

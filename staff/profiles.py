@@ -1,0 +1,59 @@
+"""Who a staff socket is, read once when it connects: the counsellor's routing record
+(the pseudonym visitors see, languages, skills, capacity, calls) or the supervisor's
+name for visitors.
+
+The consumers call these instead of reading the ORM themselves (the layering contract
+in pyproject.toml keeps model modules out of contacts/consumers/): staff owns the
+profile, and this is the one place it becomes live routing state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+
+from routing.state import Counsellor
+from staff.access import verified_device
+from staff.roles import is_counsellor, is_supervisor
+
+
+def _signed_in(user: Any, session: Any) -> bool:
+    """An active, logged-in user whose session passed the second factor if required."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return verified_device(user, session)
+
+
+def load_profile(user: Any, session: Any = None) -> Counsellor | None:
+    """The routing record for a logged-in counsellor, or None for anyone else."""
+    if not _signed_in(user, session) or not is_counsellor(user):
+        return None
+    profile = user.counsellor  # is_counsellor has just read it
+    return Counsellor(
+        id=user.pk,
+        name=profile.display_name,
+        languages=tuple(profile.languages),
+        skills=tuple(profile.skills),
+        capacity=profile.max_chats,
+        phone=bool(profile.takes_calls and profile.work_phone),
+    )
+
+
+def load_supervisor(user: Any, session: Any = None) -> tuple[int, str] | None:
+    """(id, the name a visitor sees) for a logged-in supervisor, or None."""
+    if not _signed_in(user, session) or not is_supervisor(user):
+        return None
+    # The service's language, not the supervisor's browser's: visitors read this name.
+    with translation.override(settings.LANGUAGE_CODE):
+        return user.pk, user.first_name or gettext("Supervisor")
+
+
+def work_phone(counsellor_id: int) -> str:
+    """The number a call to this counsellor is connected to ("" if none)."""
+    from staff.models import CounsellorProfile
+
+    profile = CounsellorProfile.objects.filter(user_id=counsellor_id).first()
+    return profile.work_phone if profile else ""
