@@ -27,6 +27,13 @@ E164 = RegexValidator(r"^\+[1-9][0-9]{6,14}$", _("A number in international form
 DIGITS = RegexValidator(r"^\+?[0-9]{3,15}$", _("Digits only, with an optional leading +."))
 
 
+# The service's own first path segments: a centre's page cannot be any of them.
+RESERVED_SLUGS = frozenset(
+    {"admin", "accounts", "api", "chat", "console", "health", "i18n", "login", "logout", "metrics", "phone"}
+    | {"static", "stats", "supervisor", "ws"}
+)
+
+
 def language_codes() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
 
@@ -68,6 +75,8 @@ class Centre(models.Model):
         return self.name
 
     def clean(self) -> None:
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": _("This address is taken by a page of the service.")})
         unknown = [code for code in self.languages or [] if code not in language_codes()]
         if unknown:
             raise ValidationError({"languages": _("Unknown language codes: %s") % ", ".join(unknown)})

@@ -174,15 +174,24 @@ class TypingFrame(TypedDict):
 # --- the visitor's page ---
 
 
+class Elsewhere(TypedDict):
+    """Another service that answers when this one cannot (an overflow rule's link)."""
+
+    name: str
+    url: str
+
+
 class ClosedFrame(ClosedInfo):
     type: Literal["closed"]
     reason: str
+    elsewhere: NotRequired[Elsewhere]
 
 
 class StartedFrame(TypedDict):
     type: Literal["started"]
     token: str
     grace: int
+    answered_by: NotRequired[str]  # another centre answers: its name, to tell the visitor
 
 
 class ExpiredFrame(TypedDict):

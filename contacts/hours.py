@@ -67,7 +67,12 @@ CACHE_SECONDS = 30.0
 
 
 def invalidate() -> None:
+    from centres import directory
+
     _cache.clear()
+    # The centres' snapshot says which line's hours apply: one without the other could
+    # read the hours of a line that is gone.
+    directory.invalidate()
 
 
 async def current_schedule(line_id: int | None = None) -> Schedule:

@@ -2,9 +2,10 @@
 
 Every request must carry a valid ``X-Twilio-Signature`` for the configured public URL
 (not the Host header), or it gets 403 and changes nothing. Nothing from the request is
-read but ``CallSid`` (kept only as a keyed hash), ``Digits``, ``CallStatus`` and
-``DialCallStatus``: never ``From``, ``To``, ``Caller`` or the caller's city, postcode or
-country. The call flow is a redirect loop (docs/telephony.md): the caller hears their
+read but ``CallSid`` (kept only as a keyed hash), ``Digits``, ``CallStatus``,
+``DialCallStatus`` and ``To``, the service's own number that was dialled (it says which
+centre's line the call is for, centres/models.py): never ``From``, ``Caller`` or the
+caller's city, postcode or country. The call flow is a redirect loop (docs/telephony.md): the caller hears their
 place in the queue, waits ``PHONE_HOLD_SECONDS``, and is connected once a counsellor
 has accepted in the console.
 """
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -29,6 +31,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from contacts.hours import Schedule, current_schedule
 from contacts.info import numbers, weekly_hours
 from contacts.service import Closed, get_service
+from routing.overflow import Rule
 from staff.profiles import work_phone
 
 logger = logging.getLogger(__name__)
@@ -93,9 +96,25 @@ async def closed_twiml(closed: Closed) -> HttpResponse:
     return twiml(await sync_to_async(closed_message)(closed, schedule))
 
 
-def menu() -> VoiceResponse:
+def forward(rule: Rule) -> VoiceResponse:
+    """A centre's overflow rule forwards the call (to the national line, say): tell the
+    caller who will answer, then connect them. Nothing of the call goes with it."""
     response = VoiceResponse()
-    gather = Gather(num_digits=1, timeout=5, action=url("language"), method="POST")
+    for language in ("sv", "en"):
+        with translation.override(language):
+            text = _("We cannot answer right now. You are being connected to %(name)s.") % {"name": rule.name}
+            say(response, language, text)
+    # callerId as for a counsellor's phone: the service's number when one is set.
+    response.dial(rule.number, caller_id=settings.TWILIO_CALLER_ID or None, record="do-not-record")
+    return response
+
+
+def menu(centre: str = "") -> VoiceResponse:
+    response = VoiceResponse()
+    # The centre rides in the signed URL: Twilio signs what it posts back to, so it
+    # cannot be changed on the way.
+    action = url("language") + (f"?{urlencode({'centre': centre})}" if centre else "")
+    gather = Gather(num_digits=1, timeout=5, action=action, method="POST")
     prompts = {
         "sv": "För svenska, tryck 1.",
         "en": "For English, press 2.",
@@ -105,7 +124,7 @@ def menu() -> VoiceResponse:
         # Each option in its own language: a caller who knows only one must understand it.
         say(gather, language, prompts[language])
     response.append(gather)
-    response.redirect(url("language"), method="POST")  # no input: Swedish
+    response.redirect(action, method="POST")  # no input: Swedish
     return response
 
 
@@ -124,11 +143,17 @@ def waiting(language: str, position: int | None) -> VoiceResponse:
 async def incoming(request: HttpRequest) -> HttpResponse:
     service = get_service()
     service.ensure_ticker()
-    closed = await service.availability("sv", "phone")
+    centre = await service.call_centre(request.POST.get("To", ""))
+    closed = await service.availability("sv", "phone", centre)
     if closed is not None:
         await _count_closed(closed)
-        return await closed_twiml(closed)
-    return twiml(menu())
+        target, still = await service.overflow(closed, "phone", centre)
+        if still is None:
+            return twiml(menu(target))  # a partner centre answers; its queue, its counsellors
+        if still.elsewhere is not None and still.elsewhere.number:
+            return twiml(await sync_to_async(forward)(still.elsewhere))
+        return await closed_twiml(still)
+    return twiml(menu(centre))
 
 
 async def _count_closed(closed: Closed) -> None:
@@ -148,9 +173,13 @@ async def language(request: HttpRequest) -> HttpResponse:
     call_sid = request.POST.get("CallSid", "")
     if not call_sid:
         return twiml(VoiceResponse())
-    result = await get_service().start_call(call_sid, chosen)
+    service = get_service()
+    centre = request.GET.get("centre", "")
+    result = await service.start_call(call_sid, chosen, centre if centre in await service.centres() else "")
     if isinstance(result, Closed):
         await _count_closed(result)
+        if result.elsewhere is not None and result.elsewhere.number:
+            return twiml(await sync_to_async(forward)(result.elsewhere))
         return await closed_twiml(result)
     position = await get_service().position(result.id)
     return twiml(waiting(result.language, position))

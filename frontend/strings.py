@@ -49,6 +49,8 @@ VISITOR: dict[str, Promise] = {
     "requeued_transfer": _("You will be connected with another counsellor who can help you better. Please wait."),
     "transferred": _("You are now talking with {name}. They can see what you have written so far."),
     "joined": _("{name} has joined the chat."),
+    "answered_by": _("Your centre cannot answer right now, so {name} will answer you. They only know what you write."),
+    "elsewhere": _("You can chat with another service instead:"),
     "counsellor": _("Counsellor"),
     "you": _("You"),
     "typing": _("{name} is writing…"),

@@ -9,4 +9,7 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("supervisor/", views.supervisor, name="supervisor"),
     path("supervisor/audit/", views.audit_log, name="audit-log"),
+    # A centre's own page, /<its address>/ (centres/models.py): last, so that no centre
+    # can take the path of another page; the admin refuses those addresses too.
+    path("<slug:centre>/", views.visitor, name="centre"),
 ]

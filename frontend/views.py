@@ -11,9 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
+from centres.directory import load_directory
 from contacts.hours import load_schedule
 from contacts.info import CLOSED_REASONS, closed_info, closed_text, numbers, weekly_hours
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
+from routing import overflow
 from staff.access import staff_view
 from staff.roles import is_counsellor, is_partner, is_supervisor
 from stats import vocab
@@ -41,10 +43,28 @@ def duration_words(seconds: int) -> str:
 
 
 @require_GET
-def visitor(request: HttpRequest) -> HttpResponse:
+def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
     language = pick_language(request)
-    schedule = load_schedule()
-    is_open = schedule.is_open(datetime.now(UTC))
+    directory = load_directory()
+    found = directory.by_page(centre) if centre else directory.get("")
+    if centre and found is None:
+        raise Http404
+    live = found.live if found is not None else ""
+    now = datetime.now(UTC)
+    schedule = load_schedule(directory.line(live, "chat") if found is not None else None)
+    is_open = schedule.is_open(now)
+    elsewhere = None
+    if not is_open:
+        # Closed here, but the centre's rules may hand a chat to a partner centre that
+        # is open (the page then offers the chat as usual), or give a link to another.
+        def situation(slug: str) -> overflow.Situation:
+            return overflow.Situation("chat", closed=not load_schedule(directory.line(slug, "chat")).is_open(now))
+
+        destination = overflow.resolve(live, directory.rules_by_centre("chat"), situation)
+        if destination.rule is not None and destination.rule.url:
+            elsewhere = {"name": destination.rule.name, "url": destination.rule.url}
+        elif destination.centre != live:
+            is_open = True
     with translation.override(language):
         context = {
             "lang": language,
@@ -54,7 +74,9 @@ def visitor(request: HttpRequest) -> HttpResponse:
             "catalog": catalog(VISITOR, language),
             "is_open": is_open,
             "info": closed_info(schedule, language, "hours"),
+            "elsewhere": elsewhere,
             "config": {
+                "centre": found.slug if found is not None and centre else "",
                 "quickExitUrl": settings.CHAT["QUICK_EXIT_URL"],
                 "lang": language,
                 "closed": not is_open,

@@ -46,8 +46,15 @@ def can_take_more(counsellor: Counsellor) -> bool:
     )
 
 
+def serves_centre(counsellor: Counsellor, contact: Contact) -> bool:
+    """Whether the contact is in the queue of a centre this counsellor works for."""
+    return contact.centre in (counsellor.centres or ("",))
+
+
 def may_serve(counsellor: Counsellor, contact: Contact, *, now: float, overflow_after: float) -> bool:
     """Whether this counsellor may be offered this contact at all (ignoring capacity)."""
+    if not serves_centre(counsellor, contact):
+        return False  # another centre's contact: never offered, whatever the overflow
     if contact.skill and contact.skill not in counsellor.skills:
         return False
     if contact.not_for == counsellor.id:

@@ -28,6 +28,9 @@ class Contact:
     channel: Channel
     language: str
     enqueued_at: float
+    # The centre whose queue it is in (centres/models.py, by slug); "" is the default
+    # centre, so an installation from before centres keeps its live state as it was.
+    centre: str = ""
     kind: str = ""  # "", or one of KINDS: who the visitor said they are
     danger: bool = False  # "in danger right now": first in the queue
     skill: str = ""  # "", or one of SKILLS: only counsellors with it may take the contact
@@ -60,6 +63,9 @@ class Counsellor:
     skills: tuple[str, ...] = ()
     capacity: int = 2
     phone: bool = False  # takes phone calls (has a work phone to connect them to)
+    # The centres whose queues this counsellor is on duty for, by slug ("" the default
+    # centre); none means the default centre only.
+    centres: tuple[str, ...] = ()
     state: CounsellorState = "off"
     active: tuple[str, ...] = field(default_factory=tuple)  # contact ids in conversation
     offers: int = 0  # pending offers (at most one at a time)

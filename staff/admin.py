@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from staff.enrolment import reset_second_factor_action
-from staff.models import SKILL_CHOICES, CounsellorProfile
+from staff.models import SKILL_CHOICES, CounsellorProfile, Membership
 
 
 class CounsellorProfileForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -30,13 +30,18 @@ class CounsellorProfileInline(admin.StackedInline):  # type: ignore[type-arg]
     extra = 0
 
 
+class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Membership
+    extra = 0
+
+
 User = get_user_model()
 admin.site.unregister(User)
 
 
 @admin.register(User)
 class StaffAdmin(UserAdmin):  # type: ignore[type-arg]
-    inlines = [CounsellorProfileInline]
+    inlines = [CounsellorProfileInline, MembershipInline]
     list_display = ["username", "display_name", "is_active", "is_staff"]
     actions = [reset_second_factor_action]
 

@@ -90,3 +90,20 @@ class EnrolmentCode(models.Model):
 
     def __str__(self) -> str:
         return f"enrolment code for user {self.user_id}"
+
+
+class Membership(models.Model):
+    """A counsellor works for a centre (centres/models.py). Someone with no membership
+    works for the default centre, as every counsellor did before there were centres;
+    someone with two works both queues from one console."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    centre = models.ForeignKey("centres.Centre", on_delete=models.CASCADE, related_name="members")
+
+    class Meta:
+        verbose_name = _("centre membership")
+        verbose_name_plural = _("centre memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "centre"], name="one_membership_per_centre")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.centre}"

@@ -33,6 +33,7 @@ def load_profile(user: Any, session: Any = None) -> Counsellor | None:
         return None
     profile = user.counsellor  # is_counsellor has just read it
     return Counsellor(
+        centres=centres_of(user.pk),
         id=user.pk,
         name=profile.display_name,
         languages=tuple(profile.languages),
@@ -40,6 +41,15 @@ def load_profile(user: Any, session: Any = None) -> Counsellor | None:
         capacity=profile.max_chats,
         phone=bool(profile.takes_calls and profile.work_phone),
     )
+
+
+def centres_of(user_id: int) -> tuple[str, ...]:
+    """The live slugs of the centres this user works for ("" the default centre); none
+    listed: the default centre only."""
+    from staff.models import Membership
+
+    rows = Membership.objects.filter(user_id=user_id).select_related("centre").order_by("centre__slug")
+    return tuple(sorted("" if m.centre.default else m.centre.slug for m in rows)) or ("",)
 
 
 def load_supervisor(user: Any, session: Any = None) -> tuple[int, str] | None:

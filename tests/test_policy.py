@@ -112,3 +112,21 @@ def test_a_visitor_whose_page_is_gone_is_not_offered_and_keeps_the_place() -> No
     # Back within the grace: first in line again.
     back = contact("gone0", 0, danger=True)
     assert plan_offers([back, real], [counsellor(1)], now=101, overflow_after=60) == [Offer("gone0", 1)]
+
+
+def test_a_contact_is_offered_only_to_counsellors_of_its_centre() -> None:
+    from routing.policy import plan_offers
+    from routing.state import Contact, Counsellor
+
+    queue = [
+        Contact(id="u1", channel="chat", language="sv", enqueued_at=1, centre="una"),
+        Contact(id="d1", channel="chat", language="sv", enqueued_at=2),
+    ]
+    nexus = Counsellor(id=1, name="Sara", languages=("sv",), state="available", free_since=0)
+    una = Counsellor(id=2, name="Aino", languages=("sv",), state="available", free_since=5, centres=("una",))
+    plan = plan_offers(queue, [nexus, una], now=1000, overflow_after=0)
+    assert {(o.contact_id, o.counsellor_id) for o in plan} == {("u1", 2), ("d1", 1)}
+    # Whoever is free, the overflow never crosses a centre: only the centre's rules move a contact.
+    assert plan_offers(queue[:1], [nexus], now=10_000, overflow_after=0) == []
+    both = Counsellor(id=3, name="Lina", languages=("sv",), state="available", centres=("", "una"))
+    assert len(plan_offers(queue, [both], now=1000, overflow_after=0)) == 1

@@ -274,6 +274,21 @@ async def test_acks_only_move_forward(store: Store) -> None:
     assert not await store.ack("gone", "visitor", 1)
 
 
+async def test_a_contact_keeps_its_centre_and_a_counsellor_their_centres(store: Store) -> None:
+    await store.add_contact(contact("u", 1, centre="una"), "t1")
+    await store.add_contact(contact("d", 2), "t2")
+    assert [(c.id, c.centre) for c in await store.queue()] == [("u", "una"), ("d", "")]
+    # The default centre ("") beside another survives the round trip; none stays none.
+    both = await store.upsert_counsellor(counsellor(1, centres=("", "una")))
+    assert both.centres == ("", "una")
+    assert (await store.get_counsellor(1)).centres == ("", "una")  # type: ignore[union-attr]
+    await store.upsert_counsellor(counsellor(1, centres=("una",)))
+    assert (await store.get_counsellor(1)).centres == ("una",)  # type: ignore[union-attr]
+    await store.upsert_counsellor(counsellor(2))
+    plain = await store.get_counsellor(2)
+    assert plain is not None and plain.centres in {(), ("",)}
+
+
 async def test_counsellor_profile_refresh_keeps_live_state(store: Store) -> None:
     await store.upsert_counsellor(counsellor(1))
     await store.add_contact(contact("a", 1), "t")

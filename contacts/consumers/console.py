@@ -77,6 +77,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
     }
 
     _queue_task: asyncio.Task[None] | None = None
+    centres: tuple[str, ...] = ("",)  # the centres whose queue this console shows
 
     async def connect(self) -> None:
         profile = await database_sync_to_async(load_profile)(self.scope.get("user"), self.scope.get("session"))
@@ -84,6 +85,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             await self.close(code=4403)
             return
         self.uid = profile.id
+        self.centres = profile.centres or ("",)
         await self.service.hold("c", profile.id, True)
         me = await self.service.counsellor_online(profile)
         await self.join(groups.staff(self.uid))
@@ -263,15 +265,20 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         at = time.monotonic() if since is None else since
         view = await self.service.queue_view.get(at)
         counsellors, _mean = await self.service.staff_view.get(at)
-        if "items" not in view.memo:
-            # The head of the queue, built once per read for every console: the whole
-            # list (30 KB with 200 waiting) to every console at every change was most
-            # of the cost of a busy queue. The count says how many more there are.
-            view.memo["items"] = [
-                QueueItem(offered=c.state == "offered", **self.contact_info(c))
-                for c in view.contacts[:QUEUE_ITEMS_SHOWN]
-            ]
-        items: list[QueueItem] = view.memo["items"]
+        memo = ("items", self.centres)
+        if memo not in view.memo:
+            # The head of the queue, built once per read for every console of the same
+            # centres: the whole list (30 KB with 200 waiting) to every console at every
+            # change was most of the cost of a busy queue. The count says how many more
+            # there are. Another centre's contacts are never listed, not even counted.
+            mine = [c for c in view.contacts if c.centre in self.centres]
+            view.memo[memo] = (
+                [QueueItem(offered=c.state == "offered", **self.contact_info(c)) for c in mine[:QUEUE_ITEMS_SHOWN]],
+                len(mine),
+            )
+        items: list[QueueItem]
+        items, total = view.memo[memo]
+        counsellors = [c for c in counsellors if set(c.centres or ("",)) & set(self.centres)]
         on_duty = sum(1 for c in counsellors if c.state != "off")
         # Who a conversation can be handed to: colleagues on shift, with their load.
         colleagues: list[Colleague] = [
@@ -291,7 +298,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             {
                 "type": "queue",
                 "items": items,
-                "total": len(view.contacts),
+                "total": total,
                 "on_duty": on_duty,
                 "colleagues": colleagues,
                 "now": int(time.time() * 1000),

@@ -22,7 +22,7 @@ from contacts.events import (
     ConvTyping,
     QueueChanged,
 )
-from contacts.frames import ClosedFrame
+from contacts.frames import ClosedFrame, StartedFrame
 from contacts.limits import connections, source_of
 from contacts.protocol import FrameError
 from contacts.service import Closed
@@ -89,13 +89,33 @@ class VisitorConsumer(Delivery):
         language = protocol.choice(frame, "lang", LANGUAGES, settings.LANGUAGE_CODE)
         kind = protocol.choice(frame, "kind", KINDS, "")
         danger = protocol.flag(frame, "danger")
+        centre = await self.service.centre_of_page(protocol.choice(frame, "centre", await self.service.pages(), ""))
         result = await self.service.start_contact(
-            channel="chat", language=language, kind=kind, danger=danger, source=self.source, on_created=self.attach
+            channel="chat",
+            language=language,
+            kind=kind,
+            danger=danger,
+            source=self.source,
+            centre=centre,
+            on_created=self.attach,
         )
         if isinstance(result, Closed):
-            await self.out(ClosedFrame(type="closed", reason=result.reason, **result.info))
+            info = result.info
+            closed: ClosedFrame = {
+                "type": "closed",
+                "reason": result.reason,
+                "text": info["text"],
+                "hours": info["hours"],
+                "numbers": info["numbers"],
+            }
+            if result.elsewhere is not None and result.elsewhere.url:
+                closed["elsewhere"] = {"name": result.elsewhere.name, "url": result.elsewhere.url}
+            await self.out(closed)
             return
-        await self.out({"type": "started", "token": result.token, "grace": settings.CHAT["GRACE_SECONDS"]})
+        started: StartedFrame = {"type": "started", "token": result.token, "grace": settings.CHAT["GRACE_SECONDS"]}
+        if result.answered_by:
+            started["answered_by"] = result.answered_by
+        await self.out(started)
         await self.send_queue_status()
 
     async def on_resume(self, frame: dict[str, Any]) -> None:

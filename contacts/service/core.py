@@ -19,6 +19,7 @@ from django.conf import settings
 from contacts import crypto, groups
 from contacts.events import Event
 from contacts.frames import ClosedInfo
+from routing.overflow import Rule
 from routing.state import Channel, Contact, Counsellor
 from routing.store.base import HeldKind, Store
 
@@ -56,6 +57,9 @@ def token_hashes(token: str) -> list[str]:
 class Started:
     contact_id: str
     token: str
+    # Set when the contact's own centre could not answer and its overflow rules handed
+    # it to another: the name of the centre that will answer, for the visitor to be told.
+    answered_by: str = ""
 
 
 ClosedReason = Literal["hours", "paused", "nobody", "full", "too_many"]
@@ -65,6 +69,9 @@ ClosedReason = Literal["hours", "paused", "nobody", "full", "too_many"]
 class Closed:
     reason: ClosedReason
     info: ClosedInfo
+    # An overflow rule that sends the contact out of this service: for chat a link to
+    # another service, for a call a number to forward it to (routing/overflow.py).
+    elsewhere: Rule | None = None
 
 
 T = TypeVar("T")
@@ -112,7 +119,7 @@ class QueueView:
     once per read rather than once per console."""
 
     contacts: list[Contact]
-    memo: dict[str, Any] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 # Conversation keys unwrapped in this process, so a message does not cost a read of its

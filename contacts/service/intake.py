@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
 
+from centres.directory import current_directory
 from chatservice import metrics
 from contacts import crypto, groups
 from contacts.hours import current_schedule
@@ -16,7 +18,7 @@ from contacts.info import closed_info
 from contacts.models import Intake
 from contacts.service.core import Closed, ClosedReason, Started, call_token, config, token_hash, token_hashes
 from contacts.service.routing import Routing
-from routing import policy
+from routing import overflow, policy
 from routing.state import Channel, Contact
 from routing.store.base import HeldKind
 from stats import acount
@@ -24,23 +26,78 @@ from stats import acount
 
 class Arrivals(Routing):
     # --- opening ---
-    async def availability(self, language: str, channel: Channel = "chat") -> Closed | None:
-        """None when a contact can join the queue now, else why not and what to show."""
-        schedule = await current_schedule()
-        intake = await database_sync_to_async(Intake.current)()
-        reason: ClosedReason
-        if not schedule.is_open(datetime.now(UTC)):
-            reason = "hours"
-        elif intake.chat_paused if channel == "chat" else intake.phone_paused:
-            reason = "paused"
-        elif policy.counsellors_on_duty(await self.store.counsellors(), channel) == 0:
-            reason = "nobody"
-        elif intake.max_queue and len(await self.store.queue()) >= intake.max_queue:
-            reason = "full"
-        else:
+    async def availability(self, language: str, channel: Channel = "chat", centre: str = "") -> Closed | None:
+        """None when a contact can join ``centre``'s queue now, else why not and what to show."""
+        reason = await self.closed_reason(channel, centre)
+        if reason is None:
             return None
+        schedule = await current_schedule(await self.line_of(centre, channel))
         info = await database_sync_to_async(closed_info)(schedule, language, reason)
         return Closed(reason, info)
+
+    async def centres(self) -> set[str]:
+        """Every centre's live slug ("" the default)."""
+        return set((await current_directory()).centres) | {""}
+
+    async def call_centre(self, dialled: str) -> str:
+        """The centre whose line has this Twilio number; the default for any other."""
+        found = (await current_directory()).numbers.get(dialled)
+        return found[0] if found is not None else ""
+
+    async def pages(self) -> set[str]:
+        """The page addresses a visitor may start from (/<slug>/), "" for the front page."""
+        return {c.slug for c in (await current_directory()).centres.values()} | {""}
+
+    async def centre_of_page(self, slug: str) -> str:
+        """The live slug of the centre whose page is /<slug>/ ("" the front page: the default)."""
+        centre = (await current_directory()).by_page(slug) if slug else None
+        return centre.live if centre is not None else ""
+
+    async def line_of(self, centre: str, channel: Channel) -> int | None:
+        """The line whose opening hours apply (None: the default centre's web line)."""
+        directory = await current_directory()
+        # A centre without a phone line of its own takes calls in its chat hours.
+        return directory.line(centre, channel) or directory.line(centre, "chat")
+
+    async def closed_reason(self, channel: Channel, centre: str = "") -> ClosedReason | None:
+        schedule = await current_schedule(await self.line_of(centre, channel))
+        intake = await database_sync_to_async(Intake.current)()
+        if not schedule.is_open(datetime.now(UTC)):
+            return "hours"
+        if intake.chat_paused if channel == "chat" else intake.phone_paused:
+            return "paused"
+        serving = [c for c in await self.store.counsellors() if centre in (c.centres or ("",))]
+        if policy.counsellors_on_duty(serving, channel) == 0:
+            return "nobody"
+        if intake.max_queue and sum(c.centre == centre for c in await self.store.queue()) >= intake.max_queue:
+            return "full"
+        return None
+
+    async def overflow(self, closed: Closed, channel: Channel, centre: str) -> tuple[str, Closed | None]:
+        """Where a contact goes that ``centre`` cannot take: (the centre whose queue it
+        joins, None), or (``centre``, why not, with a link or forward if a rule gives
+        one). Closed hours, a pause and nobody on duty count as closed; a full queue as
+        full. Nothing of the contact but its channel decides."""
+        directory = await current_directory()
+        if not any(directory.rules_by_centre(channel).values()):
+            return centre, closed
+        situations: dict[str, overflow.Situation] = {}
+        for live in directory.centres:
+            reason = closed.reason if live == centre else await self.closed_reason(channel, live)
+            situations[live] = overflow.Situation(
+                channel, closed=reason in ("hours", "paused", "nobody"), full=reason == "full"
+            )
+        destination = overflow.resolve(
+            centre,
+            directory.rules_by_centre(channel),
+            lambda live: situations.get(live, overflow.Situation(channel, closed=True)),
+        )
+        if destination.rule is not None:
+            return centre, replace(closed, elsewhere=destination.rule)
+        target = situations.get(destination.centre)
+        if destination.centre != centre and target is not None and not (target.closed or target.full):
+            return destination.centre, None
+        return centre, closed
 
     # --- visitor side ---
     async def start_contact(
@@ -51,6 +108,7 @@ class Arrivals(Routing):
         kind: str = "",
         danger: bool = False,
         source: str = "",
+        centre: str = "",
         on_created: Callable[[str], Awaitable[None]] | None = None,
     ) -> Started | Closed:
         """``on_created`` runs before routing: a socket must listen for its contact before
@@ -70,7 +128,8 @@ class Arrivals(Routing):
             await acount("contacts.turned_away", channel=channel, reason="too_many")
             schedule = await current_schedule()
             return Closed("too_many", await database_sync_to_async(closed_info)(schedule, language, "too_many"))
-        closed = await self.availability(language, channel)
+        answered_by = ""
+        closed = await self.availability(language, channel, centre)
         if closed is not None:
             if closed.reason == "hours":
                 await acount("contacts.out_of_hours", channel=channel)
@@ -78,7 +137,10 @@ class Arrivals(Routing):
                 await acount("contacts.nobody_on_duty", channel=channel)
             else:
                 await acount("contacts.turned_away", channel=channel, reason=closed.reason)
-            return closed
+            target, still = await self.overflow(closed, channel, centre)
+            if still is not None:
+                return still
+            centre, answered_by = target, (await current_directory()).name(target)
         token = secrets.token_urlsafe(24)  # 192 bits
         contact_id = secrets.token_hex(8)
         contact = Contact(
@@ -86,6 +148,7 @@ class Arrivals(Routing):
             key=crypto.new_conversation_key(contact_id),
             channel=channel,
             language=language,
+            centre=centre,
             kind=kind,
             danger=danger,
             enqueued_at=time.time(),
@@ -102,7 +165,7 @@ class Arrivals(Routing):
         await acount(
             "contacts", channel=channel, language=language, kind=kind or "unknown", danger="yes" if danger else "no"
         )
-        return Started(contact.id, token)
+        return Started(contact.id, token, answered_by)
 
     async def resume(self, token: str) -> Contact | None:
         contact_id = None
@@ -171,20 +234,25 @@ class Arrivals(Routing):
     async def call_contact(self, call_sid: str) -> Contact | None:
         return await self.resume(call_token(call_sid))
 
-    async def start_call(self, call_sid: str, language: str) -> Contact | Closed:
-        """The caller chose a language: join the queue, once, however often Twilio asks."""
+    async def start_call(self, call_sid: str, language: str, centre: str = "") -> Contact | Closed:
+        """The caller chose a language: join ``centre``'s queue, once, however often
+        Twilio asks (or where its overflow rules send the call, if it closed meanwhile)."""
         existing = await self.call_contact(call_sid)
         if existing is not None:
             return existing
-        closed = await self.availability(language, "phone")
+        closed = await self.availability(language, "phone", centre)
         if closed is not None:
-            return closed
+            target, still = await self.overflow(closed, "phone", centre)
+            if still is not None:
+                return still
+            centre = target
         contact_id = secrets.token_hex(8)
         contact = Contact(
             id=contact_id,
             key=crypto.new_conversation_key(contact_id),
             channel="phone",
             language=language,
+            centre=centre,
             enqueued_at=time.time(),
         )
         await self.store.add_contact(contact, token_hash(call_token(call_sid)))

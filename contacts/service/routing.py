@@ -46,10 +46,11 @@ class Routing(ServiceCore):
         before = await self.store.get_contact(contact_id)
         if before is None:
             return None
-        if before.channel == "phone":
-            counsellor = await self.store.get_counsellor(counsellor_id)
-            if counsellor is None or not counsellor.phone or counsellor.load > 0:
-                return None  # a call needs a work phone to ring and full attention
+        counsellor = await self.store.get_counsellor(counsellor_id)
+        if counsellor is None or not policy.serves_centre(counsellor, before):
+            return None  # another centre's contact: not even by its id, picked from a crafted frame
+        if before.channel == "phone" and (not counsellor.phone or counsellor.load > 0):
+            return None  # a call needs a work phone to ring and full attention
         if not await self.store.accept(contact_id, counsellor_id, time.time()):
             return None
         contact = await self.store.get_contact(contact_id)

@@ -6,12 +6,18 @@ import time
 
 from contacts import groups
 from contacts.service.ending import Ending
+from routing import policy
 
 
 class Transfer(Ending):
     async def transfer_to_counsellor(self, from_id: int, contact_id: str, to_id: int) -> bool:
         """Hand a conversation to a colleague; the whole conversation goes with it."""
-        if from_id == to_id or not await self.store.transfer(contact_id, from_id, to_id, time.time()):
+        if from_id == to_id:
+            return False
+        contact, colleague = await self.store.get_contact(contact_id), await self.store.get_counsellor(to_id)
+        if contact is None or colleague is None or not policy.serves_centre(colleague, contact):
+            return False  # a conversation stays in its centre: a hand-over carries no history
+        if not await self.store.transfer(contact_id, from_id, to_id, time.time()):
             return False
         await self.store.open_wrapup(contact_id, from_id)
         await self.publish(

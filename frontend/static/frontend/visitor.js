@@ -179,7 +179,7 @@
       open: function () {
         status("");
         if (state.token) send({ type: "resume", token: state.token, last_seq: state.thread.lastSeq });
-        else send({ type: "start", lang: state.lang, kind: state.kind, danger: state.danger });
+        else send({ type: "start", lang: state.lang, kind: state.kind, danger: state.danger, centre: CONFIG.centre || "" });
       },
       // Back only while there is something to come back to: after ended, closed or
       // expired the page stays where it is.
@@ -207,6 +207,11 @@
   var HANDLERS = {
     started: function (f) {
       state.token = f.token;
+      // The visitor's own centre cannot answer now and another centre will: say which,
+      // before anyone joins, so a stranger's name is no surprise.
+      var handed = $("answered-by");
+      handed.hidden = !f.answered_by;
+      if (f.answered_by) handed.textContent = t("answered_by", { name: f.answered_by });
       show("queue");
     },
     resumed: function (f) {
@@ -232,6 +237,12 @@
       setText($("closed-text"), f.text);
       renderNumbers(f.numbers);
       renderHours(f.hours);
+      var other = f.elsewhere;
+      $("elsewhere").hidden = !other;
+      if (other) {
+        $("elsewhere-link").href = other.url;
+        $("elsewhere-link").textContent = other.name || other.url;
+      }
       show("closed");
     },
     joined: function (f) {

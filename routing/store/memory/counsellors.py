@@ -23,6 +23,7 @@ class MemoryCounsellors(MemoryState, CounsellorStore):
                     skills=counsellor.skills,
                     capacity=counsellor.capacity,
                     phone=counsellor.phone,
+                    centres=counsellor.centres,
                 )
             self._save_counsellor(stored)
             return replace(stored)

@@ -17,6 +17,7 @@ def encode_contact(c: Contact) -> dict[str, str]:
         "id": c.id,
         "channel": c.channel,
         "language": c.language,
+        "centre": c.centre,
         "kind": c.kind,
         "danger": "1" if c.danger else "0",
         "skill": c.skill,
@@ -35,6 +36,7 @@ def decode_contact(raw: dict[str, str]) -> Contact:
         id=raw["id"],
         channel=raw["channel"],  # type: ignore[arg-type]
         language=raw["language"],
+        centre=raw.get("centre", ""),
         kind=raw.get("kind", ""),
         danger=raw.get("danger") == "1",
         skill=raw.get("skill", ""),
@@ -60,6 +62,7 @@ def decode_counsellor(raw: dict[str, str]) -> Counsellor:
         skills=_split(raw.get("skills")),
         capacity=int(raw.get("capacity", "1")),
         phone=raw.get("phone") == "1",
+        centres=tuple(raw.get("centres", "").split(",")) if "centres" in raw else (),
         state=raw.get("state", "off"),  # type: ignore[arg-type]
         active=_split(raw.get("active")),
         offers=int(raw.get("offers", "0")),

@@ -26,6 +26,9 @@ class RedisCounsellors(RedisConnection, CounsellorStore):
             repr(float(c.free_since)),
             repr(float(c.gone_at)),
             "1" if c.phone else "0",
+            # Joined with "," and read back split, so the default centre ("") survives
+            # beside others; a counsellor of the default centre only is written as "".
+            ",".join(c.centres),
         )
         return decode_counsellor({**pairs(flat), "id": str(c.id)})
 

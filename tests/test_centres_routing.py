@@ -1,0 +1,157 @@
+"""Two centres on one installation, on the socket and through signed Twilio webhooks: a
+contact arriving while its centre is closed goes where the centre's rules say, and the
+staff of the first centre see nothing of it (issue 15)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import time
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient
+from twilio.request_validator import RequestValidator
+
+from contacts.service import Service
+from tests.conftest import console, make_counsellor, visitor
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+TOKEN = "twilio-test-auth-token"
+BASE = "https://chat.example.se"
+NEXUS_NUMBER = "+46185551000"
+CANARY = "+46701234567"
+ALL_DAY = (time(0), time(23, 59, 59, 999999))
+
+
+@pytest.fixture(autouse=True)
+def twilio_settings(settings: Any) -> None:
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.PUBLIC_BASE_URL = BASE
+    settings.TWILIO_CALLER_ID = NEXUS_NUMBER
+
+
+def two_centres(rule: dict[str, Any]) -> dict[str, Any]:
+    """Nexus (the default centre) closed, with one overflow rule on both its lines; Una
+    Norrbotten open all day; Aino works for Una, Sara for Nexus."""
+    from centres import directory
+    from centres.models import Centre, Line, OverflowRule
+    from contacts import hours
+    from contacts.models import OpeningHours
+    from staff.models import Membership
+
+    OpeningHours.objects.all().delete()
+    nexus = Centre.objects.filter(default=True).first() or Centre.objects.create(
+        name="Nexus Uppsala", slug="nexus", default=True
+    )
+    Centre.objects.filter(pk=nexus.pk).update(name="Nexus Uppsala")
+    web, _ = Line.objects.get_or_create(centre=nexus, kind="web", defaults={"name": "Chatt"})
+    phone = Line.objects.create(centre=nexus, kind="phone", name="Telefon", number=NEXUS_NUMBER)
+    una = Centre.objects.create(name="Una Norrbotten", slug="una")
+    una_web = Line.objects.create(centre=una, kind="web", name="Chatt")
+    for day in range(7):
+        OpeningHours.objects.create(line=una_web, weekday=day, opens=ALL_DAY[0], closes=ALL_DAY[1])
+    for line in (web, phone):
+        fields = dict(rule)
+        if fields.get("action") == "centre":
+            fields["centre"] = una
+        if fields.get("action") == "forward" and line.kind != "phone":
+            continue
+        OverflowRule.objects.create(line=line, condition="closed", **fields)
+    sara = make_counsellor(f"sara{uuid.uuid4().hex[:6]}", "Sara", ["sv", "en"], 2)
+    aino = make_counsellor(f"aino{uuid.uuid4().hex[:6]}", "Aino", ["sv", "en"], 2, work_phone="+46920555000")
+    Membership.objects.create(user=aino, centre=una)
+    directory.invalidate()
+    hours.invalidate()
+    return {"sara": sara, "aino": aino, "una": una}
+
+
+async def on_duty(user: Any) -> Any:
+    staff = await console(user)
+    await staff.send(type="duty", state="available")
+    await staff.expect("me", state="available")
+    return staff
+
+
+async def test_a_visitor_at_a_closed_centre_is_told_who_answers_and_only_that_centre_sees_them(
+    service: Service,
+) -> None:
+    made = await sync_to_async(two_centres)({"action": "centre"})
+    sara, aino = await on_duty(made["sara"]), await on_duty(made["aino"])
+    chat = await visitor(lang="sv")
+    started = await chat.expect("started")
+    assert started["answered_by"] == "Una Norrbotten"
+    offer = await aino.expect("offer")
+    [contact] = await service.queue()
+    assert contact.centre == "una" and offer["contact"] == contact.id
+    # Nexus's counsellor: no offer, nothing in the queue, not even a count.
+    frames = await sara.frames(wait=0.8)
+    assert not [f for f in frames if f["type"] == "offer"]
+    queues = [f for f in frames if f["type"] == "queue"]
+    assert all(f["total"] == 0 and not f["items"] for f in queues)
+    # A crafted pick of the other centre's contact by its id changes nothing.
+    await sara.send(type="pick", contact=contact.id)
+    refused = await sara.expect("error")
+    assert refused["code"] == "not_available"
+    await aino.send(type="accept", contact=contact.id)
+    joined = await chat.expect("joined")
+    assert joined["name"] == "Aino"
+    for sock in (chat, sara, aino):
+        await sock.close()
+
+
+async def signed_post(client: AsyncClient, path: str, **extra: str) -> Any:
+    params = {
+        "CallSid": "CA" + "7" * 32,
+        "From": CANARY,
+        "Caller": CANARY,
+        "To": NEXUS_NUMBER,
+        "CallStatus": "in-progress",
+        **extra,
+    }
+    signature = RequestValidator(TOKEN).compute_signature(BASE + path, params)
+    return await client.post(path, params, headers={"X-Twilio-Signature": signature})
+
+
+async def test_a_call_to_a_closed_centre_is_forwarded_to_the_national_line_and_its_number_kept_nowhere(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    caplog.set_level(logging.DEBUG)
+    await sync_to_async(two_centres)({"action": "forward", "number": "020577070", "service_name": "Rätt att välja"})
+    response = await signed_post(AsyncClient(), "/phone/incoming/")
+    assert response.status_code == 200
+    doc = ET.fromstring(response.content)
+    dial = doc.find("Dial")
+    assert dial is not None and (dial.find("Number").text if dial.find("Number") is not None else dial.text) == (
+        "020577070"
+    )
+    assert dial.get("callerId") == NEXUS_NUMBER  # the service's number, never the caller's
+    assert any("Rätt att välja" in (s.text or "") for s in doc.iter("Say"))
+    assert await service.queue() == []
+    assert CANARY not in response.content.decode() and CANARY[1:] not in caplog.text
+
+
+async def test_a_call_to_a_closed_centre_joins_the_partner_centres_queue(service: Service) -> None:
+    import xml.etree.ElementTree as ET
+
+    made = await sync_to_async(two_centres)({"action": "centre"})
+    aino = await console(made["aino"])
+    await aino.send(type="duty", state="available")
+    await aino.expect("me", state="available")
+    client = AsyncClient()
+    menu = ET.fromstring((await signed_post(client, "/phone/incoming/")).content)
+    gather = menu.find("Gather")
+    assert gather is not None and gather.get("action") == f"{BASE}/phone/language/?centre=una"
+    held = await signed_post(client, "/phone/language/?centre=una", Digits="1")
+    assert held.status_code == 200
+    [contact] = await service.queue()
+    assert contact.channel == "phone" and contact.centre == "una"
+    # The centre rides in the signed URL: changed on the way, the request is refused.
+    forged = RequestValidator(TOKEN).compute_signature(BASE + "/phone/language/?centre=una", {"CallSid": "x"})
+    refused = await client.post("/phone/language/?centre=", {"CallSid": "x"}, headers={"X-Twilio-Signature": forged})
+    assert refused.status_code == 403
+    await aino.close()
