@@ -96,6 +96,14 @@ class ConvRequeued(TypedDict):
     reason: NotRequired[str]
 
 
+class ConvHandedOver(TypedDict):
+    """A waiting contact moved to a partner centre's queue (its centre's overflow rules)."""
+
+    type: Literal["conv.handed_over"]
+    contact: str
+    name: str  # the centre that will answer
+
+
 class ConvTransferred(TypedDict):
     type: Literal["conv.transferred"]
     contact: str
@@ -130,6 +138,7 @@ Event = (
     | ConvEnded
     | ConvRequeued
     | ConvTransferred
+    | ConvHandedOver
     | ConvSupervisor
     | VisitorPresence
 )

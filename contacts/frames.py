@@ -223,6 +223,11 @@ class RequeuedFrame(TypedDict):
     reason: str
 
 
+class HandedOverFrame(TypedDict):
+    type: Literal["handed_over"]
+    name: str  # the centre that will answer now
+
+
 class TransferredFrame(TypedDict):
     type: Literal["transferred"]
     name: str
@@ -329,6 +334,7 @@ Frame = (
     | JoinedFrame
     | RequeuedFrame
     | TransferredFrame
+    | HandedOverFrame
     | ConversationFrame
     | HelloFrame
     | MeFrame

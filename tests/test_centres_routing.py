@@ -153,3 +153,41 @@ async def test_a_call_to_a_closed_centre_joins_the_partner_centres_queue(service
     refused = await client.post("/phone/language/?centre=", {"CallSid": "x"}, headers={"X-Twilio-Signature": forged})
     assert refused.status_code == 403
     await aino.close()
+
+
+async def test_a_visitor_nobody_answered_in_time_is_handed_to_the_partner_centre(service: Service) -> None:
+    import time as _time
+
+    from centres.models import OverflowRule
+    from contacts import hours
+    from contacts.models import OpeningHours
+
+    made = await sync_to_async(two_centres)({"action": "centre"})
+
+    def open_nexus_with_a_wait_rule() -> None:
+        for day in range(7):
+            OpeningHours.objects.create(weekday=day, opens=ALL_DAY[0], closes=ALL_DAY[1])
+        rule = OverflowRule.objects.filter(line__kind="web", line__centre__default=True).get()
+        rule.condition, rule.after_seconds = "unanswered", 60
+        rule.save()
+        hours.invalidate()
+
+    await sync_to_async(open_nexus_with_a_wait_rule)()
+    sara = await console(made["sara"])
+    await sara.send(type="duty", state="break")  # on shift, not taking contacts: nobody answers
+    await sara.expect("me", state="break")
+    aino = await on_duty(made["aino"])
+    chat = await visitor(lang="sv")
+    started = await chat.expect("started")
+    assert "answered_by" not in started
+    [waiting] = await service.queue()
+    assert waiting.centre == ""
+    await service.tick(_time.time() + 30)
+    assert (await service.contact(waiting.id)).centre == ""  # type: ignore[union-attr]
+    await service.tick(_time.time() + 61)
+    assert (await service.contact(waiting.id)).centre == "una"  # type: ignore[union-attr]
+    handed = await chat.expect("handed_over")
+    assert handed["name"] == "Una Norrbotten"
+    await aino.expect("offer", contact=waiting.id)
+    for sock in (chat, sara, aino):
+        await sock.close()

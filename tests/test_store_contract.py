@@ -466,3 +466,18 @@ async def test_blocks_are_listed_until_they_end_or_are_lifted(store: Store) -> N
     assert not await store.is_blocked("a" * 32)
     assert await store.blocks() == []
     assert not await store.lift_block("a" * 32)
+
+
+async def test_a_waiting_contact_is_handed_to_another_centre_but_an_offered_one_is_not(store: Store) -> None:
+    await store.add_contact(contact("w", 1), "t1")
+    await store.add_contact(contact("o", 2), "t2")
+    await store.upsert_counsellor(counsellor(1))
+    assert await store.offer("o", 1, 50.0)
+    assert await store.hand_over("w", "una", 10.0)
+    assert not await store.hand_over("o", "una", 10.0)
+    assert not await store.hand_over("gone", "una", 10.0)
+    moved = await store.get_contact("w")
+    assert moved is not None and moved.centre == "una" and moved.routed_at == 10.0 and moved.enqueued_at == 1
+    kept = await store.get_contact("o")
+    assert kept is not None and kept.centre == "" and kept.state == "offered"
+    assert [c.id for c in await store.queue()] == ["w", "o"]  # its place by arrival is kept

@@ -14,6 +14,7 @@ from contacts.consumers.base import CLOSE_FLOOD
 from contacts.consumers.delivery import Delivery
 from contacts.events import (
     ConvEnded,
+    ConvHandedOver,
     ConvMessage,
     ConvRequeued,
     ConvStarted,
@@ -291,6 +292,10 @@ class VisitorConsumer(Delivery):
     async def conv_supervisor(self, event: ConvSupervisor) -> None:
         if event["contact"] == self.contact_id:
             await self.out({"type": "supervisor", "joined": event["joined"], "name": event["name"]})
+
+    async def conv_handed_over(self, event: ConvHandedOver) -> None:
+        if event["contact"] == self.contact_id:
+            await self.out({"type": "handed_over", "name": event["name"]})
 
     async def conv_transferred(self, event: ConvTransferred) -> None:
         if event["contact"] != self.contact_id:

@@ -9,10 +9,13 @@ import time
 
 from channels.db import database_sync_to_async
 
+from centres.directory import current_directory
 from chatservice import metrics
 from contacts import groups
-from contacts.service.core import PROCESS_DEAD_SECONDS, config
+from contacts.service.core import PROCESS_DEAD_SECONDS, ClosedReason, config
 from contacts.service.supervision import Supervision
+from routing import overflow
+from routing.state import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +63,46 @@ class Sweep(Supervision):
             await self.store.set_counsellor_state(counsellor_id, "off", now)
             await self.store.set_counsellor_gone(counsellor_id, 0.0)
             await self.queue_changed()
+        await self.follow_overflow(now)
         await self.route(now)
+
+    async def follow_overflow(self, now: float) -> None:
+        """Contacts waiting at a centre that closed meanwhile, or longer than its rules
+        allow, go to the partner centre those rules name, if it can take them there and
+        then. The visitor is told who will answer; nothing else goes with them."""
+        directory = await current_directory()
+        if not any(
+            rule.action == "centre" for c in directory.centres.values() for rs in c.rules.values() for rule in rs
+        ):
+            return
+        shut: dict[tuple[str, Channel], ClosedReason | None] = {}
+
+        async def reason(centre: str, channel: Channel) -> ClosedReason | None:
+            if (centre, channel) not in shut:
+                shut[centre, channel] = await self.closed_reason(channel, centre)
+            return shut[centre, channel]
+
+        moved = False
+        for contact in await self.store.queue():
+            here = directory.get(contact.centre)
+            if contact.state != "queued" or contact.visitor_gone_at or here is None:
+                continue
+            rules = here.rules.get(contact.channel, ())
+            if not any(rule.action == "centre" for rule in rules):
+                continue
+            closed = await reason(contact.centre, contact.channel) in ("hours", "paused", "nobody")
+            waited = now - max(contact.enqueued_at, contact.routed_at)
+            rule = overflow.first_rule(rules, overflow.Situation(contact.channel, closed=closed, waited=waited))
+            if rule is None or rule.action != "centre" or await reason(rule.centre, contact.channel) is not None:
+                continue
+            if await self.store.hand_over(contact.id, rule.centre, now):
+                moved = True
+                await self.publish(
+                    groups.visitor(contact.id),
+                    {"type": "conv.handed_over", "contact": contact.id, "name": directory.name(rule.centre)},
+                )
+        if moved:
+            await self.queue_changed()
 
     def ensure_ticker(self) -> None:
         """Start this process's timer loop on the running event loop, once."""

@@ -83,6 +83,12 @@ class QueueStore(ABC):
     @abstractmethod
     async def expired_offers(self, now: float) -> list[tuple[str, int]]: ...
 
+    @abstractmethod
+    async def hand_over(self, contact_id: str, centre: str, now: float) -> bool:
+        """queued (not offered) -> in ``centre``'s queue, keeping its place by arrival; its
+        wait there (for that centre's own rules) counts from ``now``. False if it was
+        offered, taken or gone meanwhile: then it stays where it is."""
+
 
 class ConversationStore(ABC):
     """A contact a counsellor has: handing it on, supervision, the wrap-up, the

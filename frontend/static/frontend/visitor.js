@@ -205,6 +205,12 @@
   var resendSoon = Chat.resendSoon(function () { if (state.phase === "chat") flushOutbox(); });
 
   var HANDLERS = {
+    handed_over: function (f) {
+      // Still waiting, now for a partner centre: the same notice as at the start.
+      var handed = $("answered-by");
+      handed.hidden = false;
+      handed.textContent = t("answered_by", { name: f.name });
+    },
     started: function (f) {
       state.token = f.token;
       // The visitor's own centre cannot answer now and another centre will: say which,

@@ -23,6 +23,16 @@ class MemoryQueue(MemoryState, QueueStore):
             contact = self._contacts.get(contact_id)
             return replace(contact) if contact else None
 
+    async def hand_over(self, contact_id: str, centre: str, now: float) -> bool:
+        with self._lock:
+            self._gc()
+            contact = self._contacts.get(contact_id)
+            if contact is None or contact.state != "queued":
+                return False
+            contact.centre = centre
+            contact.routed_at = now
+            return True
+
     async def contact_for_token(self, token_hash: str) -> str | None:
         with self._lock:
             self._gc()

@@ -66,6 +66,9 @@ class RedisQueue(RedisConnection, QueueStore):
     async def retarget(self, contact_id: str, counsellor_id: int, *, language: str = "", skill: str = "") -> bool:
         return await self._requeue(contact_id, counsellor_id, language, skill)
 
+    async def hand_over(self, contact_id: str, centre: str, now: float) -> bool:
+        return bool(await self._run("hand_over", contact_id, centre, repr(float(now))))
+
     async def expired_offers(self, now: float) -> list[tuple[str, int]]:
         ids = await self.redis.zrangebyscore(self._key("offers"), "-inf", now)
         return [(c.id, c.offered_to) for c in await self._live_contacts(ids, "offers") if c.state == "offered"]

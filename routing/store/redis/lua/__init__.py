@@ -20,6 +20,7 @@ NAMES = (
     "withdraw",
     "accept",
     "requeue",
+    "hand_over",
     "transfer",
     "block",
     "start",
