@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
@@ -61,14 +62,19 @@ def conversation_band(seconds: float) -> str:
     return band(seconds, [(300, "0-5m"), (900, "5-15m"), (1800, "15-30m"), (3600, "30-60m")], "60m+")
 
 
-def count(metric: str, n: int = 1, **dimensions: str) -> None:
-    """Add ``n`` to today's count of ``metric``, once per dimension given (each counted
-    on its own: no combination of dimensions is ever stored)."""
+CENTRE = re.compile(r"^[a-z0-9_-]{0,40}$")  # a centre's live slug ("" the default centre)
+
+
+def count(metric: str, n: int = 1, *, centre: str = "", **dimensions: str) -> None:
+    """Add ``n`` to today's count of ``metric`` at ``centre``, once per dimension given
+    (each counted on its own: no combination of dimensions is ever stored)."""
     from stats.models import DailyCount
 
     allowed = METRICS.get(metric)
     if allowed is None:
         raise ValueError(f"unknown metric {metric!r}")
+    if not CENTRE.match(centre):
+        raise ValueError("a centre is counted by its address only")
     pairs = [("", "")]
     for dim, value in dimensions.items():
         if dim not in allowed or value not in allowed[dim]:
@@ -80,20 +86,22 @@ def count(metric: str, n: int = 1, **dimensions: str) -> None:
     # all on the one thread every process's database calls share.
     with transaction.atomic():
         for dim, value in pairs:
-            row = DailyCount.objects.filter(day=day, metric=metric, dimension=dim, value=value)
+            row = DailyCount.objects.filter(day=day, metric=metric, dimension=dim, value=value, centre=centre)
             if row.update(count=F("count") + n):
                 continue
             try:
                 with transaction.atomic():
-                    DailyCount.objects.create(day=day, metric=metric, dimension=dim, value=value, count=n)
+                    DailyCount.objects.create(
+                        day=day, metric=metric, dimension=dim, value=value, centre=centre, count=n
+                    )
             except IntegrityError:
                 # Another process created the row first: add to it instead.
                 row.update(count=F("count") + n)
 
 
-async def acount(metric: str, n: int = 1, **dimensions: str) -> None:
+async def acount(metric: str, n: int = 1, *, centre: str = "", **dimensions: str) -> None:
     """``count`` from async code. A counter failure must never break a conversation."""
     try:
-        await database_sync_to_async(count)(metric, n, **dimensions)
+        await database_sync_to_async(count)(metric, n, centre=centre, **dimensions)
     except Exception:
         logger.exception("could not count %s", metric)

@@ -16,13 +16,18 @@ class DailyCount(models.Model):
     metric = models.CharField(_("metric"), max_length=60)
     dimension = models.CharField(_("dimension"), max_length=30, blank=True)
     value = models.CharField(_("value"), max_length=40, blank=True)
+    # The centre the contact was at (its live slug: "" the default centre). A centre, not
+    # a person: one more closed code beside the dimension, never combined with it.
+    centre = models.CharField(_("centre"), max_length=40, blank=True, default="")
     count = models.PositiveIntegerField(_("count"), default=0)
 
     class Meta:
         verbose_name = _("daily count")
         verbose_name_plural = _("daily counts")
         constraints = [
-            models.UniqueConstraint(fields=["day", "metric", "dimension", "value"], name="daily_count_unique")
+            models.UniqueConstraint(
+                fields=["day", "metric", "dimension", "value", "centre"], name="daily_count_unique_per_centre"
+            )
         ]
 
     def __str__(self) -> str:

@@ -64,9 +64,9 @@ def months_in(start: date, end: date) -> list[tuple[date, date]]:
         index += 1
 
 
-def _sums_by_month(start: date, end: date) -> dict[date, dict[tuple[str, str, str], int]]:
+def _sums_by_month(start: date, end: date, centre: str) -> dict[date, dict[tuple[str, str, str], int]]:
     sums: dict[date, dict[tuple[str, str, str], int]] = defaultdict(lambda: defaultdict(int))
-    rows = DailyCount.objects.filter(day__range=(start, end)).values_list(
+    rows = DailyCount.objects.filter(day__range=(start, end), centre=centre).values_list(
         "day", "metric", "dimension", "value", "count"
     )
     for day, metric, dimension, value, n in rows:
@@ -205,17 +205,33 @@ def combined_tables(months: list[list[ReportTable]]) -> list[ReportTable]:
     return out
 
 
-def build(start: date, end: date) -> dict[str, Any]:
-    """The report for whole months ``start``..``end``: one month's tables as suppressed,
-    or, for a quarter or a year, tables built only from what its months publish."""
+def counted_centres() -> list[str]:
+    """Every centre with counts, and the default centre ("") always."""
+    return sorted(set(DailyCount.objects.values_list("centre", flat=True).distinct()) | {""})
+
+
+def build(start: date, end: date, centre: str | None = None) -> dict[str, Any]:
+    """The report for whole months ``start``..``end`` at ``centre``, or for every centre
+    together (None: the national roll-up).
+
+    A centre's report: one month's tables as suppressed, or, for a quarter or a year,
+    tables built only from what its months publish. The roll-up is built the same way
+    from what each centre's report publishes (suppression.combine): a cell is a sum of
+    the centres' published cells, hidden where any centre hides its part, so subtracting
+    the other centres from a total gives back nothing a centre's report hides."""
+    if centre is None:
+        centres = counted_centres()
+        if len(centres) > 1:
+            return roll_up([build(start, end, c) for c in centres])
+        centre = centres[0]
     spans = months_in(start, end)
-    sums = _sums_by_month(start, end)
+    sums = _sums_by_month(start, end, centre)
     months = [month_tables(sums.get(first, {})) for first, _last in spans]
     channels = _channels()
     if len(spans) == 1:
         tables = months[0]
         by_channel = {code: v for code, _l, v in tables[0].rows}
-        series = weekly_by_channel(start, end, channels, by_channel)
+        series = weekly_by_channel(start, end, channels, by_channel, centre)
     else:
         tables = combined_tables(months)
         series = monthly_by_channel(spans, channels, months)
@@ -253,8 +269,29 @@ def _week(day: date) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
+def roll_up(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several centres' reports for one period as one: sums of what they publish."""
+    first = reports[0]
+    tables = combined_tables([r["tables"] for r in reports])
+
+    def add(values: list[int | str]) -> int | str:
+        numbers = [v for v in values if isinstance(v, int)]
+        return sum(numbers) if len(numbers) == len(values) else HIDDEN
+
+    cells = [
+        [add([r["series"]["cells"][i][j] for r in reports]) for j in range(len(row))]
+        for i, row in enumerate(first["series"]["cells"])
+    ]
+    series = _series(first["series"]["unit"], first["series"]["labels"], first["series"]["channels"], cells)
+    return {**first, "tables": tables, "series": series}
+
+
 def weekly_by_channel(
-    start: date, end: date, channels: list[tuple[str, str]], published: dict[str, int | str]
+    start: date,
+    end: date,
+    channels: list[tuple[str, str]],
+    published: dict[str, int | str],
+    centre: str = "",
 ) -> dict[str, Any]:
     """Contacts per ISO week by channel, in a month's report: weeks are cut at the
     month's first and last day, so no block of days here appears in any other report.
@@ -271,9 +308,9 @@ def weekly_by_channel(
             break
         day += timedelta(days=1)  # never past ``end``, so never past date.max
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    rows = DailyCount.objects.filter(day__range=(start, end), metric="contacts", dimension="channel").values_list(
-        "day", "value", "count"
-    )
+    rows = DailyCount.objects.filter(
+        day__range=(start, end), metric="contacts", dimension="channel", centre=centre
+    ).values_list("day", "value", "count")
     for day_, channel, n in rows:
         counts[(_week(day_), channel)] += n
     columns = {}

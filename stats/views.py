@@ -107,9 +107,22 @@ def staff_report(request: HttpRequest) -> tuple[tuple[date, date], dict[str, Any
         return HttpResponse(status=403)
     try:
         found = period(request)
+        centre = chosen_centre(request)
     except BadPeriod as refusal:
         return HttpResponse(str(refusal), status=400, content_type="text/plain; charset=utf-8")
-    return found, reports.build(*found)
+    return found, reports.build(*found, centre=centre)
+
+
+def chosen_centre(request: HttpRequest) -> str | None:
+    """``?centre=<address>`` for one centre's report (the default centre's is "default");
+    none: all centres together."""
+    asked = request.GET.get("centre")
+    if asked is None:
+        return None
+    live = "" if asked == "default" else asked
+    if live not in reports.counted_centres():
+        raise BadPeriod(_("No statistics for that centre."))
+    return live
 
 
 @staff_view
@@ -128,8 +141,17 @@ def report_page(request: HttpRequest) -> HttpResponse:
         ]
     kind = request.GET.get("period", "month")
     offset = int(request.GET.get("offset", "-1" if kind == "month" else "0"))
+    centre = request.GET.get("centre", "")
+    centres = reports.counted_centres()
     context = {
         "report": data,
+        # With more than one centre: each centre's report, or all of them together.
+        "centres": [("default" if c == "" else c) for c in centres] if len(centres) > 1 else [],
+        "centre": centre,
+        "centre_query": f"&centre={centre}" if centre else "",
+        "query_without_centre": "&".join(
+            f"{k}={v}" for k, v in request.GET.items() if k in ("period", "offset", "start", "end")
+        ),
         "query": request.GET.urlencode(),
         "kind": kind,
         # A partner reads the reports only; the way back to the dashboard is for supervisors.
@@ -176,7 +198,9 @@ def api(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "a valid partner token is required"}, status=401)
     try:
         found = period(request)
+        centre = chosen_centre(request)
     except BadPeriod as refusal:
         return JsonResponse({"error": str(refusal)}, status=400)
     record(None, "export", "api")
-    return JsonResponse(reports.as_json(reports.build(*found)), json_dumps_params={"ensure_ascii": False})
+    report = reports.as_json(reports.build(*found, centre=centre))
+    return JsonResponse(report, json_dumps_params={"ensure_ascii": False})

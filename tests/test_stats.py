@@ -193,3 +193,30 @@ def test_the_csv_opens_in_swedish_excel(supervisor_client: Client) -> None:
     assert lines[0] == "table;code;label;count"  # ";" is the list separator in a Swedish locale
     assert all(line.count(";") == 3 for line in lines if line)
     assert any("Uppsala" in line for line in lines)
+
+
+@pytest.mark.django_db
+def test_counts_are_kept_per_centre_and_the_roll_up_sums_what_each_centre_shows() -> None:
+    from datetime import date
+
+    from stats import count
+    from stats.models import DailyCount
+    from stats.reports import build
+
+    for _ in range(12):
+        count("contacts", centre="", channel="chat", language="sv", kind="self", danger="no")
+    for _ in range(3):
+        count("contacts", centre="una", channel="phone", language="sv", kind="self", danger="no")
+    assert set(DailyCount.objects.values_list("centre", flat=True)) == {"", "una"}
+    with pytest.raises(ValueError):
+        count("contacts", centre="+46701234567", channel="chat")  # a centre, never anything else
+    DailyCount.objects.update(day=date(2026, 10, 5))
+    first, last = date(2026, 10, 1), date(2026, 10, 31)
+
+    def by_channel(report: dict[str, Any]) -> dict[str, int | str]:
+        return {code: v for code, _label, v in report["tables"][0].rows}
+
+    assert by_channel(build(first, last, "")) == {"chat": 12, "phone": 0}
+    assert by_channel(build(first, last, "una"))["chat"] == "<5"  # 3 phone calls: all small
+    national = by_channel(build(first, last))
+    assert national["chat"] == "–" and national["phone"] == "–"  # Una hides both: so does the roll-up

@@ -246,3 +246,45 @@ def test_the_attacker_would_catch_a_quarter_suppressed_on_its_own() -> None:
     naive = {"q1": own(data[:3]), "q2": own(data[3:]), "year": own(data)}
     assert possible_values(months, naive)[1]["a"] == {1}
     assert len(possible_values(months, publish_longer(months))[1]["a"]) >= 2
+
+
+centre_data = st.fixed_dictionaries(
+    {name: st.one_of(st.just(0), st.integers(min_value=1, max_value=K - 1), st.integers(K, 30)) for name in "abc"}
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(centre_data, min_size=2, max_size=4))
+def test_the_national_roll_up_gives_back_nothing_a_centre_hides(data: list[dict[str, int]]) -> None:
+    """Centres' tables, each suppressed, and the roll-up across them (stats.reports.roll_up
+    uses combine): subtracting the other centres from a national cell must never give a
+    cell a centre hides."""
+    centres = [suppress(d, K) for d in data]
+    national = combine(centres)
+    for name in "abc":
+        shown_here = [t.cells[name] for t in centres]
+        value = national.cells[name]
+        if all(isinstance(v, int) for v in shown_here):
+            assert value == sum(d[name] for d in data)  # true, and only a sum of what is shown
+        else:
+            assert value == "–"  # some centre hides its part: so does the roll-up
+    if isinstance(national.total, int):
+        assert national.total == sum(sum(d.values()) for d in data)
+        assert all(isinstance(t.total, int) for t in centres)
+    # What an attacker can say about a hidden cell of one centre, knowing every table
+    # (the others' and the roll-up): the roll-up shows only sums of shown numbers, so the
+    # centre's own table is all there is about it, and it leaves two values or more.
+    for d, table in zip(data, centres, strict=True):
+        possible = feasible_values(table.cells, table.total)
+        for name, value in table.cells.items():
+            if not isinstance(value, int):
+                assert d[name] in possible[name] and len(possible[name]) >= 2
+
+
+def test_a_roll_up_suppressed_on_its_own_sums_would_give_a_centre_away() -> None:
+    nexus, una = {"a": 3, "b": 20, "c": 7}, {"a": 20, "b": 6, "c": 9}
+    tables = [suppress(nexus, K), suppress(una, K)]
+    assert tables[0].cells["a"] == "<5"
+    own = suppress({name: nexus[name] + una[name] for name in "abc"}, K)
+    assert own.cells["a"] == 23  # and Una shows 20: 23 - 20 = 3, Nexus's hidden count
+    assert combine(tables).cells["a"] == "–"

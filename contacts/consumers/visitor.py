@@ -57,6 +57,7 @@ class VisitorConsumer(Delivery):
 
     source = ""
     counted = False
+    centre = ""  # the centre of this socket's latest contact, for the feedback count
 
     async def connect(self) -> None:
         self.source = source_of(self.scope)
@@ -182,7 +183,7 @@ class VisitorConsumer(Delivery):
         if not self.may_give_feedback:
             raise FrameError("not_now")
         self.may_give_feedback = False
-        await self.service.feedback(answer)
+        await self.service.feedback(answer, self.centre)
         await self.out({"type": "thanks"})
 
     async def on_sync(self, frame: dict[str, Any]) -> None:
@@ -213,6 +214,8 @@ class VisitorConsumer(Delivery):
 
     async def attach(self, contact_id: str) -> None:
         self.contact_id = contact_id
+        contact = await self.service.contact(contact_id)
+        self.centre = contact.centre if contact is not None else self.centre
         self.delivered, self.own = {contact_id: 0}, set()
         self.joined_sent = False
         await self.service.hold("v", contact_id, True)

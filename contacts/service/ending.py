@@ -24,9 +24,9 @@ class Ending(Messages):
         if contact.answered_at:
             duration = now - contact.answered_at
             await self.store.record_handle_time(duration)
-            await acount("conversation", band=conversation_band(duration))
+            await acount("conversation", centre=contact.centre, band=conversation_band(duration))
         else:
-            await acount("contacts.left_before_answer", channel=contact.channel)
+            await acount("contacts.left_before_answer", centre=contact.centre, channel=contact.channel)
         if contact.counsellor:
             await self.store.open_wrapup(contact_id, contact.counsellor)
         # What the counsellor wrote that the visitor's page never confirmed: told, not lost silently.
@@ -38,16 +38,19 @@ class Ending(Messages):
         await self.route()
         return contact
 
-    async def wrapup(self, counsellor_id: int, contact_id: str, fields: dict[str, str], topics: list[str]) -> bool:
-        """Count the counsellor's optional wrap-up, once per conversation and counsellor."""
+    async def wrapup(
+        self, counsellor_id: int, contact_id: str, fields: dict[str, str], topics: list[str], centre: str = ""
+    ) -> bool:
+        """Count the counsellor's optional wrap-up, once per conversation and counsellor,
+        at the conversation's ``centre`` (the console remembers it)."""
         if not await self.store.take_wrapup(contact_id, counsellor_id):
             return False
         if fields:
-            await acount("wrapup", 1, **fields)
+            await acount("wrapup", 1, centre=centre, **fields)
         for topic in topics:
-            await acount("wrapup.topic", topic=topic)
+            await acount("wrapup.topic", centre=centre, topic=topic)
         return True
 
-    async def feedback(self, answer: str) -> None:
+    async def feedback(self, answer: str, centre: str = "") -> None:
         """A visitor's answer to "did this help?", counted and nothing else."""
-        await acount("feedback", answer=answer)
+        await acount("feedback", centre=centre, answer=answer)
