@@ -43,6 +43,7 @@ class ContactInfo(TypedDict):
     """What a counsellor sees of a waiting or active contact: no content, no source."""
 
     contact: str
+    centre: str  # its centre's live slug ("" the default): a console of two centres labels it
     channel: str
     language: str
     kind: str

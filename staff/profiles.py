@@ -52,13 +52,14 @@ def centres_of(user_id: int) -> tuple[str, ...]:
     return tuple(sorted("" if m.centre.default else m.centre.slug for m in rows)) or ("",)
 
 
-def load_supervisor(user: Any, session: Any = None) -> tuple[int, str] | None:
-    """(id, the name a visitor sees) for a logged-in supervisor, or None."""
+def load_supervisor(user: Any, session: Any = None) -> tuple[int, str, tuple[str, ...]] | None:
+    """(id, the name a visitor sees, the centres they supervise) for a logged-in
+    supervisor, or None. Their memberships say which centres; none: the default."""
     if not _signed_in(user, session) or not is_supervisor(user):
         return None
     # The service's language, not the supervisor's browser's: visitors read this name.
     with translation.override(settings.LANGUAGE_CODE):
-        return user.pk, user.first_name or gettext("Supervisor")
+        return user.pk, user.first_name or gettext("Supervisor"), centres_of(user.pk)
 
 
 def work_phone(counsellor_id: int) -> str:

@@ -50,7 +50,7 @@ def test_supervisors_and_partners_are_their_groups() -> None:
     assert not has_role(nobody, SUPERVISOR_GROUP, PARTNER_GROUP)
     assert has_role(partner, SUPERVISOR_GROUP, PARTNER_GROUP)
     maria.first_name = "Maria"
-    assert load_supervisor(maria) == (maria.pk, "Maria")  # the name visitors see
+    assert load_supervisor(maria) == (maria.pk, "Maria", ("",))  # the name visitors see; the default centre
     assert load_supervisor(partner) is None
 
 

@@ -79,6 +79,10 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
     _queue_task: asyncio.Task[None] | None = None
     centres: tuple[str, ...] = ("",)  # the centres whose queue this console shows
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.centre_of: dict[str, str] = {}  # this console's conversations: their centres
+
     async def connect(self) -> None:
         profile = await database_sync_to_async(load_profile)(self.scope.get("user"), self.scope.get("session"))
         if profile is None:
@@ -207,7 +211,8 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             raise FrameError("bad_field", "topics")
         if not all(isinstance(t, str) and t in WRAPUP_TOPICS for t in topics):
             raise FrameError("bad_field", "topics")
-        if not await self.service.wrapup(self.uid, cid, fields, sorted(set(topics))):
+        centre = self.centre_of.pop(cid, "")
+        if not await self.service.wrapup(self.uid, cid, fields, sorted(set(topics)), centre):
             raise FrameError("not_yours", cid)
         await self.out({"type": "wrapped", "contact": cid})
 
@@ -238,6 +243,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
     def contact_info(contact: Contact) -> ContactInfo:
         return {
             "contact": contact.id,
+            "centre": contact.centre,
             "channel": contact.channel,
             "language": contact.language,
             "kind": contact.kind,
@@ -250,6 +256,8 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         }
 
     def conversation_info(self, contact: Contact) -> ConversationFrame:
+        # Remembered for the wrap-up, which comes after the contact is gone from live state.
+        self.centre_of[contact.id] = contact.centre
         return ConversationFrame(
             type="conversation",
             visitor="away" if contact.visitor_gone_at else "connected",

@@ -44,6 +44,7 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
 
     uid = 0
     name = ""
+    centres: tuple[str, ...] = ("",)  # the centres this supervisor sees: load, never content
     _dashboard_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -51,7 +52,7 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         if found is None:
             await self.close(code=4403)
             return
-        self.uid, self.name = found
+        self.uid, self.name, self.centres = found
         await self.join(groups.SUPERVISORS)
         await self.join(groups.staff(self.uid))
         await self.accept()
@@ -68,7 +69,7 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         return [self.leave(groups.SUPERVISORS), self.leave(groups.staff(self.uid))]
 
     async def send_dashboard(self, since: float | None = None) -> None:
-        data = await self.service.dashboard(time.monotonic() if since is None else since)
+        data = await self.service.dashboard(time.monotonic() if since is None else since, self.centres)
         await self.out(DashboardFrame(type="dashboard", intake=await self.service.intake(), **data))
 
     # --- frames ---
@@ -91,8 +92,9 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         uid = frame.get("counsellor")
         if isinstance(uid, bool) or not isinstance(uid, int):
             raise FrameError("bad_field", "counsellor")
-        if await self.service.counsellor(uid) is None:
-            raise FrameError("not_available", str(uid))
+        counsellor = await self.service.counsellor(uid)
+        if counsellor is None or not set(counsellor.centres or ("",)) & set(self.centres):
+            raise FrameError("not_available", str(uid))  # unknown, or another centre's
         await self.service.set_off_duty(uid, by=self.uid)
 
     async def on_lift_block(self, frame: dict[str, Any]) -> None:
@@ -104,11 +106,13 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         await self.out({"type": "block_lifted", "block": block_id})
 
     async def on_clear_abandoned(self, frame: dict[str, Any]) -> None:
-        await self.out({"type": "cleared", "count": await self.service.clear_abandoned(by=self.uid)})
+        await self.out(
+            {"type": "cleared", "count": await self.service.clear_abandoned(by=self.uid, centres=self.centres)}
+        )
 
     async def on_join(self, frame: dict[str, Any]) -> None:
         cid = protocol.contact_id(frame)
-        contact = await self.service.join_supervisor(self.uid, cid, self.name)
+        contact = await self.service.join_supervisor(self.uid, cid, self.name, self.centres)
         if contact is None:
             raise FrameError("not_available", cid)
         self.delivered[cid] = 0

@@ -117,7 +117,7 @@ class Arrivals(Routing):
             # Told what anyone is told when nobody can answer: the numbers still help.
             # Someone who says they are in danger gets through whatever the block: the
             # same address may be a school's, a shelter's or a mobile network's.
-            await acount("contacts.turned_away", channel=channel, reason="blocked")
+            await acount("contacts.turned_away", centre=centre, channel=channel, reason="blocked")
             schedule = await current_schedule()
             return Closed("nobody", await database_sync_to_async(closed_info)(schedule, language, "nobody"))
         if source and not await self.store.take_start(
@@ -125,18 +125,18 @@ class Arrivals(Routing):
         ):
             # One address starting contacts faster than people do (sixty abandoned "in
             # danger" starts a second were seen): the queue stays for the others.
-            await acount("contacts.turned_away", channel=channel, reason="too_many")
+            await acount("contacts.turned_away", centre=centre, channel=channel, reason="too_many")
             schedule = await current_schedule()
             return Closed("too_many", await database_sync_to_async(closed_info)(schedule, language, "too_many"))
         answered_by = ""
         closed = await self.availability(language, channel, centre)
         if closed is not None:
             if closed.reason == "hours":
-                await acount("contacts.out_of_hours", channel=channel)
+                await acount("contacts.out_of_hours", centre=centre, channel=channel)
             elif closed.reason == "nobody":
-                await acount("contacts.nobody_on_duty", channel=channel)
+                await acount("contacts.nobody_on_duty", centre=centre, channel=channel)
             else:
-                await acount("contacts.turned_away", channel=channel, reason=closed.reason)
+                await acount("contacts.turned_away", centre=centre, channel=channel, reason=closed.reason)
             target, still = await self.overflow(closed, channel, centre)
             if still is not None:
                 return still
@@ -163,7 +163,12 @@ class Arrivals(Routing):
         # Counted last: the commit queues on the thread all database calls share, and
         # the visitor's place in the queue (and an offer) must not wait for statistics.
         await acount(
-            "contacts", channel=channel, language=language, kind=kind or "unknown", danger="yes" if danger else "no"
+            "contacts",
+            centre=centre,
+            channel=channel,
+            language=language,
+            kind=kind or "unknown",
+            danger="yes" if danger else "no",
         )
         return Started(contact.id, token, answered_by)
 
@@ -259,7 +264,7 @@ class Arrivals(Routing):
         metrics.contact_started("phone")
         await self.queue_changed()
         await self.route()
-        await acount("contacts", channel="phone", language=language, kind="unknown", danger="no")
+        await acount("contacts", centre=centre, channel="phone", language=language, kind="unknown", danger="no")
         return contact
 
     async def call_not_answered(self, contact: Contact) -> None:

@@ -61,8 +61,8 @@ class Routing(ServiceCore):
         await self.publish_conversation(contact, {"type": "conv.started", "contact": contact_id})
         await self.queue_changed()
         if not before.answered_at:
-            await acount("contacts.answered", channel=contact.channel)
-            await acount("wait", band=wait_band(contact.answered_at - contact.enqueued_at))
+            await acount("contacts.answered", centre=contact.centre, channel=contact.channel)
+            await acount("wait", centre=contact.centre, band=wait_band(contact.answered_at - contact.enqueued_at))
         return contact
 
     async def withdraw(self, contact_id: str, counsellor_id: int, *, away: bool) -> bool:

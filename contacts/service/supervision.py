@@ -27,14 +27,22 @@ def shown_state(member: Counsellor) -> str:
     return "busy" if member.state == "available" and member.load >= member.capacity else member.state
 
 
-def today_figures() -> dict[str, Any]:
+def today_figures(centres: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Today's counters at ``centres`` (None: every centre), summed over them."""
     from django.utils import timezone
 
     from stats.models import DailyCount
 
     rows = DailyCount.objects.filter(day=timezone.localdate())
-    totals = {r.metric: r.count for r in rows if r.dimension == ""}
-    waits = {r.value: r.count for r in rows if r.metric == "wait" and r.dimension == "band"}
+    if centres is not None:
+        rows = rows.filter(centre__in=centres)
+    totals: dict[str, int] = {}
+    waits: dict[str, int] = {}
+    for r in rows:
+        if r.dimension == "":
+            totals[r.metric] = totals.get(r.metric, 0) + r.count
+        elif r.metric == "wait" and r.dimension == "band":
+            waits[r.value] = waits.get(r.value, 0) + r.count
     return {
         "contacts": totals.get("contacts", 0),
         "answered": totals.get("contacts.answered", 0),
@@ -89,7 +97,13 @@ class Supervision(Transfer):
         await self.publish(groups.SUPERVISORS, {"type": "help.changed"})
         return True
 
-    async def join_supervisor(self, supervisor_id: int, contact_id: str, name: str) -> Contact | None:
+    async def join_supervisor(
+        self, supervisor_id: int, contact_id: str, name: str, centres: tuple[str, ...] = ("",)
+    ) -> Contact | None:
+        """Join a conversation whose counsellor asked for help, in one of ``centres``."""
+        before = await self.store.get_contact(contact_id)
+        if before is None or before.centre not in centres:
+            return None  # another centre's conversation: not even by its id
         if not await self.store.join_supervisor(contact_id, supervisor_id):
             return None
         contact = await self.store.get_contact(contact_id)
@@ -143,11 +157,17 @@ class Supervision(Transfer):
         await arecord(by, "off_duty", subject=counsellor_id)
         await self.set_duty(counsellor_id, "off")
 
-    async def clear_abandoned(self, *, by: int) -> int:
+    async def clear_abandoned(self, *, by: int, centres: tuple[str, ...] | None = None) -> int:
         """End every waiting chat whose page is already gone (a flood of abandoned starts,
-        or visitors who gave up): nobody is there to answer. Counted as left."""
+        or visitors who gave up), in ``centres`` (None: all): nobody is there to answer.
+        Counted as left."""
         gone = [
-            c.id for c in await self.store.queue() if c.channel == "chat" and c.state == "queued" and c.visitor_gone_at
+            c.id
+            for c in await self.store.queue()
+            if c.channel == "chat"
+            and c.state == "queued"
+            and c.visitor_gone_at
+            and (centres is None or c.centre in centres)
         ]
         cleared = sum([await self.end(cid, "visitor_gone") is not None for cid in gone])
         await arecord(by, "abandoned_cleared")
@@ -187,12 +207,15 @@ class Supervision(Transfer):
             "states": states,
         }
 
-    async def dashboard(self, since: float) -> DashboardData:
+    async def dashboard(self, since: float, centres: tuple[str, ...] | None = None) -> DashboardData:
         """Load, never content: counts from live state (read after ``since``, monotonic)
-        and today's counters."""
+        and today's counters, for ``centres`` (None: every centre)."""
         now = time.time()
         queue = (await self.queue_view.get(since)).contacts
         counsellors, _mean = await self.staff_view.get(since)
+        if centres is not None:
+            queue = [c for c in queue if c.centre in centres]
+            counsellors = [m for m in counsellors if set(m.centres or ("",)) & set(centres)]
         team: list[TeamMember] = [
             {
                 "id": member.id,
@@ -208,6 +231,7 @@ class Supervision(Transfer):
         help_requests: list[HelpRequest] = [
             {"contact": c.id, "counsellor": names.get(c.counsellor, ""), "language": c.language}
             for c in await self.store.help_requests()
+            if centres is None or c.centre in centres
         ]
         history = [list(s) for s in await self.store.samples(int(now // 60) - 4 * 60)]
         # Blocks in force: who set them and until when; the id is the keyed hash of a
@@ -225,5 +249,5 @@ class Supervision(Transfer):
             help=help_requests,
             history=history,
             blocks=blocks,
-            today=await database_sync_to_async(today_figures)(),
+            today=await database_sync_to_async(today_figures)(centres),
         )
