@@ -1,5 +1,7 @@
 """Create (or reset) the demo accounts for trying the service: two counsellors, a
-supervisor, a partner and an administrator. Development only."""
+supervisor, a partner and an administrator, and a second centre (Una Norrbotten) that
+takes Nexus's chats when its queue is full or nobody answered in three minutes.
+Development only."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from centres.models import Centre, Line, OverflowRule
 from contacts.models import OpeningException, OpeningHours
-from staff.models import CounsellorProfile
+from staff.models import CounsellorProfile, Membership
 from staff.roles import COUNSELLOR_GROUP, PARTNER_GROUP, SUPERVISOR_GROUP, ensure_roles
 
 
@@ -56,24 +59,30 @@ class Command(BaseCommand):
                 CounsellorProfile.objects.update_or_create(
                     user=user, defaults={"display_name": display, "languages": languages, "max_chats": 2}
                 )
+        una = self.second_centre(User.objects.get(username="radgivare2"))
         if options["always_open"]:
             OpeningHours.objects.all().delete()
             OpeningException.objects.all().delete()
             for day in range(7):
                 OpeningHours.objects.create(weekday=day, opens=time(0, 0), closes=time(23, 59, 59, 999999))
+                OpeningHours.objects.create(line=una, weekday=day, opens=time(0, 0), closes=time(23, 59, 59, 999999))
         url = options["url"].rstrip("/")
+        self.stdout.write(
+            "Two centres: a chat waiting at Nexus goes to Una Norrbotten (Omar) when Nexus's queue is"
+            " full or nobody has answered in 3 minutes (Centres in the administration)."
+        )
         self.stdout.write(
             "\n".join(
                 [
                     "",
                     "Demo accounts (passwords are new on every start):",
                     f"  counsellor     radgivare     / {passwords['radgivare']}  (Sara: Swedish, English)",
-                    f"  counsellor     radgivare2    / {passwords['radgivare2']}  (Omar: Swedish, Arabic)",
+                    f"  counsellor     radgivare2    / {passwords['radgivare2']}  (Omar: sv, ar; Una Norrbotten)",
                     f"  supervisor     arbetsledare  / {passwords['arbetsledare']}  (Maria)",
                     f"  partner        partner       / {passwords['partner']}  (reads the statistics only)",
                     f"  administrator  admin         / {passwords['admin']}  (superuser: accounts, partner tokens)",
                     "",
-                    f"  Visitor page:          {url}/",
+                    f"  Visitor page:          {url}/  (Nexus; Una Norrbotten's: {url}/norrbotten/)",
                     f"  Counsellor console:    {url}/console/",
                     f"  Supervisor dashboard:  {url}/supervisor/",
                     f"  Statistics:            {url}/stats/  (supervisors; partners land here)",
@@ -85,3 +94,21 @@ class Command(BaseCommand):
                 ]
             )
         )
+
+    def second_centre(self, member: Any) -> Line:
+        """Una Norrbotten beside the default centre, with Nexus's chat handing over to it.
+        Una's own rules hand nothing back: the admin refuses a circle."""
+        nexus = Centre.objects.filter(default=True).first() or Centre.objects.create(
+            name="Nexus resurscentrum", slug="nexus", default=True
+        )
+        nexus_web, _ = Line.objects.get_or_create(centre=nexus, kind="web", defaults={"name": "Chatt"})
+        una, _ = Centre.objects.get_or_create(slug="norrbotten", defaults={"name": "Una Norrbotten"})
+        una_web, _ = Line.objects.get_or_create(centre=una, kind="web", defaults={"name": "Chatt"})
+        for order, (condition, after) in enumerate((("full", 0), ("unanswered", 180))):
+            OverflowRule.objects.update_or_create(
+                line=nexus_web,
+                order=order,
+                defaults={"condition": condition, "after_seconds": after, "action": "centre", "centre": una},
+            )
+        Membership.objects.get_or_create(user=member, centre=una)
+        return una_web
