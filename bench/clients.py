@@ -132,13 +132,14 @@ class Visitor:
         except Exception:
             self.worker.count("visitor reader failed")
 
-    async def start(self, *, wait_joined: bool, timeout: float, send: bool = True) -> str:
+    async def start(self, *, wait_joined: bool, timeout: float, send: bool = True, centre: str = "") -> str:
         """Send start (unless ``send`` is false: a resume was sent); wait for the queue
         (and, if asked, for a counsellor). The outcome."""
         if send:
             self.t_start = now()
         deadline = self.t_start + timeout
-        if send and not await self.send({"type": "start", "lang": "sv"}):
+        start: Frame = {"type": "start", "lang": "sv", **({"centre": centre} if centre else {})}
+        if send and not await self.send(start):
             return "socket closed"
         try:
             await asyncio.wait_for(self.started.wait(), timeout)
@@ -552,9 +553,12 @@ class Worker:
             sent += 1
         return {"sent": sent, "late": max(0.0, now() - end)}
 
-    async def do_arrivals(self, base: str, rate: float, seconds: float, timeout: float) -> list[Frame]:
-        """Visitors arriving at ``rate``: start, wait for a counsellor, then say who they are
-        (the console learns contact id -> visitor key from that first message)."""
+    async def do_arrivals(
+        self, base: str, rate: float, seconds: float, timeout: float, centres: list[str] | None = None
+    ) -> list[Frame]:
+        """Visitors arriving at ``rate``: start (at each of ``centres``' pages in turn, if
+        given), wait for a counsellor, then say who they are (the console learns contact
+        id -> visitor key from that first message)."""
         t0 = now()
         out: list[Frame] = []
 
@@ -566,7 +570,8 @@ class Worker:
                 out.append({"outcome": f"connect failed ({type(exc).__name__})"})
                 return
             self.visitors.append(v)
-            outcome = await v.start(wait_joined=True, timeout=timeout)
+            centre = centres[i % len(centres)] if centres else ""
+            outcome = await v.start(wait_joined=True, timeout=timeout, centre=centre)
             if outcome == "joined":
                 await v.send({"type": "send", "id": "who", "text": f"m:{v.key}"})
             out.append({"key": v.key, "outcome": outcome, "t_start": v.t_start, "t_joined": v.t_joined})

@@ -570,15 +570,16 @@ def phone_under_load(run: Run, service: Daphne) -> None:
     )
 
 
-def time_to_match(run: Run, service: Daphne) -> None:
+def time_to_match(run: Run, service: Daphne, centres: list[str] | None = None) -> None:
     p = run.plan
-    note("time to match")
+    label = f"match, {len(centres)} centres" if centres else "time to match"
+    note(label)
     clients = run.clients
     clients.call(run.cw, "duty", state="available")
     time.sleep(2)
     clients.call(run.cw, "match_data")  # forget earlier offers
     arrivals: list[dict[str, Any]] = clients.call(
-        run.vw[0], "arrivals", base=service.url, rate=p.match_rate, seconds=p.match_seconds, timeout=60
+        run.vw[0], "arrivals", base=service.url, rate=p.match_rate, seconds=p.match_seconds, timeout=60, centres=centres
     )
     time.sleep(1)
     data = clients.call(run.cw, "match_data")
@@ -597,7 +598,7 @@ def time_to_match(run: Run, service: Daphne) -> None:
     outcomes: dict[str, int] = {}
     for a in arrivals:
         outcomes[a["outcome"]] = outcomes.get(a["outcome"], 0) + 1
-    run.results["match"] = {
+    run.results["match" + (f"_{len(centres)}_centres" if centres else "")] = {
         "arrivals": len(arrivals),
         "outcomes": outcomes,
         "offer_p50": percentile(to_offer, 0.5),
@@ -611,8 +612,9 @@ def time_to_match(run: Run, service: Daphne) -> None:
     clients.call(run.vw[0], "end_visitors")
     run.wait_ended()
     run.row(
-        "time to match",
-        f"{p.match_rate:.0f} visitors/s for {p.match_seconds:.0f} s, counsellors free",
+        label,
+        f"{p.match_rate:.0f} visitors/s for {p.match_seconds:.0f} s, counsellors free"
+        + (f", spread over {len(centres)} centres' pages" if centres else ""),
         f"start to offer p50 {ms(percentile(to_offer, 0.5))} p99 {ms(percentile(to_offer, 0.99))}"
         f" ({len(to_offer)} timed); start to joined p50 {ms(percentile(to_joined, 0.5))}"
         f" p99 {ms(percentile(to_joined, 0.99))}; {describe(outcomes)}",
@@ -706,6 +708,35 @@ print(json.dumps(cookies))
 """
 
 
+# Centres for the many-centres match: every bench counsellor works for every one of
+# them (and the default), so capacity is as in the one-centre run and only the number of
+# centres changes; each centre's chat is open around the clock.
+CENTRES = """
+from datetime import time
+from centres.models import Centre, Line
+from contacts.models import OpeningHours
+from staff.models import Membership
+from django.contrib.auth.models import User
+users = list(User.objects.filter(username__startswith="bench"))
+for i in range({n}):
+    centre = Centre.objects.create(name=f"Bench centre {{i}}", slug=f"bench{{i}}")
+    line = Line.objects.create(centre=centre, kind="web", name="Chatt")
+    for day in range(7):
+        OpeningHours.objects.create(line=line, weekday=day, opens=time(0), closes=time(23, 59, 59, 999999))
+    Membership.objects.bulk_create([Membership(user=u, centre=centre) for u in users])
+default = Centre.objects.get(default=True)
+Membership.objects.bulk_create([Membership(user=u, centre=default) for u in users])
+"""
+
+
+def make_centres(env: dict[str, str], n: int) -> list[str]:
+    """``n`` centres beside the default one; their page addresses."""
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", CENTRES.format(n=n)], cwd=ROOT, env=env, check=True
+    )
+    return [f"bench{i}" for i in range(n)]
+
+
 def make_counsellors(env: dict[str, str], n: int, max_chats: int) -> list[str]:
     """Counsellor accounts with a logged-in session each (a login per account would
     spend a second of password hashing each); their Cookie headers."""
@@ -762,6 +793,9 @@ def main() -> None:
     parser.add_argument("--layers", help="channel layers for the conversations, e.g. pubsub,core (full run: both)")
     parser.add_argument("--clients", type=int, help="visitor-side client processes (full run: 3)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--centres", type=int, default=0, help="also time matching with this many centres (with match; e.g. 20)"
+    )
     parser.add_argument(
         "--scenarios",
         default="idle,chats,match",
@@ -836,6 +870,15 @@ def main() -> None:
                     run.attempt("time to match", time_to_match, service)
                     run.attempt("soak", soak, service, store, f"{prefix}m")
                     run.reset()
+                if args.centres:
+                    # The same arrivals, the same counsellors, spread over many centres: the
+                    # routing cost must not grow with the number of centres.
+                    clients.call(run.cw, "close_consoles")
+                    slugs = make_centres(env("", "pubsub"), args.centres)
+                    with daphne_process(env("n", plan.layers[0]), tmp / "centres-service.log") as service:
+                        clients.call(run.cw, "consoles", base=service.url, cookies=chat_cookies, duty="available")
+                        run.attempt("match, centres", time_to_match, service, slugs)
+                        run.reset()
             run.results["client_errors"] = run.errors()
         finally:
             clients.close()
