@@ -29,3 +29,6 @@ SUPERVISOR_GROUP = "supervisor"
 # Funders' representatives: they read the statistics reports (/stats/ and its CSV) and
 # nothing else; no console, no dashboard, no admin.
 PARTNER_GROUP = "partner"
+# A supervisor for every centre at once, who sees the load of all of them and never
+# content: no joining a conversation, no intake or block controls (those are a centre's).
+NATIONAL_GROUP = "national supervisor"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 
 from routing.state import Counsellor
 from staff.access import verified_device
-from staff.roles import is_counsellor, is_supervisor
+from staff.roles import is_counsellor, is_national, is_supervisor
 
 
 def _signed_in(user: Any, session: Any) -> bool:
@@ -52,14 +52,16 @@ def centres_of(user_id: int) -> tuple[str, ...]:
     return tuple(sorted("" if m.centre.default else m.centre.slug for m in rows)) or ("",)
 
 
-def load_supervisor(user: Any, session: Any = None) -> tuple[int, str, tuple[str, ...]] | None:
+def load_supervisor(user: Any, session: Any = None) -> tuple[int, str, tuple[str, ...] | None] | None:
     """(id, the name a visitor sees, the centres they supervise) for a logged-in
-    supervisor, or None. Their memberships say which centres; none: the default."""
+    supervisor, or None. Their memberships say which centres (none: the default); a
+    national supervisor's are None: every centre, to look at only."""
     if not _signed_in(user, session) or not is_supervisor(user):
         return None
+    centres = None if is_national(user) else centres_of(user.pk)
     # The service's language, not the supervisor's browser's: visitors read this name.
     with translation.override(settings.LANGUAGE_CODE):
-        return user.pk, user.first_name or gettext("Supervisor"), centres_of(user.pk)
+        return user.pk, user.first_name or gettext("Supervisor"), centres
 
 
 def work_phone(counsellor_id: int) -> str:

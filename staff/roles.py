@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatservice.vocabulary import COUNSELLOR_GROUP as COUNSELLOR_GROUP
+from chatservice.vocabulary import NATIONAL_GROUP as NATIONAL_GROUP
 from chatservice.vocabulary import PARTNER_GROUP as PARTNER_GROUP
 from chatservice.vocabulary import SUPERVISOR_GROUP as SUPERVISOR_GROUP
 
@@ -37,7 +38,13 @@ def is_counsellor(user: Any) -> bool:
 
 
 def is_supervisor(user: Any) -> bool:
-    return has_role(user, SUPERVISOR_GROUP)
+    """A centre's supervisor or a national one: both may open the dashboard."""
+    return has_role(user, SUPERVISOR_GROUP, NATIONAL_GROUP)
+
+
+def is_national(user: Any) -> bool:
+    """A national supervisor who is not also a centre's: load across centres, no controls."""
+    return has_role(user, NATIONAL_GROUP) and not has_role(user, SUPERVISOR_GROUP)
 
 
 def is_partner(user: Any) -> bool:
@@ -50,6 +57,7 @@ def ensure_roles(**kwargs: Any) -> None:
 
     Group.objects.get_or_create(name=COUNSELLOR_GROUP)
     Group.objects.get_or_create(name=PARTNER_GROUP)  # reads reports; no permission in admin
+    Group.objects.get_or_create(name=NATIONAL_GROUP)  # the dashboard of every centre; nothing in admin
     supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
     perms = Permission.objects.filter(content_type__app_label="contacts", content_type__model__in=SUPERVISOR_EDITS)
     supervisors.permissions.add(*perms)

@@ -4,6 +4,7 @@ staff of the first centre see nothing of it (issue 15)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import time
@@ -190,4 +191,82 @@ async def test_a_visitor_nobody_answered_in_time_is_handed_to_the_partner_centre
     assert handed["name"] == "Una Norrbotten"
     await aino.expect("offer", contact=waiting.id)
     for sock in (chat, sara, aino):
+        await sock.close()
+
+
+async def test_each_supervisor_sees_their_centre_and_a_national_one_sees_all_and_controls_nothing(
+    service: Service,
+) -> None:
+    from django.contrib.auth.models import Group
+
+    from staff.models import Membership
+    from staff.roles import NATIONAL_GROUP, ensure_roles
+    from tests.conftest import make_supervisor, supervisor_socket
+
+    made = await sync_to_async(two_centres)({"action": "centre"})
+
+    def supervisors() -> tuple[Any, Any, Any]:
+        ensure_roles()
+        nexus_boss = make_supervisor(f"maria{uuid.uuid4().hex[:6]}", "Maria")
+        una_boss = make_supervisor(f"elin{uuid.uuid4().hex[:6]}", "Elin")
+        Membership.objects.create(user=una_boss, centre=made["una"])
+        national = make_supervisor(f"nora{uuid.uuid4().hex[:6]}", "Nora")
+        national.groups.clear()
+        national.groups.add(Group.objects.get(name=NATIONAL_GROUP))
+        return nexus_boss, una_boss, national
+
+    nexus_boss, una_boss, national = await sync_to_async(supervisors)()
+    await on_duty(made["aino"])
+    chat = await visitor(lang="sv")
+    await chat.expect("started")
+    await asyncio.sleep(0.6)  # past the dashboards' debounce
+    waiting = {}
+    for name, user in (("nexus", nexus_boss), ("una", una_boss), ("national", national)):
+        sock = await supervisor_socket(user)
+        frames = [f for f in await sock.frames(wait=0.8)]
+        dashboards = [f for f in [*sock.seen] if f["type"] == "dashboard"]
+        assert dashboards, frames
+        waiting[name] = dashboards[-1]["waiting"] + dashboards[-1]["conversations"]
+        if name == "national":
+            [contact] = await service.queue()
+            await sock.send(type="join", contact=contact.id)
+            refused = await sock.expect("error")
+            assert refused["code"] == "not_allowed"
+            await sock.send(type="intake", chat_paused=True)
+            assert (await sock.expect("error"))["code"] == "not_allowed"
+        await sock.close()
+    assert waiting == {"nexus": 0, "una": 1, "national": 1}
+    await chat.close()
+
+
+async def test_after_a_conversation_the_centres_breather_holds_offers_until_the_counsellor_is_ready(
+    service: Service, sara: Any, open_all_day: None
+) -> None:
+    from centres import directory
+    from centres.models import Centre
+
+    def breather_until_ready() -> None:
+        centre = Centre.objects.filter(default=True).first() or Centre.objects.create(
+            name="Nexus", slug="nexus", default=True
+        )
+        centre.breather = "ready"
+        centre.save()
+        directory.invalidate()
+
+    await sync_to_async(breather_until_ready)()
+    staff = await on_duty(sara)
+    first = await visitor(lang="sv")
+    offer = await staff.expect("offer")
+    await staff.send(type="accept", contact=offer["contact"])
+    await first.expect("joined")
+    await staff.send(type="end", contact=offer["contact"])
+    resting = await staff.expect("me", rest_until=-1)
+    assert resting["state"] == "available"
+    second = await visitor(lang="sv")
+    await second.expect("started")
+    assert not [f for f in await staff.frames(wait=1.0) if f["type"] == "offer"]  # the breather holds
+    await staff.send(type="ready")
+    await staff.expect("me", rest_until=0)
+    await staff.expect("offer")
+    for sock in (first, second, staff):
         await sock.close()

@@ -44,7 +44,9 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
 
     uid = 0
     name = ""
-    centres: tuple[str, ...] = ("",)  # the centres this supervisor sees: load, never content
+    # The centres this supervisor sees and controls; None: a national supervisor, who
+    # sees every centre's load and controls nothing (no content, no centre's settings).
+    centres: tuple[str, ...] | None = ("",)
     _dashboard_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -73,7 +75,14 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         await self.out(DashboardFrame(type="dashboard", intake=await self.service.intake(), **data))
 
     # --- frames ---
+    def own_centres(self) -> tuple[str, ...]:
+        """The centres this supervisor controls; a national supervisor controls none."""
+        if self.centres is None:
+            raise FrameError("not_allowed", "a national supervisor sees the load only")
+        return self.centres
+
     async def on_intake(self, frame: dict[str, Any]) -> None:
+        self.own_centres()
         changes: dict[str, Any] = {}
         for key in ("chat_paused", "phone_paused"):
             if key in frame:
@@ -93,11 +102,12 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         if isinstance(uid, bool) or not isinstance(uid, int):
             raise FrameError("bad_field", "counsellor")
         counsellor = await self.service.counsellor(uid)
-        if counsellor is None or not set(counsellor.centres or ("",)) & set(self.centres):
+        if counsellor is None or not set(counsellor.centres or ("",)) & set(self.own_centres()):
             raise FrameError("not_available", str(uid))  # unknown, or another centre's
         await self.service.set_off_duty(uid, by=self.uid)
 
     async def on_lift_block(self, frame: dict[str, Any]) -> None:
+        self.own_centres()
         block_id = frame.get("block")
         if not isinstance(block_id, str) or not BLOCK_ID.match(block_id):
             raise FrameError("bad_field", "block")
@@ -107,12 +117,12 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
 
     async def on_clear_abandoned(self, frame: dict[str, Any]) -> None:
         await self.out(
-            {"type": "cleared", "count": await self.service.clear_abandoned(by=self.uid, centres=self.centres)}
+            {"type": "cleared", "count": await self.service.clear_abandoned(by=self.uid, centres=self.own_centres())}
         )
 
     async def on_join(self, frame: dict[str, Any]) -> None:
         cid = protocol.contact_id(frame)
-        contact = await self.service.join_supervisor(self.uid, cid, self.name, self.centres)
+        contact = await self.service.join_supervisor(self.uid, cid, self.name, self.own_centres())
         if contact is None:
             raise FrameError("not_available", cid)
         self.delivered[cid] = 0
