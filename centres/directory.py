@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async
 
 from routing.overflow import Rule
-from routing.state import Channel
+from routing.state import READY_WHEN_SAID, Channel
 
 CACHE_SECONDS = 30.0
 
@@ -28,6 +28,9 @@ class CentreInfo:
     tell_on_transfer: bool
     lines: dict[Channel, int]  # the line a contact of this channel enters by, by id
     rules: dict[Channel, tuple[Rule, ...]]  # that line's overflow rules, in order
+    closing: dict[Channel, int] = field(default_factory=dict)  # minutes: no new contacts before closing
+    # After a conversation: 0 none, READY_WHEN_SAID until the counsellor says ready, or seconds.
+    breather: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,12 @@ class Directory:
     def line(self, live: str, channel: Channel) -> int | None:
         centre = self.centres.get(live)
         return centre.lines.get(channel) if centre is not None else None
+
+    def closing(self, live: str, channel: Channel) -> int:
+        centre = self.centres.get(live)
+        if centre is None:
+            return 0
+        return centre.closing.get(channel, centre.closing.get("chat", 0))
 
     def rules_by_centre(self, channel: Channel) -> dict[str, tuple[Rule, ...]]:
         return {live: c.rules.get(channel, ()) for live, c in self.centres.items()}
@@ -71,6 +80,7 @@ def load_directory() -> Directory:
     for centre in centres:
         lines: dict[Channel, int] = {}
         centre_rules: dict[Channel, tuple[Rule, ...]] = {}
+        closing: dict[Channel, int] = {}
         for line in sorted(centre.lines.all(), key=lambda line: line.pk):
             channel: Channel = "chat" if line.kind == "web" else "phone"
             if line.kind == "phone" and line.number:
@@ -78,6 +88,7 @@ def load_directory() -> Directory:
             if channel not in lines:  # the first phone line stands for the centre's calls
                 lines[channel] = line.pk
                 centre_rules[channel] = tuple(rules.get(line.pk, ()))
+                closing[channel] = line.closing_minutes
         infos[live[centre.pk]] = CentreInfo(
             live=live[centre.pk],
             slug=centre.slug,
@@ -86,6 +97,14 @@ def load_directory() -> Directory:
             tell_on_transfer=centre.tell_on_transfer,
             lines=lines,
             rules=centre_rules,
+            closing=closing,
+            breather=(
+                READY_WHEN_SAID
+                if centre.breather == "ready"
+                else 60.0 * centre.breather_minutes
+                if centre.breather == "minutes"
+                else 0.0
+            ),
         )
     return Directory(infos, numbers)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from channels.db import database_sync_to_async
@@ -31,6 +31,11 @@ class Schedule:
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(STOCKHOLM)
         return any(p.opens <= local.time() < p.closes for p in self.periods_on(local.date()))
+
+    def accepting(self, at: datetime, closing_minutes: int = 0) -> bool:
+        """Open now and still open ``closing_minutes`` from now: a line's closing-time
+        rule stops new contacts that long before it closes (centres.Line)."""
+        return self.is_open(at) and (not closing_minutes or self.is_open(at + timedelta(minutes=closing_minutes)))
 
 
 def default_line_id() -> int | None:

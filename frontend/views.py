@@ -52,13 +52,14 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
     live = found.live if found is not None else ""
     now = datetime.now(UTC)
     schedule = load_schedule(directory.line(live, "chat") if found is not None else None)
-    is_open = schedule.is_open(now)
+    is_open = schedule.accepting(now, directory.closing(live, "chat"))
     elsewhere = None
     if not is_open:
         # Closed here, but the centre's rules may hand a chat to a partner centre that
         # is open (the page then offers the chat as usual), or give a link to another.
         def situation(slug: str) -> overflow.Situation:
-            return overflow.Situation("chat", closed=not load_schedule(directory.line(slug, "chat")).is_open(now))
+            hours = load_schedule(directory.line(slug, "chat"))
+            return overflow.Situation("chat", closed=not hours.accepting(now, directory.closing(slug, "chat")))
 
         destination = overflow.resolve(live, directory.rules_by_centre("chat"), situation)
         if destination.rule is not None and destination.rule.url:

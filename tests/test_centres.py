@@ -212,3 +212,46 @@ def test_a_one_centre_database_upgrades_to_a_default_centre_that_keeps_its_hours
     schedule = hours.load_schedule()
     assert schedule.is_open(datetime(2027, 1, 20, 12, tzinfo=hours.STOCKHOLM))  # a Wednesday
     assert not schedule.is_open(datetime(2027, 1, 13, 12, tzinfo=hours.STOCKHOLM))  # its exception
+
+
+def test_a_closing_time_rule_stops_new_contacts_before_the_line_closes() -> None:
+    from contacts.hours import STOCKHOLM, Period, Schedule
+
+    schedule = Schedule({2: (Period(time(9), time(16)),)}, {})  # Wednesdays 9-16
+    at = datetime(2027, 1, 20, 15, 50, tzinfo=STOCKHOLM)
+    assert schedule.accepting(at) and schedule.accepting(at, 9)
+    assert not schedule.accepting(at, 10)  # ten minutes before closing: no new contact
+    assert not schedule.accepting(datetime(2027, 1, 20, 16, 0, tzinfo=STOCKHOLM))
+    two = Schedule({2: (Period(time(9), time(12)), Period(time(12), time(16)))}, {})
+    assert two.accepting(datetime(2027, 1, 20, 11, 55, tzinfo=STOCKHOLM), 15)  # the next shift goes on
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_line_in_its_closing_window_turns_new_contacts_to_its_rules(backend: str) -> None:
+    from asgiref.sync import sync_to_async
+
+    from centres.models import Centre, Line
+    from contacts import hours
+    from contacts.models import OpeningHours
+    from contacts.service import get_service
+
+    def line_closing_in_five_minutes() -> None:
+        from datetime import timedelta
+
+        now = datetime.now(hours.STOCKHOLM)
+        centre = Centre.objects.filter(default=True).first() or Centre.objects.create(
+            name="Nexus", slug="nexus", default=True
+        )
+        line, _ = Line.objects.get_or_create(centre=centre, kind="web", defaults={"name": "Chatt"})
+        line.closing_minutes = 15
+        line.save()
+        OpeningHours.objects.all().delete()
+        closes = (now + timedelta(minutes=5)).time()
+        if closes < now.time():
+            pytest.skip("the window crosses midnight")
+        OpeningHours.objects.create(line=line, weekday=now.weekday(), opens=time(0), closes=closes)
+        hours.invalidate()
+
+    await sync_to_async(line_closing_in_five_minutes)()
+    closed = await get_service().availability("sv", "chat")
+    assert closed is not None and closed.reason == "hours"

@@ -62,7 +62,8 @@ class Arrivals(Routing):
     async def closed_reason(self, channel: Channel, centre: str = "") -> ClosedReason | None:
         schedule = await current_schedule(await self.line_of(centre, channel))
         intake = await database_sync_to_async(Intake.current)()
-        if not schedule.is_open(datetime.now(UTC)):
+        closing = (await current_directory()).closing(centre, channel)
+        if not schedule.accepting(datetime.now(UTC), closing):
             return "hours"
         if intake.chat_paused if channel == "chat" else intake.phone_paused:
             return "paused"
