@@ -62,6 +62,19 @@ class Centre(models.Model):
         _("tell the visitor on transfer"), default=True, help_text=_("The visitor is told a colleague takes over.")
     )
     block_minutes = models.PositiveIntegerField(_("block length (minutes)"), default=60)
+    BREATHERS = [
+        ("none", _("none: the next offer may come at once")),
+        ("ready", _("until the counsellor says they are ready")),
+        ("minutes", _("a pause of some minutes")),
+    ]
+    breather = models.CharField(
+        _("breather after a conversation"),
+        max_length=7,
+        choices=BREATHERS,
+        default="none",
+        help_text=_("After a conversation ends, no new offer to its counsellor for a while."),
+    )
+    breather_minutes = models.PositiveSmallIntegerField(_("breather (minutes)"), default=3)
 
     class Meta:
         ordering = ["-default", "name"]

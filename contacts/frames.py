@@ -63,6 +63,7 @@ class MeInfo(TypedDict):
     capacity: int
     load: int
     languages: list[str]
+    rest_until: int  # a breather: 0 none, -1 until this counsellor says ready, else ms since the epoch
 
 
 class Colleague(TypedDict):

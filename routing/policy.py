@@ -36,9 +36,10 @@ def ordered(contacts: Iterable[Contact]) -> list[Contact]:
     return sorted(contacts, key=queue_key)
 
 
-def can_take_more(counsellor: Counsellor) -> bool:
+def can_take_more(counsellor: Counsellor, *, now: float) -> bool:
     return (
-        counsellor.state == "available"
+        counsellor.rest_until <= now  # a breather after a conversation
+        and counsellor.state == "available"
         and counsellor.gone_at == 0
         and counsellor.offers == 0
         and counsellor.load < counsellor.capacity
@@ -84,7 +85,7 @@ def plan_offers(
     A counsellor who speaks the contact's language is preferred even after overflow;
     among equals, the one idle longest gets it. Each counsellor gets at most one offer.
     """
-    free = [c for c in counsellors if can_take_more(c)]
+    free = [c for c in counsellors if can_take_more(c, now=now)]
     plan: list[Offer] = []
     # A visitor whose page is gone is not offered: nobody would answer, and a flood of
     # abandoned starts would otherwise hold every counsellor on empty offers while a real

@@ -20,6 +20,7 @@ CHANNELS: tuple[Channel, ...] = ("chat", "phone")
 KINDS = vocabulary.VISITOR_KINDS
 SKILLS = vocabulary.SKILLS
 COUNSELLOR_STATES: tuple[CounsellorState, ...] = ("available", "break", "away", "off")
+READY_WHEN_SAID = 2.0**52  # a rest_until no clock reaches: until the counsellor says ready
 
 
 @dataclass
@@ -71,6 +72,9 @@ class Counsellor:
     offers: int = 0  # pending offers (at most one at a time)
     free_since: float = 0.0  # when they last finished or started work: "idle longest"
     gone_at: float = 0.0  # 0 while at least one console socket is connected
+    # A breather after a conversation (centres.Centre.breather): no new offer before this
+    # time; READY_WHEN_SAID means until the counsellor says they are ready.
+    rest_until: float = 0.0
     on_call: bool = False  # not stored: set by the service from the active contacts' channels
 
     @property

@@ -130,3 +130,15 @@ def test_a_contact_is_offered_only_to_counsellors_of_its_centre() -> None:
     assert plan_offers(queue[:1], [nexus], now=10_000, overflow_after=0) == []
     both = Counsellor(id=3, name="Lina", languages=("sv",), state="available", centres=("", "una"))
     assert len(plan_offers(queue, [both], now=1000, overflow_after=0)) == 1
+
+
+def test_no_offer_during_a_breather() -> None:
+    from routing.policy import plan_offers
+    from routing.state import READY_WHEN_SAID, Contact, Counsellor
+
+    queue = [Contact(id="a", channel="chat", language="sv", enqueued_at=1)]
+    resting = Counsellor(id=1, name="Sara", languages=("sv",), state="available", rest_until=100)
+    assert plan_offers(queue, [resting], now=99, overflow_after=60) == []
+    assert len(plan_offers(queue, [resting], now=100, overflow_after=60)) == 1
+    until_ready = Counsellor(id=2, name="Omar", languages=("sv",), state="available", rest_until=READY_WHEN_SAID)
+    assert plan_offers(queue, [until_ready], now=10**12, overflow_after=60) == []

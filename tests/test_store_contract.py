@@ -481,3 +481,15 @@ async def test_a_waiting_contact_is_handed_to_another_centre_but_an_offered_one_
     kept = await store.get_contact("o")
     assert kept is not None and kept.centre == "" and kept.state == "offered"
     assert [c.id for c in await store.queue()] == ["w", "o"]  # its place by arrival is kept
+
+
+async def test_a_breather_is_kept_until_changed_and_survives_a_profile_refresh(store: Store) -> None:
+    await store.upsert_counsellor(counsellor(1))
+    await store.set_rest(1, 500.0)
+    await store.upsert_counsellor(counsellor(1, name="Sara"))  # a console reconnect
+    rested = await store.get_counsellor(1)
+    assert rested is not None and rested.rest_until == 500.0 and rested.name == "Sara"
+    await store.set_rest(1, 0.0)
+    assert (await store.get_counsellor(1)).rest_until == 0.0  # type: ignore[union-attr]
+    await store.set_rest(99, 500.0)  # nobody there: nothing made
+    assert await store.get_counsellor(99) is None

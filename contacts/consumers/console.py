@@ -39,7 +39,7 @@ from contacts.frames import (
     QueueItem,
 )
 from contacts.protocol import FrameError
-from routing.state import Contact, Counsellor
+from routing.state import READY_WHEN_SAID, Contact, Counsellor
 from staff.profiles import load_profile
 from staff.revocation import StaffAccessMixin
 from stats import vocab
@@ -70,6 +70,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         "end": "on_end",
         "sync": "on_sync",
         "ping": "on_ping",
+        "ready": "on_ready",
         "transfer": "on_transfer",
         "wrapup": "on_wrapup",
         "help": "on_help",
@@ -216,6 +217,10 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             raise FrameError("not_yours", cid)
         await self.out({"type": "wrapped", "contact": cid})
 
+    async def on_ready(self, frame: dict[str, Any]) -> None:
+        """Ready for the next contact after a breather."""
+        await self.service.ready(self.uid)
+
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await self.service.counsellor_seen(self.uid)
         await self.out({"type": "pong"})
@@ -237,6 +242,11 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             "capacity": me.capacity,
             "load": me.load,
             "languages": list(me.languages),
+            "rest_until": 0
+            if me.rest_until <= time.time()
+            else -1
+            if me.rest_until >= READY_WHEN_SAID
+            else int(me.rest_until * 1000),
         }
 
     @staticmethod

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+from centres.directory import current_directory
+from contacts import groups
 from contacts.service.core import EndedBy
 from contacts.service.messages import Messages
-from routing.state import Contact
+from routing.state import READY_WHEN_SAID, Contact
 from stats import acount
 from stats.counters import conversation_band
 
@@ -29,6 +31,7 @@ class Ending(Messages):
             await acount("contacts.left_before_answer", centre=contact.centre, channel=contact.channel)
         if contact.counsellor:
             await self.store.open_wrapup(contact_id, contact.counsellor)
+            await self.breather(contact)
         # What the counsellor wrote that the visitor's page never confirmed: told, not lost silently.
         undelivered = sum(1 for m in unseen if m.sender == "counsellor")
         await self.publish_conversation(
@@ -37,6 +40,22 @@ class Ending(Messages):
         await self.queue_changed()
         await self.route()
         return contact
+
+    async def breather(self, contact: Contact) -> None:
+        """The centre's breather after a conversation: no new offer to its counsellor until
+        they say ready, or for some minutes (centres.Centre.breather)."""
+        centre = (await current_directory()).get(contact.centre)
+        if centre is None or not centre.breather:
+            return
+        rest = centre.breather if centre.breather >= READY_WHEN_SAID else time.time() + centre.breather
+        await self.store.set_rest(contact.counsellor, rest)
+        await self.publish(groups.staff(contact.counsellor), {"type": "staff.changed"})
+
+    async def ready(self, counsellor_id: int) -> None:
+        """The counsellor says they are ready for the next contact."""
+        await self.store.set_rest(counsellor_id, 0.0)
+        await self.publish(groups.staff(counsellor_id), {"type": "staff.changed"})
+        await self.route()
 
     async def wrapup(
         self, counsellor_id: int, contact_id: str, fields: dict[str, str], topics: list[str], centre: str = ""

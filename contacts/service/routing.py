@@ -33,6 +33,8 @@ class Routing(ServiceCore):
             for contact in await self.store.queue():
                 if contact.state == "offered" and contact.offered_to == counsellor_id:
                     await self.withdraw(contact.id, counsellor_id, away=False)
+        if chosen and state == "available" and me is not None and me.rest_until:
+            await self.store.set_rest(counsellor_id, 0.0)  # choosing "available" is saying ready
         counsellor = await self.store.set_counsellor_state(counsellor_id, state, time.time())
         if chosen:
             await arecord(counsellor_id, "duty", state)
@@ -102,7 +104,7 @@ class Routing(ServiceCore):
             # Runs on every tick and every change in every process: read the queue only
             # when someone could take a contact (most of the time under load, nobody can).
             counsellors = await self.counsellors_for_routing()
-            if not any(policy.can_take_more(c) for c in counsellors):
+            if not any(policy.can_take_more(c, now=at) for c in counsellors):
                 break
             plan = policy.plan_offers(
                 await self.store.queue(),
@@ -132,7 +134,7 @@ class Routing(ServiceCore):
         counsellors = await self.store.counsellors()
         if config("PHONE_EXCLUSIVE"):
             for c in counsellors:
-                if not policy.can_take_more(c):
+                if not policy.can_take_more(c, now=time.time()):
                     continue  # a call only matters for someone who could otherwise take more
                 for cid in c.active:
                     if await self.channel_of(cid) == "phone":

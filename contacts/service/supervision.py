@@ -178,7 +178,9 @@ class Supervision(Transfer):
         the figures are the same shared state, so the last write is as good as any."""
         queue = await self.store.queue()
         counsellors = await self.store.counsellors()
-        available = sum(1 for c in counsellors if policy.can_take_more(c) or (c.state == "available" and c.offers))
+        available = sum(
+            1 for c in counsellors if policy.can_take_more(c, now=now) or (c.state == "available" and c.offers)
+        )
         await self.store.record_sample(int(now // 60), len(queue), available)
 
     async def dashboard_counts(self) -> LoadCounts:

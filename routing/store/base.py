@@ -185,6 +185,10 @@ class CounsellorStore(ABC):
     async def set_counsellor_gone(self, counsellor_id: int, at: float) -> None: ...
 
     @abstractmethod
+    async def set_rest(self, counsellor_id: int, until: float) -> None:
+        """No new offer to this counsellor before ``until`` (0: none); kept until changed."""
+
+    @abstractmethod
     async def counsellors_gone_before(self, before: float) -> list[int]: ...
 
     @abstractmethod

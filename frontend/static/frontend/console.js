@@ -227,7 +227,20 @@
     Array.prototype.forEach.call(document.querySelectorAll("#duty button"), function (b) {
       b.setAttribute("aria-pressed", b.getAttribute("data-state") === m.state ? "true" : "false");
     });
+    // A breather after a conversation (the centre's rule): no offer until ready, or until a time.
+    var rest = m.rest_until || 0;
+    $("breather").hidden = rest === 0;
+    if (rest === -1) $("breather-text").textContent = t("breather_ready");
+    else if (rest > 0) {
+      var until = new Date(rest);
+      var hhmm = ("0" + until.getHours()).slice(-2) + ":" + ("0" + until.getMinutes()).slice(-2);
+      $("breather-text").textContent = t("breather_until", { time: hhmm });
+      clearTimeout(showMe.timer);
+      showMe.timer = setTimeout(function () { if (me === m) { me.rest_until = 0; showMe(me); } }, Math.max(0, rest - Date.now()));
+    }
   }
+
+  $("ready").addEventListener("click", function () { send({ type: "ready" }); });
 
   function removeOffer(id) {
     var o = offers[id];

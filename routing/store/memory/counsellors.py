@@ -49,6 +49,13 @@ class MemoryCounsellors(MemoryState, CounsellorStore):
             self._save_counsellor(counsellor)
             return replace(counsellor)
 
+    async def set_rest(self, counsellor_id: int, until: float) -> None:
+        with self._lock:
+            counsellor = self._counsellor(counsellor_id)
+            if counsellor is not None:
+                counsellor.rest_until = until
+                self._save_counsellor(counsellor)
+
     async def set_counsellor_gone(self, counsellor_id: int, at: float) -> None:
         with self._lock:
             counsellor = self._counsellor(counsellor_id)

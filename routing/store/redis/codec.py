@@ -68,6 +68,7 @@ def decode_counsellor(raw: dict[str, str]) -> Counsellor:
         offers=int(raw.get("offers", "0")),
         free_since=float(raw.get("free_since", "0")),
         gone_at=float(raw.get("gone_at", "0")),
+        rest_until=float(raw.get("rest_until", "0")),
     )
 
 

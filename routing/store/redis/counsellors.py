@@ -58,6 +58,9 @@ class RedisCounsellors(RedisConnection, CounsellorStore):
         flat = await self._run("state", counsellor_id, state, repr(float(now)))
         return decode_counsellor({**pairs(flat), "id": str(counsellor_id)}) if flat else None
 
+    async def set_rest(self, counsellor_id: int, until: float) -> None:
+        await self._run("rest", counsellor_id, repr(float(until)))
+
     async def set_counsellor_gone(self, counsellor_id: int, at: float) -> None:
         await self._run("counsellor_gone", counsellor_id, repr(float(at)))
 

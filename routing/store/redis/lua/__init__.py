@@ -21,6 +21,7 @@ NAMES = (
     "accept",
     "requeue",
     "hand_over",
+    "rest",
     "transfer",
     "block",
     "start",
