@@ -17,6 +17,22 @@ VISITOR: dict[str, Promise] = {
     # chat, crisis or violence (issue 16, item 6).
     "notice_title": _("New message"),
     "mute": _("No notification sound"),
+    "larger_text": _("Larger text"),
+    # What we can and cannot see about you: information, one tap to open, nothing to accept.
+    "seen_title": _("What we can and cannot see about you"),
+    "seen_counsellor": _(
+        "The counsellor sees what you write, the language you chose and, if you answered, who you are writing "
+        "about and whether you are in danger right now. Not your name, number, address or where you are, "
+        "unless you write it."
+    ),
+    "seen_never": _(
+        "What you write is not saved. The conversation is deleted when it ends, and nobody can read it "
+        "afterwards, not even us."
+    ),
+    "seen_phone": _(
+        "If you call us: the telephone company Twilio connects the call and keeps a record of it, with your "
+        "number and the time, as phone companies do. We never see or save your number."
+    ),
     "quick_exit": _("Leave quickly"),
     "quick_exit_hint": _("Leaves this page at once. You can also press Esc twice."),
     "language": _("Language"),
@@ -98,6 +114,9 @@ CONSOLE: dict[str, Promise] = {
     "state_break": _("Break"),
     "state_away": _("Away"),
     "state_off": _("Off duty"),
+    "ready": _("I am ready"),
+    "breather_ready": _("A breather after the conversation: no new contact until you say you are ready."),
+    "breather_until": _("A breather after the conversation: no new contact until {time}."),
     "duty_heading": _("My status"),
     "queue_heading": _("Queue"),
     "queue_empty": _("Nobody is waiting."),

@@ -164,6 +164,11 @@
       tone.stop(now + 0.55);
     } catch (e) { /* silent is fine */ }
   }
+  $("text-size").addEventListener("click", function () {
+    var large = document.documentElement.classList.toggle("large-text");
+    this.setAttribute("aria-pressed", large ? "true" : "false");
+  });
+
   $("mute").addEventListener("click", function () {
     notices.muted = !notices.muted;
     $("mute").setAttribute("aria-pressed", notices.muted ? "true" : "false");
