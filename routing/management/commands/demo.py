@@ -77,12 +77,13 @@ class Command(BaseCommand):
                     "",
                     "Demo accounts (passwords are new on every start):",
                     f"  counsellor     radgivare     / {passwords['radgivare']}  (Sara: Swedish, English)",
-                    f"  counsellor     radgivare2    / {passwords['radgivare2']}  (Omar: sv, ar; Una Norrbotten)",
+                    f"  counsellor     radgivare2    / {passwords['radgivare2']}  (Omar: sv, ar; Nexus and Una)",
                     f"  supervisor     arbetsledare  / {passwords['arbetsledare']}  (Maria)",
                     f"  partner        partner       / {passwords['partner']}  (reads the statistics only)",
                     f"  administrator  admin         / {passwords['admin']}  (superuser: accounts, partner tokens)",
                     "",
-                    f"  Visitor page:          {url}/  (Nexus; Una Norrbotten's: {url}/norrbotten/)",
+                    f"  Visitor page:          {url}/",
+                    f"  Una Norrbotten's page: {url}/norrbotten/",
                     f"  Counsellor console:    {url}/console/",
                     f"  Supervisor dashboard:  {url}/supervisor/",
                     f"  Statistics:            {url}/stats/  (supervisors; partners land here)",
@@ -110,5 +111,7 @@ class Command(BaseCommand):
                 order=order,
                 defaults={"condition": condition, "after_seconds": after, "action": "centre", "centre": una},
             )
+        # Omar works for both centres, with one console for both queues; Sara for Nexus only.
+        Membership.objects.get_or_create(user=member, centre=nexus)
         Membership.objects.get_or_create(user=member, centre=una)
         return una_web
