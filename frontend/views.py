@@ -12,7 +12,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from centres.directory import load_directory
-from contacts.hours import load_schedule
+from contacts.hours import EMPTY, load_schedules
 from contacts.info import CLOSED_REASONS, closed_info, closed_text, numbers, weekly_hours
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from routing import overflow
@@ -51,14 +51,16 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
         raise Http404
     live = found.live if found is not None else ""
     now = datetime.now(UTC)
-    schedule = load_schedule(directory.line(live, "chat") if found is not None else None)
+    # Every line's hours in one read, however many centres the overflow rules visit.
+    schedules = load_schedules()
+    schedule = schedules.get(directory.line(live, "chat") if found is not None else None, EMPTY)
     is_open = schedule.accepting(now, directory.closing(live, "chat"))
     elsewhere = None
     if not is_open:
         # Closed here, but the centre's rules may hand a chat to a partner centre that
         # is open (the page then offers the chat as usual), or give a link to another.
         def situation(slug: str) -> overflow.Situation:
-            hours = load_schedule(directory.line(slug, "chat"))
+            hours = schedules.get(directory.line(slug, "chat"), EMPTY)
             return overflow.Situation("chat", closed=not hours.accepting(now, directory.closing(slug, "chat")))
 
         destination = overflow.resolve(live, directory.rules_by_centre("chat"), situation)
@@ -91,11 +93,19 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
 def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
     if code not in LANGUAGE_CODES:
         raise Http404
+    # A centre's page (/<slug>/) asks with ?centre=<slug>, so that switching language
+    # lists that centre's hours, not the default centre's.
+    directory = load_directory()
+    slug = request.GET.get("centre", "")
+    found = directory.by_page(slug) if slug else directory.get("")
+    if slug and found is None:
+        raise Http404
+    line = directory.line(found.live, "chat") if found is not None else None
     # What the server wrote on the page in the first language (help numbers' labels, the
     # hours, the closed texts) comes along, so that switching changes everything at once.
     info = {
         "numbers": numbers(code),
-        "hours": weekly_hours(load_schedule(), code),
+        "hours": weekly_hours(load_schedules().get(line, EMPTY), code),
         "texts": {reason: closed_text(code, reason) for reason in CLOSED_REASONS},
     }
     return JsonResponse(

@@ -6,6 +6,7 @@ import csv
 import re
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -148,9 +149,11 @@ def report_page(request: HttpRequest) -> HttpResponse:
         # With more than one centre: each centre's report, or all of them together.
         "centres": [("default" if c == "" else c) for c in centres] if len(centres) > 1 else [],
         "centre": centre,
-        "centre_query": f"&centre={centre}" if centre else "",
-        "query_without_centre": "&".join(
-            f"{k}={v}" for k, v in request.GET.items() if k in ("period", "offset", "start", "end")
+        # urlencode, not string joining: a centre address or a date typed into the
+        # address bar must not break or add to the links built from it.
+        "centre_query": "&" + urlencode({"centre": centre}) if centre else "",
+        "query_without_centre": urlencode(
+            [(k, v) for k, v in request.GET.items() if k in ("period", "offset", "start", "end")]
         ),
         "query": request.GET.urlencode(),
         "kind": kind,

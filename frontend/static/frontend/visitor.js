@@ -93,7 +93,9 @@
 
   $("lang").addEventListener("change", function (e) {
     var code = e.target.value;
-    fetch("/i18n/" + encodeURIComponent(code) + ".json", { credentials: "omit", cache: "no-store" })
+    // A centre's page asks for its own hours, not the default centre's.
+    var query = CONFIG.centre ? "?centre=" + encodeURIComponent(CONFIG.centre) : "";
+    fetch("/i18n/" + encodeURIComponent(code) + ".json" + query, { credentials: "omit", cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(applyLanguage)
       .catch(function () { status(t("error")); });
