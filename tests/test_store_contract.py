@@ -483,6 +483,24 @@ async def test_a_waiting_contact_is_handed_to_another_centre_but_an_offered_one_
     assert [c.id for c in await store.queue()] == ["w", "o"]  # its place by arrival is kept
 
 
+async def test_an_offer_or_accept_checks_the_centre_in_the_same_step(store: Store) -> None:
+    # route() decided with the contact in the default centre; a hand-over moved it to
+    # Una before the offer: a counsellor of the default centre must not get it.
+    await store.add_contact(contact("a", 1), "t1")
+    await store.upsert_counsellor(counsellor(1))
+    await store.upsert_counsellor(counsellor(2, centres=("", "una")))
+    await store.upsert_counsellor(counsellor(3, centres=("una",)))
+    assert await store.hand_over("a", "una", 5.0)
+    assert not await store.offer("a", 1, 50.0)
+    assert not await store.accept("a", 1, 6.0)
+    assert await store.offer("a", 2, 50.0)  # one who works for both
+    assert await store.withdraw_offer("a", 2, away=False)
+    assert await store.accept("a", 3, 6.0)
+    await store.add_contact(contact("d", 2), "t2")
+    assert not await store.offer("d", 3, 50.0)  # Una only: not the default centre's
+    assert await store.offer("d", 1, 50.0)
+
+
 async def test_a_breather_is_kept_until_changed_and_survives_a_profile_refresh(store: Store) -> None:
     await store.upsert_counsellor(counsellor(1))
     await store.set_rest(1, 500.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from routing.policy import queue_key
+from routing.policy import queue_key, serves_centre
 from routing.state import Contact
 from routing.store.base import QueueStore
 from routing.store.memory.state import MemoryState
@@ -66,6 +66,9 @@ class MemoryQueue(MemoryState, QueueStore):
                 or counsellor.gone_at
                 or counsellor.offers
                 or counsellor.load >= counsellor.capacity
+                # In the same step as the offer: a hand-over may have moved the contact
+                # to another centre since the routing decision was made.
+                or not serves_centre(counsellor, contact)
             ):
                 return False
             contact.state = "offered"
@@ -99,7 +102,7 @@ class MemoryQueue(MemoryState, QueueStore):
             counsellor = self._counsellor(counsellor_id)
             if contact is None or counsellor is None or counsellor.state == "off":
                 return False
-            if contact.not_for == counsellor_id:
+            if contact.not_for == counsellor_id or not serves_centre(counsellor, contact):
                 return False
             offered_here = contact.state == "offered" and contact.offered_to == counsellor_id
             if not (offered_here or contact.state == "queued"):

@@ -1,11 +1,12 @@
 -- ARGV: P, TTL, id, uid, now
 local id, uid, now = ARGV[3], ARGV[4], ARGV[5]
-local c = redis.call('HMGET', ck(id), 'state', 'offered_to', 'answered_at', 'not_for')
+local c = redis.call('HMGET', ck(id), 'state', 'offered_to', 'answered_at', 'not_for', 'centre')
 if not c[1] then return 0 end
 if c[4] == uid then return 0 end
 if redis.call('EXISTS', pk(uid)) == 0 then return 0 end
-local s = redis.call('HMGET', pk(uid), 'state', 'capacity', 'active', 'offers')
+local s = redis.call('HMGET', pk(uid), 'state', 'capacity', 'active', 'offers', 'centres')
 if s[1] == 'off' then return 0 end
+if not serves(s[5], c[5] or '') then return 0 end  -- another centre's contact, even if just handed over
 local offered_here = c[1] == 'offered' and c[2] == uid
 if not (offered_here or c[1] == 'queued') then return 0 end
 if count(s[3]) >= tonumber(s[2]) then return 0 end

@@ -28,6 +28,16 @@ local function contains(list, id)
   end
   return false
 end
+-- Whether a counsellor's centres (joined with ",") include this one. The default centre
+-- is "": an empty list, or an empty item in it (",uppsala").
+local function serves(centres, centre)
+  centres = centres or ''
+  if centre == '' then
+    return centres == '' or string.sub(centres, 1, 1) == ',' or string.sub(centres, -1) == ','
+      or string.find(centres, ',,', 1, true) ~= nil
+  end
+  return contains(centres, centre)
+end
 local function touch(id)
   redis.call('EXPIRE', ck(id), TTL)
   redis.call('EXPIRE', P .. ':m:' .. id, TTL)
