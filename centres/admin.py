@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from centres.holidays import prefill
 from centres.models import Centre, Line, OverflowRule
 from contacts.models import OpeningException, OpeningHours
+from staff.scope import CentreScoped, admin_centres
 
 
 class LineInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -22,10 +23,27 @@ class LineInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Centre)
-class CentreAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CentreAdmin(CentreScoped, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "slug", "default"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [LineInline]
+    centre_path = "pk"
+
+    # A centre's supervisor words and colours their own centre; which centres exist,
+    # which is the front page and the address live state names it by are a superuser's.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Centre | None = None) -> bool:
+        return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Centre | None = None) -> Any:
+        if admin_centres(request.user) is None:
+            return super().get_readonly_fields(request, obj)
+        return ["slug", "default"]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Centre | None = None) -> dict[str, Any]:
+        return super().get_prepopulated_fields(request, obj) if admin_centres(request.user) is None else {}
 
 
 class HoursInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -38,11 +56,15 @@ class ExceptionInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
 
 
+OVERFLOW_FIELDS = ("order", "condition", "after_seconds", "action", "centre", "number", "url", "service_name")
+
+
 class OverflowInline(admin.TabularInline):  # type: ignore[type-arg]
+    # The partner centre may be any centre: handing over to another is what overflow is for.
     model = OverflowRule
     fk_name = "line"
     extra = 0
-    fields = ["order", "condition", "after_seconds", "action", "centre", "number", "url", "service_name"]
+    fields = OVERFLOW_FIELDS
 
 
 @admin.action(description=_("Add Swedish public holidays (this year and next) as closed days"))
@@ -55,9 +77,10 @@ def add_holidays(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Line]
 
 
 @admin.register(Line)
-class LineAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LineAdmin(CentreScoped, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["__str__", "kind", "number", "closing_minutes"]
-    list_filter = ["centre", "kind"]
+    # Only the centres in the list: a centre's supervisor is not shown the others.
+    list_filter = [("centre", admin.RelatedOnlyFieldListFilter), "kind"]
     inlines = [HoursInline, ExceptionInline, OverflowInline]
     actions = [add_holidays]
 
@@ -67,3 +90,11 @@ class LineAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             # A new line starts with the holidays closed; the centre deletes what it keeps open.
             year = timezone.localdate().year
             prefill(obj.pk, [year, year + 1])
+
+
+@admin.register(OverflowRule)
+class OverflowRuleAdmin(CentreScoped, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["__str__", "order", "condition", "action", "centre"]
+    fields = ("line", *OVERFLOW_FIELDS)
+    centre_path = "line__centre_id"
+    own_choices = ("line",)  # the partner centre: any

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,11 +49,26 @@ def weekly_hours(schedule: Schedule, language: str) -> list[HoursInfo]:
         return rows
 
 
-def service_text(key: str, language: str) -> str:
+def centre_or_shared(*centres: str) -> Q:
+    """The rows of these centres (by live slug, "" the default) and the shared ones."""
+    rows = Q(centre__isnull=True) | Q(centre__slug__in=[c for c in centres if c], centre__default=False)
+    return rows | Q(centre__default=True) if "" in centres else rows
+
+
+def service_text(key: str, language: str, centre: str = "") -> str:
+    """The centre's own wording before the shared one, in the visitor's language before
+    the service's: a visitor reads a shared Arabic text rather than the centre's Swedish."""
     from django.conf import settings
 
-    texts = {t.language: t.text for t in ServiceText.objects.filter(key=key)}
-    return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or ""
+    texts = {
+        (t.language, t.centre_id is not None): t.text
+        for t in ServiceText.objects.filter(centre_or_shared(centre), key=key)
+    }
+    for wanted in (language, settings.LANGUAGE_CODE):
+        for own in (True, False):
+            if texts.get((wanted, own)):
+                return texts[(wanted, own)]
+    return ""
 
 
 # Every reason a visitor can be turned away for (contacts.service.ClosedReason): the
@@ -60,7 +76,7 @@ def service_text(key: str, language: str) -> str:
 CLOSED_REASONS = ("hours", "paused", "nobody", "full", "too_many")
 
 
-def closed_text(language: str, reason: str) -> str:
+def closed_text(language: str, reason: str, centre: str = "") -> str:
     if reason == "too_many":
         # Not the centre's own words: a rule of this service, said the same everywhere.
         with translation.override(language):
@@ -71,16 +87,16 @@ def closed_text(language: str, reason: str) -> str:
     # Each reason its own words: "nobody can answer" when a supervisor paused intake
     # is not true, and a visitor deciding whether to call instead deserves the truth.
     key = {"hours": "closed", "paused": "paused", "full": "full"}.get(reason, "busy")
-    text = service_text(key, language)
+    text = service_text(key, language, centre)
     if not text:
         with translation.override(language):
             text = str(DEFAULT_TEXTS[key])
     return text
 
 
-def closed_info(schedule: Schedule, language: str, reason: str) -> ClosedInfo:
+def closed_info(schedule: Schedule, language: str, reason: str, centre: str = "") -> ClosedInfo:
     return {
-        "text": closed_text(language, reason),
+        "text": closed_text(language, reason, centre),
         "hours": weekly_hours(schedule, language),
         "numbers": numbers(language),
     }

@@ -129,14 +129,33 @@ class ServiceText(models.Model):
         ("paused", _("Shown when a supervisor has paused intake")),
         ("full", _("Shown when the queue is at its limit")),
     ]
+    # A centre's own wording comes before the shared one (contacts/info.py).
+    centre = models.ForeignKey(
+        "centres.Centre",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("centre"),
+        help_text=_("Empty: every centre that has not worded it itself."),
+    )
     key = models.CharField(_("where it is shown"), max_length=20, choices=KEYS)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
     text = models.TextField(_("text"), max_length=1000)
 
     class Meta:
-        unique_together = [("key", "language")]
         verbose_name = _("service text")
         verbose_name_plural = _("service texts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "language"], condition=models.Q(centre__isnull=True), name="one_shared_service_text"
+            ),
+            models.UniqueConstraint(
+                fields=["centre", "key", "language"],
+                condition=models.Q(centre__isnull=False),
+                name="one_service_text_per_centre",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.language})"
@@ -145,6 +164,16 @@ class ServiceText(models.Model):
 class CannedResponse(models.Model):
     """A prepared answer a counsellor inserts with ``/shortcut`` then Tab, per language."""
 
+    # A centre's own answer under a shortcut comes before the shared one (frontend/views.py).
+    centre = models.ForeignKey(
+        "centres.Centre",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("centre"),
+        help_text=_("Empty: every centre's counsellors."),
+    )
     shortcut = models.SlugField(_("shortcut"), max_length=30, help_text=_("Typed as /shortcut in the console."))
     language = models.CharField(_("language"), max_length=8, choices=settings.CONTACT_LANGUAGES)
     title = models.CharField(_("title"), max_length=80)
@@ -152,7 +181,16 @@ class CannedResponse(models.Model):
 
     class Meta:
         ordering = ["shortcut", "language"]
-        unique_together = [("shortcut", "language")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shortcut", "language"], condition=models.Q(centre__isnull=True), name="one_shared_canned"
+            ),
+            models.UniqueConstraint(
+                fields=["centre", "shortcut", "language"],
+                condition=models.Q(centre__isnull=False),
+                name="one_canned_per_centre",
+            ),
+        ]
         verbose_name = _("canned response")
         verbose_name_plural = _("canned responses")
 

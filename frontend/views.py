@@ -13,10 +13,11 @@ from django.views.decorators.http import require_GET
 
 from centres.directory import load_directory
 from contacts.hours import EMPTY, load_schedules
-from contacts.info import CLOSED_REASONS, closed_info, closed_text, numbers, weekly_hours
+from contacts.info import CLOSED_REASONS, centre_or_shared, closed_info, closed_text, numbers, weekly_hours
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from routing import overflow
 from staff.access import staff_view
+from staff.profiles import centres_of
 from staff.roles import is_counsellor, is_partner, is_supervisor
 from stats import vocab
 
@@ -76,7 +77,7 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
             "t": catalog(VISITOR, language),
             "catalog": catalog(VISITOR, language),
             "is_open": is_open,
-            "info": closed_info(schedule, language, "hours"),
+            "info": closed_info(schedule, language, "hours", live),
             "elsewhere": elsewhere,
             "config": {
                 "centre": found.slug if found is not None and centre else "",
@@ -100,13 +101,14 @@ def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
     found = directory.by_page(slug) if slug else directory.get("")
     if slug and found is None:
         raise Http404
-    line = directory.line(found.live, "chat") if found is not None else None
+    live = found.live if found is not None else ""
+    line = directory.line(live, "chat") if found is not None else None
     # What the server wrote on the page in the first language (help numbers' labels, the
     # hours, the closed texts) comes along, so that switching changes everything at once.
     info = {
         "numbers": numbers(code),
         "hours": weekly_hours(load_schedules().get(line, EMPTY), code),
-        "texts": {reason: closed_text(code, reason) for reason in CLOSED_REASONS},
+        "texts": {reason: closed_text(code, reason, live) for reason in CLOSED_REASONS},
     }
     return JsonResponse(
         {"lang": code, "dir": "rtl" if code in RTL else "ltr", "strings": catalog(VISITOR, code), "info": info},
@@ -131,9 +133,15 @@ def console(request: HttpRequest) -> HttpResponse:
 
     counsellor: Any = request.user  # a logged-in user with a profile: is_counsellor read it
     language = translation.get_language() or settings.LANGUAGE_CODE
+    # The shared answers, and those of the counsellor's centres, which take a shortcut
+    # over from the shared one in the same language.
+    rows = CannedResponse.objects.filter(centre_or_shared(*centres_of(counsellor.pk)))
+    chosen: dict[tuple[str, str], CannedResponse] = {}
+    for c in sorted(rows, key=lambda c: c.centre_id is not None):
+        chosen[(c.shortcut, c.language)] = c
     canned = [
         {"shortcut": c.shortcut, "language": c.language, "title": c.title, "text": c.text}
-        for c in CannedResponse.objects.all()
+        for _key, c in sorted(chosen.items())
     ]
     context = {
         "lang": language,

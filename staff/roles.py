@@ -14,16 +14,20 @@ from chatservice.vocabulary import NATIONAL_GROUP as NATIONAL_GROUP
 from chatservice.vocabulary import PARTNER_GROUP as PARTNER_GROUP
 from chatservice.vocabulary import SUPERVISOR_GROUP as SUPERVISOR_GROUP
 
-# What supervisors may edit in admin: the service's configuration (contacts' models).
-# Accounts stay with admins (superusers).
+# What a centre's supervisor may do in admin, by app and model: their own centres'
+# configuration (staff/scope.py limits every page to it). A centre itself they change
+# but neither add nor delete; the emergency numbers every centre shows they read, and a
+# superuser changes. Accounts stay with admins (superusers).
 SUPERVISOR_EDITS = [
-    "openinghours",
-    "openingexception",
-    "emergencynumber",
-    "emergencynumberlabel",
-    "servicetext",
-    "cannedresponse",
+    ("contacts", "openinghours"),
+    ("contacts", "openingexception"),
+    ("contacts", "servicetext"),
+    ("contacts", "cannedresponse"),
+    ("centres", "line"),
+    ("centres", "overflowrule"),
 ]
+SUPERVISOR_CHANGES = [("centres", "centre")]
+SUPERVISOR_VIEWS = [("contacts", "emergencynumber"), ("contacts", "emergencynumberlabel")]
 
 
 def has_role(user: Any, *groups: str) -> bool:
@@ -53,11 +57,29 @@ def is_partner(user: Any) -> bool:
 
 def ensure_roles(**kwargs: Any) -> None:
     """The staff roles and what each may edit in admin. Idempotent; run after migrate."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    # Whatever the order of INSTALLED_APPS (centres comes after staff), the permissions
+    # given below exist before they are looked up; create_permissions is idempotent.
+    for label in sorted({app for app, _model in SUPERVISOR_EDITS + SUPERVISOR_CHANGES + SUPERVISOR_VIEWS}):
+        create_permissions(apps.get_app_config(label), verbosity=0)
 
     Group.objects.get_or_create(name=COUNSELLOR_GROUP)
     Group.objects.get_or_create(name=PARTNER_GROUP)  # reads reports; no permission in admin
     Group.objects.get_or_create(name=NATIONAL_GROUP)  # the dashboard of every centre; nothing in admin
     supervisors, _ = Group.objects.get_or_create(name=SUPERVISOR_GROUP)
-    perms = Permission.objects.filter(content_type__app_label="contacts", content_type__model__in=SUPERVISOR_EDITS)
-    supervisors.permissions.add(*perms)
+    wanted = Q(pk__in=[])
+    for actions, models in (
+        (("add", "change", "delete", "view"), SUPERVISOR_EDITS),
+        (("change", "view"), SUPERVISOR_CHANGES),
+        (("view",), SUPERVISOR_VIEWS),
+    ):
+        for app_label, model in models:
+            codenames = [f"{action}_{model}" for action in actions]
+            wanted |= Q(content_type__app_label=app_label, content_type__model=model, codename__in=codenames)
+    # Set, not added to: an installation upgraded from one centre loses the change of
+    # the shared emergency numbers its supervisors had then.
+    supervisors.permissions.set(Permission.objects.filter(wanted))

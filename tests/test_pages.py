@@ -89,9 +89,16 @@ def test_a_supervisor_edits_opening_hours_in_admin_and_a_counsellor_cannot(clien
     boss = User.objects.create_user("boss", password="b" * 16, is_staff=True)
     boss.groups.add(Group.objects.get(name=SUPERVISOR_GROUP))
     client.force_login(boss)
+    from centres.models import Centre, Line
+
+    # No membership: the default centre's.
+    centre = Centre.objects.filter(default=True).first() or Centre.objects.create(
+        name="Nexus", slug="nexus", default=True
+    )
+    line, _ = Line.objects.get_or_create(centre=centre, kind="web", defaults={"name": "Chatt"})
     response = client.post(
         "/admin/contacts/openingexception/add/",
-        {"date": "2026-12-24", "closed": "on", "note": "Julafton"},
+        {"line": line.pk, "date": "2026-12-24", "closed": "on", "note": "Julafton"},
     )
     assert response.status_code == 302
     from contacts.models import OpeningException

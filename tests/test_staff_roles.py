@@ -60,5 +60,18 @@ def test_the_roles_exist_after_migrate_and_supervisors_edit_only_configuration()
     ensure_roles()  # idempotent
     assert set(Group.objects.values_list("name", flat=True)) >= {COUNSELLOR_GROUP, SUPERVISOR_GROUP, PARTNER_GROUP}
     perms = Group.objects.get(name=SUPERVISOR_GROUP).permissions.all()
-    assert perms and {p.content_type.app_label for p in perms} == {"contacts"}
+    given = {f"{p.content_type.app_label}.{p.codename}" for p in perms}
+    edits = {"openinghours", "openingexception", "servicetext", "cannedresponse", "line", "overflowrule"}
+    assert {code.split("_", 1)[1] for code in given} == edits | {"centre", "emergencynumber", "emergencynumberlabel"}
+    # Their own centre they change, but neither add nor delete; the shared numbers they read.
+    assert {"centres.change_centre", "centres.view_centre", "contacts.view_emergencynumber"} <= given
+    assert not given & {"centres.add_centre", "centres.delete_centre", "contacts.change_emergencynumber"}
+    assert {"centres.add_line", "centres.delete_overflowrule", "contacts.change_openinghours"} <= given
+    # An installation that gave supervisors the shared numbers before centres loses them.
+    from django.contrib.auth.models import Permission
+
+    supervisors = Group.objects.get(name=SUPERVISOR_GROUP)
+    supervisors.permissions.add(Permission.objects.get(codename="change_emergencynumber"))
+    ensure_roles()
+    assert not supervisors.permissions.filter(codename="change_emergencynumber").exists()
     assert not Group.objects.get(name=COUNSELLOR_GROUP).permissions.exists()

@@ -32,7 +32,7 @@ class Arrivals(Routing):
         if reason is None:
             return None
         schedule = await current_schedule(await self.line_of(centre, channel))
-        info = await database_sync_to_async(closed_info)(schedule, language, reason)
+        info = await database_sync_to_async(closed_info)(schedule, language, reason, centre)
         return Closed(reason, info)
 
     async def centres(self) -> set[str]:
@@ -120,7 +120,7 @@ class Arrivals(Routing):
             # same address may be a school's, a shelter's or a mobile network's.
             await acount("contacts.turned_away", centre=centre, channel=channel, reason="blocked")
             schedule = await current_schedule()
-            return Closed("nobody", await database_sync_to_async(closed_info)(schedule, language, "nobody"))
+            return Closed("nobody", await database_sync_to_async(closed_info)(schedule, language, "nobody", centre))
         if source and not await self.store.take_start(
             source, int(config("STARTS_PER_SOURCE")), int(config("START_WINDOW_SECONDS"))
         ):
@@ -128,7 +128,7 @@ class Arrivals(Routing):
             # danger" starts a second were seen): the queue stays for the others.
             await acount("contacts.turned_away", centre=centre, channel=channel, reason="too_many")
             schedule = await current_schedule()
-            return Closed("too_many", await database_sync_to_async(closed_info)(schedule, language, "too_many"))
+            return Closed("too_many", await database_sync_to_async(closed_info)(schedule, language, "too_many", centre))
         answered_by = ""
         closed = await self.availability(language, channel, centre)
         if closed is not None:
