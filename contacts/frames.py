@@ -16,6 +16,8 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 
 class IntakeState(TypedDict):
+    centre: str  # the centre's live address, "" the default centre
+    centre_name: str
     chat_paused: bool
     phone_paused: bool
     max_queue: int
@@ -295,7 +297,8 @@ class VisitorFrame(TypedDict):
 
 class DashboardFrame(DashboardData):
     type: Literal["dashboard"]
-    intake: IntakeState
+    intake: IntakeState  # the first of intakes: the one a one-centre dashboard shows
+    intakes: list[IntakeState]
 
 
 class IntakeSavedFrame(IntakeState):

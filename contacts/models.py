@@ -201,10 +201,15 @@ class CannedResponse(models.Model):
 class Intake(models.Model):
     """Whether new contacts are taken, per channel, and how long the queue may grow.
 
-    One row. Supervisors change it from their dashboard; it is configuration, kept in
-    the database so that a restart does not silently reopen a paused intake.
+    One row per centre (by its live address, "" the default centre; a centre without a
+    row takes contacts). Supervisors change it from their dashboard; it is
+    configuration, kept in the database so that a restart does not silently reopen a
+    paused intake.
     """
 
+    centre = models.CharField(
+        _("centre"), max_length=40, blank=True, default="", unique=True, help_text=_("Empty: the default centre.")
+    )
     chat_paused = models.BooleanField(_("chat intake paused"), default=False)
     phone_paused = models.BooleanField(_("phone intake paused"), default=False)
     max_queue = models.PositiveIntegerField(
@@ -219,6 +224,11 @@ class Intake(models.Model):
         return str(_("Intake"))
 
     @classmethod
-    def current(cls) -> Intake:
-        row, _created = cls.objects.get_or_create(pk=1)
+    def current(cls, centre: str = "") -> Intake:
+        row, _created = cls.objects.get_or_create(centre=centre)
         return row
+
+    @classmethod
+    def by_centre(cls) -> dict[str, Intake]:
+        """Every centre's row in one query: deciding where a contact may go reads them all."""
+        return {row.centre: row for row in cls.objects.all()}

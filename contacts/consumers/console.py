@@ -104,7 +104,8 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             if contact is not None:
                 conversations.append(self.conversation_info(contact))
         await self.out({"type": "hello", "me": self.me_info(me), "conversations": conversations})
-        await self.out(IntakeFrame(type="intake", **await self.service.intake()))
+        for intake in await self.service.intakes(self.centres):
+            await self.out(IntakeFrame(type="intake", **intake))
         await self.send_queue()
         for contact in await self.service.queue():
             # An offer made while this console was reloading is still this counsellor's.
@@ -331,9 +332,14 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         await self.send_me()
 
     async def intake_changed(self, event: IntakeChanged) -> None:
+        centre = str(event.get("centre") or "")
+        if centre not in self.centres:
+            return  # another centre paused: nothing this counsellor's queue notices
         await self.out(
             {
                 "type": "intake",
+                "centre": centre,
+                "centre_name": str(event.get("centre_name") or ""),
                 "chat_paused": bool(event.get("chat_paused")),
                 "phone_paused": bool(event.get("phone_paused")),
                 "max_queue": int(event.get("max_queue") or 0),

@@ -72,7 +72,9 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
 
     async def send_dashboard(self, since: float | None = None) -> None:
         data = await self.service.dashboard(time.monotonic() if since is None else since, self.centres)
-        await self.out(DashboardFrame(type="dashboard", intake=await self.service.intake(), **data))
+        # Each centre's intake it sees; a national supervisor sees every centre's.
+        intakes = await self.service.intakes(self.centres)
+        await self.out(DashboardFrame(type="dashboard", intake=intakes[0], intakes=intakes, **data))
 
     # --- frames ---
     def own_centres(self) -> tuple[str, ...]:
@@ -82,7 +84,10 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         return self.centres
 
     async def on_intake(self, frame: dict[str, Any]) -> None:
-        self.own_centres()
+        own = self.own_centres()
+        centre = frame.get("centre", own[0])
+        if not isinstance(centre, str) or centre not in own:
+            raise FrameError("not_allowed", "another centre's intake")
         changes: dict[str, Any] = {}
         for key in ("chat_paused", "phone_paused"):
             if key in frame:
@@ -93,7 +98,7 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
                 raise FrameError("bad_field", "max_queue")
         if not changes:
             raise FrameError("bad_frame", "nothing to change")
-        intake = await self.service.set_intake(changes, by=self.uid)
+        intake = await self.service.set_intake(changes, by=self.uid, centre=centre)
         # The supervisor who pressed Save is told what now holds, not left to guess.
         await self.out(IntakeSavedFrame(type="intake_saved", **intake))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -19,7 +20,7 @@ from contacts.models import Intake
 from contacts.service.core import Closed, ClosedReason, Started, call_token, config, token_hash, token_hashes
 from contacts.service.routing import Routing
 from routing import overflow, policy
-from routing.state import Channel, Contact
+from routing.state import Channel, Contact, Counsellor
 from routing.store.base import HeldKind
 from stats import acount
 
@@ -60,19 +61,41 @@ class Arrivals(Routing):
         return directory.line(centre, channel) or directory.line(centre, "chat")
 
     async def closed_reason(self, channel: Channel, centre: str = "") -> ClosedReason | None:
-        schedule = await current_schedule(await self.line_of(centre, channel))
-        intake = await database_sync_to_async(Intake.current)()
-        closing = (await current_directory()).closing(centre, channel)
-        if not schedule.accepting(datetime.now(UTC), closing):
-            return "hours"
-        if intake.chat_paused if channel == "chat" else intake.phone_paused:
-            return "paused"
-        serving = [c for c in await self.store.counsellors() if centre in (c.centres or ("",))]
-        if policy.counsellors_on_duty(serving, channel) == 0:
-            return "nobody"
-        if intake.max_queue and sum(c.centre == centre for c in await self.store.queue()) >= intake.max_queue:
-            return "full"
-        return None
+        return (await self.closed_reasons(channel, (centre,)))[centre]
+
+    async def closed_reasons(self, channel: Channel, centres: Iterable[str]) -> dict[str, ClosedReason | None]:
+        """Why each of ``centres`` cannot take a new contact now (None: it can). One read
+        of the intake rows, the counsellors and the queue however many centres are
+        asked about: an overflow decision asks about every centre."""
+        directory = await current_directory()
+        intakes = await database_sync_to_async(Intake.by_centre)()
+        now = datetime.now(UTC)
+        counsellors: list[Counsellor] | None = None
+        waiting: Counter[str] | None = None
+        reasons: dict[str, ClosedReason | None] = {}
+        for centre in centres:
+            schedule = await current_schedule(await self.line_of(centre, channel))
+            intake = intakes.get(centre)
+            if not schedule.accepting(now, directory.closing(centre, channel)):
+                reasons[centre] = "hours"
+                continue
+            if intake is not None and (intake.chat_paused if channel == "chat" else intake.phone_paused):
+                reasons[centre] = "paused"
+                continue
+            if counsellors is None:
+                counsellors = await self.store.counsellors()
+            serving = [c for c in counsellors if centre in (c.centres or ("",))]
+            if policy.counsellors_on_duty(serving, channel) == 0:
+                reasons[centre] = "nobody"
+                continue
+            if intake is not None and intake.max_queue:
+                if waiting is None:
+                    waiting = Counter(c.centre for c in await self.store.queue())
+                if waiting[centre] >= intake.max_queue:
+                    reasons[centre] = "full"
+                    continue
+            reasons[centre] = None
+        return reasons
 
     async def overflow(self, closed: Closed, channel: Channel, centre: str) -> tuple[str, Closed | None]:
         """Where a contact goes that ``centre`` cannot take: (the centre whose queue it
@@ -83,8 +106,10 @@ class Arrivals(Routing):
         if not any(directory.rules_by_centre(channel).values()):
             return centre, closed
         situations: dict[str, overflow.Situation] = {}
+        reasons = await self.closed_reasons(channel, [live for live in directory.centres if live != centre])
+        reasons[centre] = closed.reason
         for live in directory.centres:
-            reason = closed.reason if live == centre else await self.closed_reason(channel, live)
+            reason = reasons[live]
             situations[live] = overflow.Situation(
                 channel, closed=reason in ("hours", "paused", "nobody"), full=reason == "full"
             )

@@ -8,6 +8,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from audit.log import arecord
+from centres.directory import current_directory
 from contacts import groups
 from contacts.events import IntakeChanged
 from contacts.frames import BlockInfo, DashboardData, HelpRequest, IntakeState, LoadCounts, TeamMember
@@ -18,8 +19,14 @@ from routing import policy
 from routing.state import Contact, Counsellor
 
 
-def intake_state(intake: Intake) -> IntakeState:
-    return {"chat_paused": intake.chat_paused, "phone_paused": intake.phone_paused, "max_queue": intake.max_queue}
+def intake_state(intake: Intake, name: str = "") -> IntakeState:
+    return {
+        "centre": intake.centre,
+        "centre_name": name,
+        "chat_paused": intake.chat_paused,
+        "phone_paused": intake.phone_paused,
+        "max_queue": intake.max_queue,
+    }
 
 
 def shown_state(member: Counsellor) -> str:
@@ -123,14 +130,17 @@ class Supervision(Transfer):
         )
         return True
 
-    async def set_intake(self, changes: dict[str, Any], *, by: int) -> IntakeState:
-        """Save a supervisor's intake change; every dashboard and console hears of it."""
+    async def set_intake(self, changes: dict[str, Any], *, by: int, centre: str = "") -> IntakeState:
+        """Save a supervisor's intake change for one centre; every dashboard and console
+        hears of it (each shows only its own centres')."""
         from audit.log import record
 
+        name = (await current_directory()).name(centre)
+
         def save() -> IntakeState:
-            before = intake_state(Intake.current())
-            Intake.objects.update_or_create(pk=1, defaults=changes)
-            after = intake_state(Intake.current())
+            before = intake_state(Intake.current(centre))
+            Intake.objects.update_or_create(centre=centre, defaults=changes)
+            after = intake_state(Intake.current(centre), name)
             for channel, was, now in (
                 ("chat", before["chat_paused"], after["chat_paused"]),
                 ("phone", before["phone_paused"], after["phone_paused"]),
@@ -146,8 +156,16 @@ class Supervision(Transfer):
         await self.publish(groups.STAFF_ALL, IntakeChanged(type="intake.changed", **state))
         return state
 
-    async def intake(self) -> IntakeState:
-        return intake_state(await database_sync_to_async(Intake.current)())
+    async def intake(self, centre: str = "") -> IntakeState:
+        return (await self.intakes((centre,)))[0]
+
+    async def intakes(self, centres: tuple[str, ...] | None = None) -> list[IntakeState]:
+        """The intake of each of ``centres`` (None: every centre), in that order; a
+        centre that never paused has no row and takes contacts."""
+        directory = await current_directory()
+        rows = await database_sync_to_async(Intake.by_centre)()
+        wanted = centres if centres is not None else tuple(directory.centres) or ("",)
+        return [intake_state(rows.get(c) or Intake(centre=c), directory.name(c)) for c in wanted]
 
     async def set_off_duty(self, counsellor_id: int, *, by: int) -> None:
         """A supervisor sends home a counsellor who left without logging out: their
