@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
-from centres.directory import load_directory
+from centres.directory import CentreInfo, load_directory
+from centres.look import DEFAULT_COLOUR, look
+from chatservice.middleware import csp_allowing_style
 from contacts.hours import EMPTY, load_schedules
 from contacts.info import CLOSED_REASONS, closed_info, closed_text, numbers, weekly_hours
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
@@ -24,11 +27,20 @@ LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
 RTL = {"ar", "fa", "ku", "he"}
 
 
-def pick_language(request: HttpRequest) -> str:
-    """Only an explicit choice (?lang=) or the default: the visitor page does not follow
-    the browser's language header, so that what a shared phone shows is predictable."""
+def offered_languages(centre: CentreInfo | None) -> list[str]:
+    """The centre's page languages, in the service's order (none chosen: all). Swedish,
+    the default, is always among them: it is what the page falls back to, and the public
+    sector's language (språklagen), so every centre can be read in it."""
+    chosen = set(centre.languages) if centre is not None and centre.languages else LANGUAGE_CODES
+    return [code for code, _ in settings.LANGUAGES if code in chosen or code == settings.LANGUAGE_CODE]
+
+
+def pick_language(request: HttpRequest, offered: Collection[str] = LANGUAGE_CODES) -> str:
+    """Only an explicit choice (?lang=) of a language offered, or the default: the visitor
+    page does not follow the browser's language header, so that what a shared phone
+    shows is predictable."""
     code = request.GET.get("lang", settings.LANGUAGE_CODE)
-    return code if code in LANGUAGE_CODES else settings.LANGUAGE_CODE
+    return code if code in offered else settings.LANGUAGE_CODE
 
 
 def duration_words(seconds: int) -> str:
@@ -44,11 +56,13 @@ def duration_words(seconds: int) -> str:
 
 @require_GET
 def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
-    language = pick_language(request)
     directory = load_directory()
     found = directory.by_page(centre) if centre else directory.get("")
     if centre and found is None:
         raise Http404
+    offered = offered_languages(found)
+    language = pick_language(request, offered)
+    colours = found.look if found is not None else look(DEFAULT_COLOUR)
     live = found.live if found is not None else ""
     now = datetime.now(UTC)
     # Every line's hours in one read, however many centres the overflow rules visit.
@@ -72,7 +86,9 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
         context = {
             "lang": language,
             "dir": "rtl" if language in RTL else "ltr",
-            "languages": [(code, translation.get_language_info(code)["name_local"]) for code, _ in settings.LANGUAGES],
+            "languages": [(code, translation.get_language_info(code)["name_local"]) for code in offered],
+            "centre": found,
+            "look_css": colours.css(),
             "t": catalog(VISITOR, language),
             "catalog": catalog(VISITOR, language),
             "is_open": is_open,
@@ -86,7 +102,9 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
                 "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
             },
         }
-        return render(request, "frontend/visitor.html", context)
+        response = render(request, "frontend/visitor.html", context)
+    response["Content-Security-Policy"] = csp_allowing_style(colours.css())
+    return response
 
 
 @require_GET
