@@ -20,7 +20,7 @@ from contacts.info import CLOSED_REASONS, closed_info, closed_text, numbers, wee
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from routing import overflow
 from staff.access import staff_view
-from staff.roles import is_counsellor, is_partner, is_supervisor
+from staff.roles import is_counsellor, is_national, is_partner, is_supervisor
 from stats import vocab
 
 LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
@@ -182,12 +182,17 @@ def supervisor(request: HttpRequest) -> HttpResponse:
     if not is_supervisor(request.user):
         return render(request, "frontend/not_counsellor.html", status=403)
     language = translation.get_language() or settings.LANGUAGE_CODE
+    # A national supervisor sees every centre's load and controls nothing: the page shows
+    # no control the socket would refuse (it still refuses them: the server decides).
+    read_only = is_national(request.user)
     context = {
         "lang": language,
         "dir": "rtl" if language in RTL else "ltr",
         "t": catalog(SUPERVISOR, language),
         "catalog": catalog(SUPERVISOR, language),
+        "read_only": read_only,
         "config": {
+            "readOnly": read_only,
             "alertWaitSeconds": settings.CHAT["ALERT_WAIT_SECONDS"],
             "alertQueueLength": settings.CHAT["ALERT_QUEUE_LENGTH"],
             "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
