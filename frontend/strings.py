@@ -38,7 +38,7 @@ VISITOR: dict[str, Promise] = {
     "language": _("Language"),
     "intro_heading": _("Talk to us anonymously"),
     "intro_text": _(
-        "You can chat with a counsellor at Nexus resurscentrum about violence, threats, control "
+        "You can chat with a counsellor at {centre} about violence, threats, control "
         "or honour-related oppression — about yourself or someone you know. You do not have to "
         "say your name or where you live."
     ),

@@ -83,19 +83,24 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
         elif destination.centre != live:
             is_open = True
     with translation.override(language):
+        strings = catalog(VISITOR, language)
+        # The page names the centre it belongs to (the catalog keeps {centre} for the
+        # script, which fills it in again when the language changes).
+        strings["intro_text"] = strings["intro_text"].replace("{centre}", found.name if found is not None else "")
         context = {
             "lang": language,
             "dir": "rtl" if language in RTL else "ltr",
             "languages": [(code, translation.get_language_info(code)["name_local"]) for code in offered],
             "centre": found,
             "look_css": colours.css(),
-            "t": catalog(VISITOR, language),
+            "t": strings,
             "catalog": catalog(VISITOR, language),
             "is_open": is_open,
             "info": closed_info(schedule, language, "hours"),
             "elsewhere": elsewhere,
             "config": {
                 "centre": found.slug if found is not None and centre else "",
+                "centreName": found.name if found is not None else "",
                 "quickExitUrl": settings.CHAT["QUICK_EXIT_URL"],
                 "lang": language,
                 "closed": not is_open,
