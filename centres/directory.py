@@ -8,11 +8,13 @@ from before there were centres stays valid), the slug for any other.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
+from centres.look import DEFAULT_COLOUR, Look, look
 from routing.overflow import Rule
 from routing.state import READY_WHEN_SAID, Channel
 
@@ -31,6 +33,10 @@ class CentreInfo:
     closing: dict[Channel, int] = field(default_factory=dict)  # minutes: no new contacts before closing
     # After a conversation: 0 none, READY_WHEN_SAID until the counsellor says ready, or seconds.
     breather: float = 0.0
+    # The page's look: its colours made readable (centres/look.py) and the logo's URL
+    # under /static/ ("" for none), worked out here once rather than on every page view.
+    look: Look = field(default_factory=lambda: look(DEFAULT_COLOUR))
+    logo: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,23 @@ class Directory:
     def name(self, live: str) -> str:
         centre = self.centres.get(live)
         return centre.name if centre is not None else ""
+
+
+# A logo is a file of our own static: a relative path of plain names, no "..", no scheme
+# (staticfiles would pass "https://…" through as it is), an image type.
+LOGO_PATH = re.compile(r"^(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(?:svg|png|webp)$")
+
+
+def logo_url(path: str) -> str:
+    """The logo's URL under /static/, or "" if the path is not one of our files."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    if not LOGO_PATH.match(path or "") or ".." in path:
+        return ""
+    try:
+        return str(staticfiles_storage.url(path))
+    except ValueError:  # not in the manifest (production): no logo rather than an error page
+        return ""
 
 
 def load_directory() -> Directory:
@@ -105,6 +128,8 @@ def load_directory() -> Directory:
                 if centre.breather == "minutes"
                 else 0.0
             ),
+            look=look(centre.colour),
+            logo=logo_url(centre.logo),
         )
     return Directory(infos, numbers)
 

@@ -19,6 +19,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from centres.look import DEFAULT_COLOUR
 from routing import overflow
 
 COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour as #rrggbb."))
@@ -49,9 +50,21 @@ class Centre(models.Model):
     languages = models.JSONField(
         _("languages offered"), default=list, blank=True, help_text=_("Language codes; empty: all of the service's.")
     )
-    colour = models.CharField(_("main colour"), max_length=7, default="#4b2e83", validators=[COLOUR])
+    colour = models.CharField(
+        _("main colour"),
+        max_length=7,
+        default=DEFAULT_COLOUR,
+        validators=[COLOUR],
+        help_text=_("Buttons and links on the centre's page. Text on it is made dark or white, whichever reads."),
+    )
     logo = models.CharField(
-        _("logo"), max_length=200, blank=True, help_text=_("A path under /static/, e.g. frontend/logos/uppsala.svg.")
+        _("logo"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "A file of the service's static files, e.g. frontend/logos/uppsala.svg (SVG, PNG or WebP). "
+            "Shown beside the centre's name."
+        ),
     )
     pseudonyms_unique = models.BooleanField(
         _("pseudonyms unique in the centre"),
@@ -93,6 +106,13 @@ class Centre(models.Model):
         unknown = [code for code in self.languages or [] if code not in language_codes()]
         if unknown:
             raise ValidationError({"languages": _("Unknown language codes: %s") % ", ".join(unknown)})
+        if self.logo:
+            from django.contrib.staticfiles import finders
+
+            from centres.directory import LOGO_PATH
+
+            if not LOGO_PATH.match(self.logo) or ".." in self.logo or not finders.find(self.logo):
+                raise ValidationError({"logo": _("No such image among the service's static files.")})
 
 
 class Line(models.Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +13,14 @@ CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def csp_allowing_style(css: str) -> str:
+    """The CSP with this one <style> text allowed by its hash, and no other: a centre's
+    colours reach its page's first paint without a second request or 'unsafe-inline'."""
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return CSP.replace("style-src 'self'", f"style-src 'self' 'sha256-{digest}'")
+
 
 STAFF_PATHS = ("/admin/", "/accounts/", "/console/", "/supervisor/", "/stats/")
 

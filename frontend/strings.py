@@ -38,7 +38,7 @@ VISITOR: dict[str, Promise] = {
     "language": _("Language"),
     "intro_heading": _("Talk to us anonymously"),
     "intro_text": _(
-        "You can chat with a counsellor at Nexus resurscentrum about violence, threats, control "
+        "You can chat with a counsellor at {centre} about violence, threats, control "
         "or honour-related oppression — about yourself or someone you know. You do not have to "
         "say your name or where you live."
     ),
@@ -242,6 +242,10 @@ SUPERVISOR: dict[str, Promise] = {
     "lift_block": _("Lift the block"),
     "no_blocks": _("No connection is blocked."),
     "audit_log": _("Staff audit log"),
+    "read_only": _(
+        "National view, read only: you see every centre's load; its own supervisors open intake, lift blocks "
+        "and join conversations."
+    ),
     "conversations": _("Conversations in progress"),
     "by_channel": _("Waiting by channel"),
     "by_language": _("Waiting by language"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,25 +12,36 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
-from centres.directory import load_directory
+from centres.directory import CentreInfo, load_directory
+from centres.look import DEFAULT_COLOUR, look
+from chatservice.middleware import csp_allowing_style
 from contacts.hours import EMPTY, load_schedules
 from contacts.info import CLOSED_REASONS, centre_or_shared, closed_info, closed_text, numbers, weekly_hours
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from routing import overflow
 from staff.access import staff_view
 from staff.profiles import centres_of
-from staff.roles import is_counsellor, is_partner, is_supervisor
+from staff.roles import is_counsellor, is_national, is_partner, is_supervisor
 from stats import vocab
 
 LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
 RTL = {"ar", "fa", "ku", "he"}
 
 
-def pick_language(request: HttpRequest) -> str:
-    """Only an explicit choice (?lang=) or the default: the visitor page does not follow
-    the browser's language header, so that what a shared phone shows is predictable."""
+def offered_languages(centre: CentreInfo | None) -> list[str]:
+    """The centre's page languages, in the service's order (none chosen: all). Swedish,
+    the default, is always among them: it is what the page falls back to, and the public
+    sector's language (språklagen), so every centre can be read in it."""
+    chosen = set(centre.languages) if centre is not None and centre.languages else LANGUAGE_CODES
+    return [code for code, _ in settings.LANGUAGES if code in chosen or code == settings.LANGUAGE_CODE]
+
+
+def pick_language(request: HttpRequest, offered: Collection[str] = LANGUAGE_CODES) -> str:
+    """Only an explicit choice (?lang=) of a language offered, or the default: the visitor
+    page does not follow the browser's language header, so that what a shared phone
+    shows is predictable."""
     code = request.GET.get("lang", settings.LANGUAGE_CODE)
-    return code if code in LANGUAGE_CODES else settings.LANGUAGE_CODE
+    return code if code in offered else settings.LANGUAGE_CODE
 
 
 def duration_words(seconds: int) -> str:
@@ -45,11 +57,13 @@ def duration_words(seconds: int) -> str:
 
 @require_GET
 def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
-    language = pick_language(request)
     directory = load_directory()
     found = directory.by_page(centre) if centre else directory.get("")
     if centre and found is None:
         raise Http404
+    offered = offered_languages(found)
+    language = pick_language(request, offered)
+    colours = found.look if found is not None else look(DEFAULT_COLOUR)
     live = found.live if found is not None else ""
     now = datetime.now(UTC)
     # Every line's hours in one read, however many centres the overflow rules visit.
@@ -70,24 +84,33 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
         elif destination.centre != live:
             is_open = True
     with translation.override(language):
+        strings = catalog(VISITOR, language)
+        # The page names the centre it belongs to (the catalog keeps {centre} for the
+        # script, which fills it in again when the language changes).
+        strings["intro_text"] = strings["intro_text"].replace("{centre}", found.name if found is not None else "")
         context = {
             "lang": language,
             "dir": "rtl" if language in RTL else "ltr",
-            "languages": [(code, translation.get_language_info(code)["name_local"]) for code, _ in settings.LANGUAGES],
-            "t": catalog(VISITOR, language),
+            "languages": [(code, translation.get_language_info(code)["name_local"]) for code in offered],
+            "centre": found,
+            "look_css": colours.css(),
+            "t": strings,
             "catalog": catalog(VISITOR, language),
             "is_open": is_open,
             "info": closed_info(schedule, language, "hours", live),
             "elsewhere": elsewhere,
             "config": {
                 "centre": found.slug if found is not None and centre else "",
+                "centreName": found.name if found is not None else "",
                 "quickExitUrl": settings.CHAT["QUICK_EXIT_URL"],
                 "lang": language,
                 "closed": not is_open,
                 "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
             },
         }
-        return render(request, "frontend/visitor.html", context)
+        response = render(request, "frontend/visitor.html", context)
+    response["Content-Security-Policy"] = csp_allowing_style(colours.css())
+    return response
 
 
 @require_GET
@@ -172,12 +195,17 @@ def supervisor(request: HttpRequest) -> HttpResponse:
     if not is_supervisor(request.user):
         return render(request, "frontend/not_counsellor.html", status=403)
     language = translation.get_language() or settings.LANGUAGE_CODE
+    # A national supervisor sees every centre's load and controls nothing: the page shows
+    # no control the socket would refuse (it still refuses them: the server decides).
+    read_only = is_national(request.user)
     context = {
         "lang": language,
         "dir": "rtl" if language in RTL else "ltr",
         "t": catalog(SUPERVISOR, language),
         "catalog": catalog(SUPERVISOR, language),
+        "read_only": read_only,
         "config": {
+            "readOnly": read_only,
             "alertWaitSeconds": settings.CHAT["ALERT_WAIT_SECONDS"],
             "alertQueueLength": settings.CHAT["ALERT_QUEUE_LENGTH"],
             "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],

@@ -6,6 +6,9 @@
   var $ = Chat.$, el = Chat.el;
   var t = Chat.strings(Chat.data("i18n"));
   var CONFIG = Chat.data("config");
+  // A national supervisor's page: load only, and none of the controls (the page leaves
+  // out the intake form and the clear button; here no per-row buttons are made).
+  var READ_ONLY = !!CONFIG.readOnly;
   var conn = null, counter = 0, convs = {};
 
   function send(frame) { return !!conn && conn.send(frame); }
@@ -48,7 +51,7 @@
       $("fig-offers").textContent = d.offers;
       $("fig-abandoned").textContent = d.abandoned;
       abandoned = d.abandoned;
-      $("clear-abandoned").hidden = !d.abandoned;
+      if (!READ_ONLY) $("clear-abandoned").hidden = !d.abandoned;
       $("fig-conversations").textContent = d.conversations;
       list("by-channel", d.by_channel);
       list("by-language", d.by_language);
@@ -59,13 +62,14 @@
       team.textContent = "";
       d.team.forEach(function (c) {
         var li = el("li", "", c.name + " · " + t("state_" + c.state) + " · " + c.load + "/" + c.capacity);
+        team.appendChild(li);
+        if (READ_ONLY) return;
         var b = el("button", "secondary", t("set_off"));
         b.type = "button";
         b.addEventListener("click", function () {
           if (window.confirm(t("set_off_confirm", { name: c.name }))) send({ type: "off_duty", counsellor: c.id });
         });
         li.appendChild(b);
-        team.appendChild(li);
       });
       drawChart(d.history);
       var today = d.today;
@@ -83,15 +87,16 @@
         var until = new Date(b.until * 1000);
         var hhmm = ("0" + until.getHours()).slice(-2) + ":" + ("0" + until.getMinutes()).slice(-2);
         var li = el("li", "", t("block_row", { by: b.by || t("counsellor"), until: hhmm }));
+        blocks.appendChild(li);
+        if (READ_ONLY) return;
         var lift = el("button", "secondary", t("lift_block"));
         lift.type = "button";
         lift.addEventListener("click", function () { send({ type: "lift_block", block: b.id }); });
         li.appendChild(lift);
-        blocks.appendChild(li);
       });
       if (!blocks.children.length) blocks.appendChild(el("li", "", t("no_blocks")));
       var form = $("intake");
-      if (document.activeElement === null || !form.contains(document.activeElement)) {
+      if (form && (document.activeElement === null || !form.contains(document.activeElement))) {
         form.elements.chat_paused.checked = d.intake.chat_paused;
         form.elements.phone_paused.checked = d.intake.phone_paused;
         form.elements.max_queue.value = d.intake.max_queue;
@@ -101,11 +106,12 @@
       if (!d.help.length) help.appendChild(el("li", "empty", t("no_help")));
       d.help.forEach(function (h) {
         var li = el("li", "", h.counsellor + " · " + h.language.toUpperCase());
+        help.appendChild(li);
+        if (READ_ONLY) return;
         var b = el("button", "primary", t("join"));
         b.type = "button";
         b.addEventListener("click", function () { send({ type: "join", contact: h.contact }); });
         li.appendChild(b);
-        help.appendChild(li);
       });
       tick();
     },
@@ -216,12 +222,12 @@
   };
 
   var abandoned = 0;
-  $("clear-abandoned").addEventListener("click", function () {
+  if (!READ_ONLY) $("clear-abandoned").addEventListener("click", function () {
     if (window.confirm(t("clear_abandoned_confirm", { n: abandoned }))) send({ type: "clear_abandoned" });
   });
   HANDLERS.cleared = function (f) { $("cleared").textContent = t("cleared", { n: f.count }); };
 
-  $("intake").addEventListener("submit", function (e) {
+  if (!READ_ONLY) $("intake").addEventListener("submit", function (e) {
     e.preventDefault();
     var f = e.target.elements;
     send({ type: "intake", chat_paused: f.chat_paused.checked, phone_paused: f.phone_paused.checked,

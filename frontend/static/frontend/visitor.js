@@ -50,7 +50,7 @@
     document.documentElement.lang = data.lang;
     document.documentElement.dir = data.dir;
     Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (el) {
-      el.textContent = t(el.getAttribute("data-t"));
+      el.textContent = t(el.getAttribute("data-t"), { centre: CONFIG.centreName || "" });
     });
     if (data.info) {
       // The server's own words on the page (help numbers, hours, the closed text) follow too.

@@ -103,7 +103,17 @@ class Command(BaseCommand):
             name="Nexus resurscentrum", slug="nexus", default=True
         )
         nexus_web, _ = Line.objects.get_or_create(centre=nexus, kind="web", defaults={"name": "Chatt"})
-        una, _ = Centre.objects.get_or_create(slug="norrbotten", defaults={"name": "Una Norrbotten"})
+        # Una's own look on its page: a teal light enough that its buttons get dark text,
+        # a logo of our own static, and Swedish and English only (no Arabic in the menu).
+        una, _ = Centre.objects.get_or_create(
+            slug="norrbotten",
+            defaults={
+                "name": "Una Norrbotten",
+                "colour": "#1a9e8f",
+                "logo": "frontend/logos/norrbotten.svg",
+                "languages": ["sv", "en"],
+            },
+        )
         una_web, _ = Line.objects.get_or_create(centre=una, kind="web", defaults={"name": "Chatt"})
         for order, (condition, after) in enumerate((("full", 0), ("unanswered", 180))):
             OverflowRule.objects.update_or_create(
