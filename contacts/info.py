@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,10 +29,67 @@ DEFAULT_TEXTS = {
 }
 
 
+# Not the centre's words: a rule of this service, said the same everywhere.
+TOO_MANY = gettext_lazy(
+    "Many chats were started from the same connection as yours just now. Wait a "
+    "minute and try again. If you are in danger now, call 112."
+)
+
+# The numbers' labels as migration 0002 seeded them, by the number as shown: while the
+# centre's Swedish label is still this, a visitor who chose easy-read Swedish reads the
+# easy-read version of it (locale/sv_LL).
+DEFAULT_LABELS = {
+    "112": gettext_lazy("Emergency: call 112"),
+    "114 14": gettext_lazy("Police, non-urgent"),
+    "020-50 50 50": gettext_lazy(
+        "Kvinnofridslinjen (national women's helpline), 24/7, free, not shown on the phone bill"
+    ),
+    "116 111": gettext_lazy("BRIS, for children and young people"),
+    "hedersfortryck.se": gettext_lazy("National helpline against honour-related violence and oppression"),
+}
+
+
+def easy_read_base(language: str) -> str:
+    """The language an easy-read variant (settings.EASY_READ) simplifies; "" for any other."""
+    variant = settings.EASY_READ.get(language)
+    return str(variant[0]) if variant else ""
+
+
+def easy_read_of(language: str) -> str:
+    """A language's easy-read variant, or the language itself when it has none."""
+    return next((code for code, (base, _name) in settings.EASY_READ.items() if base == language), language)
+
+
+def worded(texts: dict[str, str], language: str, default: Promise | None = None) -> str:
+    """The centre's text (admin, per language) for ``language``, else its Swedish one.
+
+    An easy-read variant has no rows of its own in admin: it reads the centre's text in
+    the language it simplifies, except while that is still the default (or missing),
+    when it reads the default in easy-read. Words the centre chose itself are kept: they
+    may say what no default can (closed over the holidays, a number of its own)."""
+    if texts.get(language):
+        return texts[language]
+    base = easy_read_base(language)
+    fallback = (base and texts.get(base)) or texts.get(settings.LANGUAGE_CODE) or ""
+    if base and default is not None:
+        with translation.override(base):
+            untouched = not fallback or fallback == str(default)
+        if untouched:
+            with translation.override(language):
+                return str(default)
+    return fallback
+
+
 def numbers(language: str) -> list[NumberInfo]:
+    rows = EmergencyNumber.objects.filter(active=True).prefetch_related("labels")
     return [
-        {"number": n.number, "dial": n.dial, "url": n.url, "label": n.label(language)}
-        for n in EmergencyNumber.objects.filter(active=True).prefetch_related("labels")
+        {
+            "number": n.number,
+            "dial": n.dial,
+            "url": n.url,
+            "label": worded({t.language: t.text for t in n.labels.all()}, language, DEFAULT_LABELS.get(n.number)),
+        }
+        for n in rows
     ]
 
 
@@ -49,10 +108,8 @@ def weekly_hours(schedule: Schedule, language: str) -> list[HoursInfo]:
 
 
 def service_text(key: str, language: str) -> str:
-    from django.conf import settings
-
     texts = {t.language: t.text for t in ServiceText.objects.filter(key=key)}
-    return texts.get(language) or texts.get(settings.LANGUAGE_CODE) or ""
+    return worded(texts, language, DEFAULT_TEXTS.get(key))
 
 
 # Every reason a visitor can be turned away for (contacts.service.ClosedReason): the
@@ -62,12 +119,8 @@ CLOSED_REASONS = ("hours", "paused", "nobody", "full", "too_many")
 
 def closed_text(language: str, reason: str) -> str:
     if reason == "too_many":
-        # Not the centre's own words: a rule of this service, said the same everywhere.
         with translation.override(language):
-            return _(
-                "Many chats were started from the same connection as yours just now. Wait a "
-                "minute and try again. If you are in danger now, call 112."
-            )
+            return str(TOO_MANY)
     # Each reason its own words: "nobody can answer" when a supervisor paused intake
     # is not true, and a visitor deciding whether to call instead deserves the truth.
     key = {"hours": "closed", "paused": "paused", "full": "full"}.get(reason, "busy")

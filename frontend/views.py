@@ -13,15 +13,34 @@ from django.views.decorators.http import require_GET
 
 from centres.directory import load_directory
 from contacts.hours import EMPTY, load_schedules
-from contacts.info import CLOSED_REASONS, closed_info, closed_text, numbers, weekly_hours
+from contacts.info import CLOSED_REASONS, closed_info, closed_text, easy_read_base, numbers, weekly_hours
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from routing import overflow
 from staff.access import staff_view
 from staff.roles import is_counsellor, is_partner, is_supervisor
 from stats import vocab
 
-LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
+# The visitor page's choices: the page languages and their easy-read variants.
+LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES} | set(settings.EASY_READ)
 RTL = {"ar", "fa", "ku", "he"}
+
+
+def menu() -> list[tuple[str, str]]:
+    """The language menu, each name in its own language, an easy-read variant right
+    after the language it simplifies."""
+    choices = []
+    for code, _name in settings.LANGUAGES:
+        choices.append((code, translation.get_language_info(code)["name_local"]))
+        choices += [(variant, name) for variant, (base, name) in settings.EASY_READ.items() if base == code]
+    return choices
+
+
+def page_language(code: str) -> dict[str, Any]:
+    """What the page needs to know of its language: ``lang`` the catalog's code; ``base``
+    the language a screen reader is told and the chat is routed in (the same, except for
+    easy-read Swedish, which is Swedish to both); ``plain`` whether it is easy-read."""
+    base = easy_read_base(code) or code
+    return {"lang": code, "base": base, "plain": base != code, "dir": "rtl" if base in RTL else "ltr"}
 
 
 def pick_language(request: HttpRequest) -> str:
@@ -68,11 +87,13 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
             elsewhere = {"name": destination.rule.name, "url": destination.rule.url}
         elif destination.centre != live:
             is_open = True
+    chosen = page_language(language)
     with translation.override(language):
         context = {
-            "lang": language,
-            "dir": "rtl" if language in RTL else "ltr",
-            "languages": [(code, translation.get_language_info(code)["name_local"]) for code, _ in settings.LANGUAGES],
+            "lang": chosen["base"],
+            "dir": chosen["dir"],
+            "choice": language,
+            "languages": menu(),
             "t": catalog(VISITOR, language),
             "catalog": catalog(VISITOR, language),
             "is_open": is_open,
@@ -81,7 +102,7 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
             "config": {
                 "centre": found.slug if found is not None and centre else "",
                 "quickExitUrl": settings.CHAT["QUICK_EXIT_URL"],
-                "lang": language,
+                **chosen,
                 "closed": not is_open,
                 "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
             },
@@ -109,7 +130,7 @@ def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
         "texts": {reason: closed_text(code, reason) for reason in CLOSED_REASONS},
     }
     return JsonResponse(
-        {"lang": code, "dir": "rtl" if code in RTL else "ltr", "strings": catalog(VISITOR, code), "info": info},
+        {**page_language(code), "strings": catalog(VISITOR, code), "info": info},
         json_dumps_params={"ensure_ascii": False},
     )
 
