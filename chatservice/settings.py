@@ -228,6 +228,13 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # translation file in locale/.
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English")), ("ar", _("Arabic"))]
+# Easy-read variants (lättläst) of a page language: code -> (the language it simplifies,
+# its name in the menu). The visitor page offers each right after its language, with
+# its own catalog (locale/sv_LL: a gettext locale Django falls back from to Swedish),
+# and a visitor who picks one is routed and counted in that language, the counsellor
+# told to write simply. Not in LANGUAGES: staff pages, the admin's texts per language
+# and routing know real languages only.
+EASY_READ = {"sv-ll": ("sv", "Lättläst svenska")}
 # Languages a counsellor may speak and a contact may be routed by; wider than the page
 # translations so that a phone contact or a transfer can ask for them already.
 CONTACT_LANGUAGES = [

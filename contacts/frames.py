@@ -50,6 +50,7 @@ class ContactInfo(TypedDict):
     language: str
     kind: str
     danger: bool
+    plain: bool  # the visitor chose easy-read: write simply
     skill: str
     waited: int
     enqueued: int  # ms since the epoch: the page counts the wait on by itself

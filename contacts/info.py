@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,10 +30,67 @@ DEFAULT_TEXTS = {
 }
 
 
+# Not the centre's words: a rule of this service, said the same everywhere.
+TOO_MANY = gettext_lazy(
+    "Many chats were started from the same connection as yours just now. Wait a "
+    "minute and try again. If you are in danger now, call 112."
+)
+
+# The numbers' labels as migration 0002 seeded them, by the number as shown: while the
+# centre's Swedish label is still this, a visitor who chose easy-read Swedish reads the
+# easy-read version of it (locale/sv_LL).
+DEFAULT_LABELS = {
+    "112": gettext_lazy("Emergency: call 112"),
+    "114 14": gettext_lazy("Police, non-urgent"),
+    "020-50 50 50": gettext_lazy(
+        "Kvinnofridslinjen (national women's helpline), 24/7, free, not shown on the phone bill"
+    ),
+    "116 111": gettext_lazy("BRIS, for children and young people"),
+    "hedersfortryck.se": gettext_lazy("National helpline against honour-related violence and oppression"),
+}
+
+
+def easy_read_base(language: str) -> str:
+    """The language an easy-read variant (settings.EASY_READ) simplifies; "" for any other."""
+    variant = settings.EASY_READ.get(language)
+    return str(variant[0]) if variant else ""
+
+
+def easy_read_of(language: str) -> str:
+    """A language's easy-read variant, or the language itself when it has none."""
+    return next((code for code, (base, _name) in settings.EASY_READ.items() if base == language), language)
+
+
+def worded(texts: dict[str, str], language: str, default: Promise | None = None) -> str:
+    """The centre's text (admin, per language) for ``language``, else its Swedish one.
+
+    An easy-read variant has no rows of its own in admin: it reads the centre's text in
+    the language it simplifies, except while that is still the default (or missing),
+    when it reads the default in easy-read. Words the centre chose itself are kept: they
+    may say what no default can (closed over the holidays, a number of its own)."""
+    if texts.get(language):
+        return texts[language]
+    base = easy_read_base(language)
+    fallback = (base and texts.get(base)) or texts.get(settings.LANGUAGE_CODE) or ""
+    if base and default is not None:
+        with translation.override(base):
+            untouched = not fallback or fallback == str(default)
+        if untouched:
+            with translation.override(language):
+                return str(default)
+    return fallback
+
+
 def numbers(language: str) -> list[NumberInfo]:
+    rows = EmergencyNumber.objects.filter(active=True).prefetch_related("labels")
     return [
-        {"number": n.number, "dial": n.dial, "url": n.url, "label": n.label(language)}
-        for n in EmergencyNumber.objects.filter(active=True).prefetch_related("labels")
+        {
+            "number": n.number,
+            "dial": n.dial,
+            "url": n.url,
+            "label": worded({t.language: t.text for t in n.labels.all()}, language, DEFAULT_LABELS.get(n.number)),
+        }
+        for n in rows
     ]
 
 
@@ -58,17 +117,12 @@ def centre_or_shared(*centres: str) -> Q:
 def service_text(key: str, language: str, centre: str = "") -> str:
     """The centre's own wording before the shared one, in the visitor's language before
     the service's: a visitor reads a shared Arabic text rather than the centre's Swedish."""
-    from django.conf import settings
-
-    texts = {
-        (t.language, t.centre_id is not None): t.text
-        for t in ServiceText.objects.filter(centre_or_shared(centre), key=key)
-    }
-    for wanted in (language, settings.LANGUAGE_CODE):
-        for own in (True, False):
-            if texts.get((wanted, own)):
-                return texts[(wanted, own)]
-    return ""
+    own: dict[str, str] = {}
+    shared: dict[str, str] = {}
+    for t in ServiceText.objects.filter(centre_or_shared(centre), key=key):
+        (own if t.centre_id is not None else shared)[t.language] = t.text
+    texts = {lang: own.get(lang) or shared.get(lang) or "" for lang in set(own) | set(shared)}
+    return worded(texts, language, DEFAULT_TEXTS.get(key))
 
 
 # Every reason a visitor can be turned away for (contacts.service.ClosedReason): the
@@ -78,12 +132,8 @@ CLOSED_REASONS = ("hours", "paused", "nobody", "full", "too_many")
 
 def closed_text(language: str, reason: str, centre: str = "") -> str:
     if reason == "too_many":
-        # Not the centre's own words: a rule of this service, said the same everywhere.
         with translation.override(language):
-            return _(
-                "Many chats were started from the same connection as yours just now. Wait a "
-                "minute and try again. If you are in danger now, call 112."
-            )
+            return str(TOO_MANY)
     # Each reason its own words: "nobody can answer" when a supervisor paused intake
     # is not true, and a visitor deciding whether to call instead deserves the truth.
     key = {"hours": "closed", "paused": "paused", "full": "full"}.get(reason, "busy")

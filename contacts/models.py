@@ -101,10 +101,6 @@ class EmergencyNumber(models.Model):
     def __str__(self) -> str:
         return self.number or self.url
 
-    def label(self, language: str) -> str:
-        labels = {t.language: t.text for t in self.labels.all()}
-        return labels.get(language) or labels.get(settings.LANGUAGE_CODE) or ""
-
 
 class EmergencyNumberLabel(models.Model):
     number = models.ForeignKey(EmergencyNumber, on_delete=models.CASCADE, related_name="labels")

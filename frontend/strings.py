@@ -134,6 +134,8 @@ CONSOLE: dict[str, Promise] = {
     "kind_professional": _("Professional"),
     "kind_": _("Not said"),
     "danger": _("In danger now"),
+    # The visitor chose easy-read Swedish (lättläst): the counsellor writes simply.
+    "plain": _("Easy-read: write simply"),
     "waited": _("Waited {minutes} min"),
     "waited_seconds": _("Waited {seconds} s"),
     "no_conversations": _("No conversations. Set yourself available to receive contacts."),

@@ -16,7 +16,15 @@ from centres.directory import CentreInfo, load_directory
 from centres.look import DEFAULT_COLOUR, look
 from chatservice.middleware import csp_allowing_style
 from contacts.hours import EMPTY, load_schedules
-from contacts.info import CLOSED_REASONS, centre_or_shared, closed_info, closed_text, numbers, weekly_hours
+from contacts.info import (
+    CLOSED_REASONS,
+    centre_or_shared,
+    closed_info,
+    closed_text,
+    easy_read_base,
+    numbers,
+    weekly_hours,
+)
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from routing import overflow
 from staff.access import staff_view
@@ -24,7 +32,8 @@ from staff.profiles import centres_of
 from staff.roles import is_counsellor, is_national, is_partner, is_supervisor
 from stats import vocab
 
-LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES}
+# The visitor page's choices: the page languages and their easy-read variants.
+LANGUAGE_CODES = {code for code, _ in settings.LANGUAGES} | set(settings.EASY_READ)
 RTL = {"ar", "fa", "ku", "he"}
 
 
@@ -32,8 +41,10 @@ def offered_languages(centre: CentreInfo | None) -> list[str]:
     """The centre's page languages, in the service's order (none chosen: all). Swedish,
     the default, is always among them: it is what the page falls back to, and the public
     sector's language (språklagen), so every centre can be read in it."""
-    chosen = set(centre.languages) if centre is not None and centre.languages else LANGUAGE_CODES
-    return [code for code, _ in settings.LANGUAGES if code in chosen or code == settings.LANGUAGE_CODE]
+    chosen = set(centre.languages) if centre is not None and centre.languages else set(LANGUAGE_CODES)
+    base = [code for code, _ in settings.LANGUAGES if code in chosen or code == settings.LANGUAGE_CODE]
+    # A language's easy-read variant comes with it.
+    return base + [variant for variant, (of, _name) in settings.EASY_READ.items() if of in base]
 
 
 def pick_language(request: HttpRequest, offered: Collection[str] = LANGUAGE_CODES) -> str:
@@ -42,6 +53,30 @@ def pick_language(request: HttpRequest, offered: Collection[str] = LANGUAGE_CODE
     shows is predictable."""
     code = request.GET.get("lang", settings.LANGUAGE_CODE)
     return code if code in offered else settings.LANGUAGE_CODE
+
+
+def menu(offered: Collection[str] = LANGUAGE_CODES) -> list[tuple[str, str]]:
+    """The language menu, each name in its own language, an easy-read variant right
+    after the language it simplifies."""
+    choices = []
+    for code, _name in settings.LANGUAGES:
+        if code not in offered:
+            continue
+        choices.append((code, translation.get_language_info(code)["name_local"]))
+        choices += [
+            (variant, name)
+            for variant, (base, name) in settings.EASY_READ.items()
+            if base == code and variant in offered
+        ]
+    return choices
+
+
+def page_language(code: str) -> dict[str, Any]:
+    """What the page needs to know of its language: ``lang`` the catalog's code; ``base``
+    the language a screen reader is told and the chat is routed in (the same, except for
+    easy-read Swedish, which is Swedish to both); ``plain`` whether it is easy-read."""
+    base = easy_read_base(code) or code
+    return {"lang": code, "base": base, "plain": base != code, "dir": "rtl" if base in RTL else "ltr"}
 
 
 def duration_words(seconds: int) -> str:
@@ -83,15 +118,17 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
             elsewhere = {"name": destination.rule.name, "url": destination.rule.url}
         elif destination.centre != live:
             is_open = True
+    chosen = page_language(language)
     with translation.override(language):
         strings = catalog(VISITOR, language)
         # The page names the centre it belongs to (the catalog keeps {centre} for the
         # script, which fills it in again when the language changes).
         strings["intro_text"] = strings["intro_text"].replace("{centre}", found.name if found is not None else "")
         context = {
-            "lang": language,
-            "dir": "rtl" if language in RTL else "ltr",
-            "languages": [(code, translation.get_language_info(code)["name_local"]) for code in offered],
+            "lang": chosen["base"],
+            "dir": chosen["dir"],
+            "choice": language,
+            "languages": menu(offered),
             "centre": found,
             "look_css": colours.css(),
             "t": strings,
@@ -103,7 +140,7 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
                 "centre": found.slug if found is not None and centre else "",
                 "centreName": found.name if found is not None else "",
                 "quickExitUrl": settings.CHAT["QUICK_EXIT_URL"],
-                "lang": language,
+                **chosen,
                 "closed": not is_open,
                 "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
             },
@@ -134,7 +171,7 @@ def visitor_catalog(request: HttpRequest, code: str) -> JsonResponse:
         "texts": {reason: closed_text(code, reason, live) for reason in CLOSED_REASONS},
     }
     return JsonResponse(
-        {"lang": code, "dir": "rtl" if code in RTL else "ltr", "strings": catalog(VISITOR, code), "info": info},
+        {**page_language(code), "strings": catalog(VISITOR, code), "info": info},
         json_dumps_params={"ensure_ascii": False},
     )
 

@@ -34,6 +34,7 @@ class Contact:
     centre: str = ""
     kind: str = ""  # "", or one of KINDS: who the visitor said they are
     danger: bool = False  # "in danger right now": first in the queue
+    plain: bool = False  # chose easy-read (lättläst): the counsellor is asked to write simply
     skill: str = ""  # "", or one of SKILLS: only counsellors with it may take the contact
     state: ContactState = "queued"
     requeued: bool = False  # came back to the queue after a counsellor left: goes first

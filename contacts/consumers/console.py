@@ -259,6 +259,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             "language": contact.language,
             "kind": contact.kind,
             "danger": contact.danger,
+            "plain": contact.plain,
             "skill": contact.skill,
             "waited": int(time.time() - contact.enqueued_at),
             # With the frame's "now", the page counts the wait on by itself (the queue

@@ -91,12 +91,14 @@ class VisitorConsumer(Delivery):
         language = protocol.choice(frame, "lang", LANGUAGES, settings.LANGUAGE_CODE)
         kind = protocol.choice(frame, "kind", KINDS, "")
         danger = protocol.flag(frame, "danger")
+        plain = protocol.flag(frame, "plain")
         centre = await self.service.centre_of_page(protocol.choice(frame, "centre", await self.service.pages(), ""))
         result = await self.service.start_contact(
             channel="chat",
             language=language,
             kind=kind,
             danger=danger,
+            plain=plain,
             source=self.source,
             centre=centre,
             on_created=self.attach,

@@ -15,7 +15,7 @@ from centres.directory import current_directory
 from chatservice import metrics
 from contacts import crypto, groups
 from contacts.hours import current_schedule
-from contacts.info import closed_info
+from contacts.info import closed_info, easy_read_of
 from contacts.models import Intake
 from contacts.service.core import Closed, ClosedReason, Started, call_token, config, token_hash, token_hashes
 from contacts.service.routing import Routing
@@ -133,19 +133,23 @@ class Arrivals(Routing):
         language: str,
         kind: str = "",
         danger: bool = False,
+        plain: bool = False,
         source: str = "",
         centre: str = "",
         on_created: Callable[[str], Awaitable[None]] | None = None,
     ) -> Started | Closed:
         """``on_created`` runs before routing: a socket must listen for its contact before
-        a counsellor can possibly accept it, or the news of that would go nowhere."""
+        a counsellor can possibly accept it, or the news of that would go nowhere.
+        ``plain``: the visitor chose easy-read; what they are told when turned away is in
+        their language's easy-read variant, if it has one."""
+        shown = easy_read_of(language) if plain else language
         if source and not danger and await self.store.is_blocked(source):
             # Told what anyone is told when nobody can answer: the numbers still help.
             # Someone who says they are in danger gets through whatever the block: the
             # same address may be a school's, a shelter's or a mobile network's.
             await acount("contacts.turned_away", centre=centre, channel=channel, reason="blocked")
             schedule = await current_schedule()
-            return Closed("nobody", await database_sync_to_async(closed_info)(schedule, language, "nobody", centre))
+            return Closed("nobody", await database_sync_to_async(closed_info)(schedule, shown, "nobody", centre))
         if source and not await self.store.take_start(
             source, int(config("STARTS_PER_SOURCE")), int(config("START_WINDOW_SECONDS"))
         ):
@@ -153,9 +157,9 @@ class Arrivals(Routing):
             # danger" starts a second were seen): the queue stays for the others.
             await acount("contacts.turned_away", centre=centre, channel=channel, reason="too_many")
             schedule = await current_schedule()
-            return Closed("too_many", await database_sync_to_async(closed_info)(schedule, language, "too_many", centre))
+            return Closed("too_many", await database_sync_to_async(closed_info)(schedule, shown, "too_many", centre))
         answered_by = ""
-        closed = await self.availability(language, channel, centre)
+        closed = await self.availability(shown, channel, centre)
         if closed is not None:
             if closed.reason == "hours":
                 await acount("contacts.out_of_hours", centre=centre, channel=channel)
@@ -177,6 +181,7 @@ class Arrivals(Routing):
             centre=centre,
             kind=kind,
             danger=danger,
+            plain=plain,
             enqueued_at=time.time(),
             source=source,
         )

@@ -96,6 +96,7 @@
         var li = el("li", c.danger ? "danger" : "");
         li.appendChild(el("span", "what", describe(c)));
         if (c.danger) li.appendChild(el("strong", "flag", t("danger")));
+        if (c.plain) li.appendChild(el("strong", "plain", t("plain")));
         li.appendChild(waitedEl(c));
         if (!c.offered) {
           var b = el("button", "secondary", t("pick"));
@@ -114,6 +115,7 @@
       var li = el("li", "offer" + (f.danger ? " danger" : ""));
       li.appendChild(el("span", "what", describe(f)));
       if (f.danger) li.appendChild(el("strong", "flag", t("danger")));
+      if (f.plain) li.appendChild(el("strong", "plain", t("plain")));
       li.appendChild(waitedEl(f));
       var left = el("span", "expires", t("offer_expires", { seconds: f.expires_in }));
       li.appendChild(left);
@@ -137,7 +139,7 @@
       offers[f.contact] = { el: li, timer: timer, at: Date.now() };
       notify();
       // Never accept.focus(): a space typed mid-sentence would take a new visitor.
-      announce(t("offer_announce", { what: describe(f) }) + (f.danger ? " " + t("danger") + "." : "") + " " + t("accept_shortcut"));
+      announce(t("offer_announce", { what: describe(f) }) + (f.danger ? " " + t("danger") + "." : "") + (f.plain ? " " + t("plain") + "." : "") + " " + t("accept_shortcut"));
     },
     offer_withdrawn: function (f) { removeOffer(f.contact); },
     conversation: function (f) { clock(f); removeOffer(f.contact); openConversation(f); },
@@ -267,6 +269,10 @@
     flag.textContent = t("danger");
     flag.hidden = !info.danger;
     if (info.danger) node.classList.add("danger");
+    // The visitor chose easy-read (lättläst): short sentences and common words from here on.
+    var plain = node.querySelector(".plain");
+    plain.textContent = t("plain");
+    plain.hidden = !info.plain;
     node.querySelector(".presence").textContent = info.visitor === "away" ? t("visitor_away") : t("visitor_connected");
     var c = { el: node, ended: false };
     c.thread = new Chat.Thread({ send: send, contact: info.contact, draw: function (f) { draw(c, f); } });

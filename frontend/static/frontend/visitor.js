@@ -13,6 +13,7 @@
   function freshState() {
     return {
       conn: null, token: null, phase: CONFIG.closed ? "closed" : "intro", lang: CONFIG.lang,
+      base: CONFIG.base, plain: CONFIG.plain,
       thread: new Chat.Thread({ send: send, draw: draw }), name: "",
       lastTyping: 0, typingTimer: null, queue: null, kind: "", danger: false, escAt: 0,
       counter: 0, closedReason: CONFIG.closed ? "hours" : "", waiting: ""
@@ -46,8 +47,12 @@
 
   function applyLanguage(data) {
     t.use(data.strings);
+    // Easy-read Swedish is a catalog of its own ("sv-ll"), but Swedish to a screen reader
+    // and to the counsellors: the page says "sv" and the chat starts in sv, plain.
     state.lang = data.lang;
-    document.documentElement.lang = data.lang;
+    state.base = data.base;
+    state.plain = data.plain;
+    document.documentElement.lang = data.base;
     document.documentElement.dir = data.dir;
     Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (el) {
       el.textContent = t(el.getAttribute("data-t"), { centre: CONFIG.centreName || "" });
@@ -186,7 +191,7 @@
       open: function () {
         status("");
         if (state.token) send({ type: "resume", token: state.token, last_seq: state.thread.lastSeq });
-        else send({ type: "start", lang: state.lang, kind: state.kind, danger: state.danger, centre: CONFIG.centre || "" });
+        else send({ type: "start", lang: state.base, plain: state.plain, kind: state.kind, danger: state.danger, centre: CONFIG.centre || "" });
       },
       // Back only while there is something to come back to: after ended, closed or
       // expired the page stays where it is.
@@ -416,11 +421,13 @@
     connect();
   });
   $("again").addEventListener("click", function () {
-    var lang = state.lang;
+    var chosen = { lang: state.lang, base: state.base, plain: state.plain };
     hangUp();
     state.thread.stop();
     state = freshState();
-    state.lang = lang;
+    state.lang = chosen.lang;
+    state.base = chosen.base;
+    state.plain = chosen.plain;
     $("messages").textContent = "";
     show("intro");
   });

@@ -20,6 +20,7 @@ def encode_contact(c: Contact) -> dict[str, str]:
         "centre": c.centre,
         "kind": c.kind,
         "danger": "1" if c.danger else "0",
+        "plain": "1" if c.plain else "0",
         "skill": c.skill,
         "state": c.state,
         "requeued": "1" if c.requeued else "0",
@@ -39,6 +40,7 @@ def decode_contact(raw: dict[str, str]) -> Contact:
         centre=raw.get("centre", ""),
         kind=raw.get("kind", ""),
         danger=raw.get("danger") == "1",
+        plain=raw.get("plain") == "1",
         skill=raw.get("skill", ""),
         state=raw["state"],  # type: ignore[arg-type]
         requeued=raw.get("requeued") == "1",
