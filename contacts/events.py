@@ -104,6 +104,14 @@ class ConvHandedOver(TypedDict):
     name: str  # the centre that will answer
 
 
+class ConvClosing(TypedDict):
+    """The centre of a waiting contact stopped taking new ones: it closes at ``closes``."""
+
+    type: Literal["conv.closing"]
+    contact: str
+    closes: str  # "HH:MM", Stockholm time
+
+
 class ConvTransferred(TypedDict):
     type: Literal["conv.transferred"]
     contact: str
@@ -139,6 +147,7 @@ Event = (
     | ConvRequeued
     | ConvTransferred
     | ConvHandedOver
+    | ConvClosing
     | ConvSupervisor
     | VisitorPresence
 )

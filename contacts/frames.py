@@ -233,6 +233,11 @@ class HandedOverFrame(TypedDict):
     name: str  # the centre that will answer now
 
 
+class ClosingFrame(TypedDict):
+    type: Literal["closing"]
+    closes: str  # "HH:MM": when the centre closes, in Stockholm time
+
+
 class TransferredFrame(TypedDict):
     type: Literal["transferred"]
     name: str
@@ -341,6 +346,7 @@ Frame = (
     | RequeuedFrame
     | TransferredFrame
     | HandedOverFrame
+    | ClosingFrame
     | ConversationFrame
     | HelloFrame
     | MeFrame

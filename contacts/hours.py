@@ -92,6 +92,19 @@ def invalidate() -> None:
     directory.invalidate()
 
 
+def closing_time(schedule: Schedule, at: datetime) -> str:
+    """When the period open at ``at`` ends, as "HH:MM" in Stockholm ("" if closed),
+    following a shift that starts as the last one ends."""
+    local = at.astimezone(STOCKHOLM)
+    periods = schedule.periods_on(local.date())
+    end = next((p.closes for p in periods if p.opens <= local.time() < p.closes), None)
+    if end is None:
+        return ""
+    while (later := next((p.closes for p in periods if p.opens == end and p.closes > end), None)) is not None:
+        end = later
+    return f"{end:%H:%M}"
+
+
 async def current_schedule(line_id: int | None = None) -> Schedule:
     """A line's schedule. All lines are read at once, at most every 30 s, so that admin
     edits apply soon, no visitor connect waits for a query, and twenty centres cost what

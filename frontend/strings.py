@@ -65,6 +65,12 @@ VISITOR: dict[str, Promise] = {
     "requeued_transfer": _("You will be connected with another counsellor who can help you better. Please wait."),
     "transferred": _("You are now talking with {name}. They can see what you have written so far."),
     "joined": _("{name} has joined the chat."),
+    # Told once to those waiting when their centre stops taking new contacts before it
+    # closes (a line's closing-time rule): they may stay, but should know.
+    "closing_soon": _(
+        "We close at {time}. You can stay in the queue, but we may not have time to answer everyone. "
+        "If you are in danger: call 112."
+    ),
     "answered_by": _("Your centre cannot answer right now, so {name} will answer you. They only know what you write."),
     "elsewhere": _("You can chat with another service instead:"),
     "counsellor": _("Counsellor"),
@@ -268,6 +274,7 @@ SUPERVISOR: dict[str, Promise] = {
     "wait_median": _("Median wait"),
     "wait_p90": _("90th percentile wait"),
     "intake": _("Intake"),
+    "intake_centre": _("Centre"),
     "chat_paused": _("Pause chat intake"),
     "phone_paused": _("Pause phone intake"),
     "max_queue": _("Longest queue (0 = no limit)"),

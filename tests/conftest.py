@@ -181,6 +181,16 @@ async def connect(
     return connected, Socket(comm)
 
 
+class Has(dict[str, Any]):
+    """Matches a frame's field that holds at least these items (the rest may be anything):
+    ``expect("dashboard", intake=Has(chat_paused=True))``."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict) and all(other.get(k) == v for k, v in self.items())
+
+    __hash__ = None
+
+
 async def visitor(start: bool = True, client: tuple[str, int] | None = None, **fields: Any) -> Socket:
     """A visitor's socket; by default it has already asked to start a chat."""
     ok, sock = await connect("/ws/visitor/", client=client)

@@ -270,3 +270,103 @@ async def test_after_a_conversation_the_centres_breather_holds_offers_until_the_
     await staff.expect("offer")
     for sock in (first, second, staff):
         await sock.close()
+
+
+async def test_a_centres_supervisor_pauses_their_own_centres_intake_only(service: Service) -> None:
+    """Una's supervisor pauses Una's chat intake: Una's page says paused, Nexus still
+    takes chats, only Una's counsellor hears of it, and Nexus's intake cannot be
+    paused from Una's dashboard even by naming it."""
+    from centres.models import Centre
+    from contacts import hours
+    from contacts.models import OpeningHours
+    from staff.models import Membership
+    from staff.roles import ensure_roles
+    from tests.conftest import make_supervisor, supervisor_socket
+
+    made = await sync_to_async(two_centres)({"action": "centre"})
+
+    def nexus_open_all_day_and_una_boss() -> Any:
+        nexus = Centre.objects.get(default=True)
+        line = nexus.lines.get(kind="web")
+        for day in range(7):
+            OpeningHours.objects.create(line=line, weekday=day, opens=ALL_DAY[0], closes=ALL_DAY[1])
+        hours.invalidate()
+        ensure_roles()
+        boss = make_supervisor(f"elin{uuid.uuid4().hex[:6]}", "Elin")
+        Membership.objects.create(user=boss, centre=made["una"])
+        return boss
+
+    una_boss = await sync_to_async(nexus_open_all_day_and_una_boss)()
+    sara, aino = await on_duty(made["sara"]), await on_duty(made["aino"])
+    dashboard = await supervisor_socket(una_boss)
+    [first] = [f for f in dashboard.seen if f["type"] == "dashboard"][:1]
+    assert [i["centre"] for i in first["intakes"]] == ["una"]
+    await dashboard.send(type="intake", centre="", chat_paused=True)  # Nexus's: not theirs
+    assert (await dashboard.expect("error"))["code"] == "not_allowed"
+    await dashboard.send(type="intake", chat_paused=True)  # their own, the only one
+    saved = await dashboard.expect("intake_saved")
+    assert saved["centre"] == "una" and saved["chat_paused"] and saved["centre_name"] == "Una Norrbotten"
+
+    told = await aino.expect("intake", chat_paused=True)
+    assert told["centre"] == "una"
+    assert not [f for f in await sara.frames(wait=0.6) if f["type"] == "intake" and f.get("chat_paused")]
+
+    at_una = await visitor(lang="sv", centre="una")
+    closed = await at_una.expect("closed")
+    assert closed["reason"] == "paused"
+    at_nexus = await visitor(lang="sv")
+    started = await at_nexus.expect("started")
+    assert not started.get("answered_by")  # Nexus itself answers
+    assert (await service.intake(""))["chat_paused"] is False
+    for sock in (dashboard, sara, aino, at_una, at_nexus):
+        await sock.close()
+
+
+async def test_visitors_waiting_when_their_line_stops_taking_contacts_are_told_once_when_it_closes(
+    service: Service,
+) -> None:
+    from datetime import datetime, timedelta
+
+    from centres import directory
+    from centres.models import Centre, Line
+    from contacts import hours
+    from contacts.models import OpeningHours
+
+    sara = await sync_to_async(make_counsellor)(f"sara{uuid.uuid4().hex[:6]}", "Sara", ["sv"], 1)
+
+    def open_now(closing_minutes: int, closes: time) -> None:
+        OpeningHours.objects.all().delete()
+        centre = Centre.objects.filter(default=True).first() or Centre.objects.create(
+            name="Nexus Uppsala", slug="nexus", default=True
+        )
+        line, _ = Line.objects.get_or_create(centre=centre, kind="web", defaults={"name": "Chatt"})
+        line.closing_minutes = closing_minutes
+        line.save()
+        weekday = datetime.now(hours.STOCKHOLM).weekday()
+        OpeningHours.objects.create(line=line, weekday=weekday, opens=time(0), closes=closes)
+        hours.invalidate()
+        directory.invalidate()
+
+    await sync_to_async(open_now)(0, ALL_DAY[1])
+    staff = await on_duty(sara)
+    busy, waiting = await visitor(lang="sv"), await visitor(lang="sv")
+    await busy.expect("started")
+    await waiting.expect("started")
+    offer = await staff.expect("offer")
+    await staff.send(type="accept", contact=offer["contact"])
+    await busy.expect("joined")  # Sara is full: the second visitor waits
+
+    now = datetime.now(hours.STOCKHOLM)
+    closes = (now + timedelta(minutes=5)).time()
+    if closes < now.time():
+        closes = time(23, 59, 59)  # near midnight: still inside the window
+    await sync_to_async(open_now)(15, closes)
+    await service.tick()
+    told = await waiting.expect("closing")
+    assert told["closes"] == f"{closes:%H:%M}"
+    await service.tick()
+    await service.tick()
+    assert not [f for f in await waiting.frames(wait=0.5) if f["type"] == "closing"]  # once
+    assert not [f for f in await busy.frames(wait=0.2) if f["type"] == "closing"]  # in a conversation already
+    for sock in (staff, busy, waiting):
+        await sock.close()

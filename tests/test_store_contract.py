@@ -501,6 +501,18 @@ async def test_an_offer_or_accept_checks_the_centre_in_the_same_step(store: Stor
     assert await store.offer("d", 1, 50.0)
 
 
+async def test_a_notice_is_told_once_and_goes_with_its_contact(store: Store) -> None:
+    await store.add_contact(contact("a", 1), "t1")
+    results = await asyncio.gather(*(store.tell_once("a", "closing") for _ in range(5)))
+    assert sorted(results) == [False] * 4 + [True]  # several processes ticking: one tells
+    assert await store.tell_once("a", "other")  # each notice on its own
+    assert not await store.tell_once("gone", "closing")
+    await store.end("a")
+    assert not await store.tell_once("a", "closing")  # nothing made again for a contact that ended
+    await store.add_contact(contact("a", 2), "t2")
+    assert await store.tell_once("a", "closing")  # a new contact starts with no marks
+
+
 async def test_a_breather_is_kept_until_changed_and_survives_a_profile_refresh(store: Store) -> None:
     await store.upsert_counsellor(counsellor(1))
     await store.set_rest(1, 500.0)

@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from contacts.service import Service
-from tests.conftest import connect, console, make_counsellor, supervisor_socket, visitor
+from tests.conftest import Has, connect, console, make_counsellor, supervisor_socket, visitor
 from tests.test_chat_flow import chat_between
 
 pytestmark = [pytest.mark.usefixtures("open_all_day")]
@@ -42,11 +42,11 @@ async def test_paused_intake_and_a_full_queue_turn_new_visitors_away(service: Se
     await staff.send(type="duty", state="break")
     await staff.expect("me", state="break")
     await boss.send(type="intake", chat_paused=True)
-    await boss.expect("dashboard", intake={"chat_paused": True, "phone_paused": False, "max_queue": 0})
+    await boss.expect("dashboard", intake=Has(centre="", chat_paused=True, phone_paused=False, max_queue=0))
     paused = await visitor(lang="en")
     assert (await paused.expect("closed"))["reason"] == "paused"
     await boss.send(type="intake", chat_paused=False, max_queue=1)
-    await boss.expect("dashboard", intake={"chat_paused": False, "phone_paused": False, "max_queue": 1})
+    await boss.expect("dashboard", intake=Has(centre="", chat_paused=False, phone_paused=False, max_queue=1))
     first = await visitor()
     await first.expect("started")
     second = await visitor()
@@ -138,7 +138,7 @@ async def test_an_impossible_queue_cap_is_refused_and_changes_nothing(service: S
     await boss.send(type="intake", max_queue=2**40)
     assert (await boss.expect("error"))["code"] == "bad_field"
     await boss.send(type="intake", max_queue=3)
-    await boss.expect("dashboard", intake={"chat_paused": False, "phone_paused": False, "max_queue": 3})
+    await boss.expect("dashboard", intake=Has(centre="", chat_paused=False, phone_paused=False, max_queue=3))
     await boss.close()
 
 
@@ -185,7 +185,14 @@ async def test_paused_intake_is_said_honestly_and_confirmed_everywhere(service: 
     boss = await supervisor_socket(maria)
     await boss.send(type="intake", chat_paused=True)
     saved = await boss.expect("intake_saved")
-    assert saved == {"type": "intake_saved", "chat_paused": True, "phone_paused": False, "max_queue": 0}
+    assert saved == {
+        "type": "intake_saved",
+        "centre": "",  # the default centre's
+        "centre_name": saved["centre_name"],
+        "chat_paused": True,
+        "phone_paused": False,
+        "max_queue": 0,
+    }
     assert (await staff.expect("intake"))["chat_paused"] is True  # the console's banner
     texts = {}
     for reason in ("paused", "full"):

@@ -13,6 +13,7 @@ from contacts import groups, protocol
 from contacts.consumers.base import CLOSE_FLOOD
 from contacts.consumers.delivery import Delivery
 from contacts.events import (
+    ConvClosing,
     ConvEnded,
     ConvHandedOver,
     ConvMessage,
@@ -301,6 +302,10 @@ class VisitorConsumer(Delivery):
     async def conv_handed_over(self, event: ConvHandedOver) -> None:
         if event["contact"] == self.contact_id:
             await self.out({"type": "handed_over", "name": event["name"]})
+
+    async def conv_closing(self, event: ConvClosing) -> None:
+        if event["contact"] == self.contact_id:
+            await self.out({"type": "closing", "closes": event["closes"]})
 
     async def conv_transferred(self, event: ConvTransferred) -> None:
         if event["contact"] != self.contact_id:

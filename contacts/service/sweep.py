@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
 
 from centres.directory import current_directory
 from chatservice import metrics
 from contacts import groups
+from contacts.events import ConvClosing
+from contacts.hours import closing_time, current_schedule
 from contacts.service.core import PROCESS_DEAD_SECONDS, ClosedReason, config
 from contacts.service.supervision import Supervision
 from routing import overflow
@@ -63,8 +66,37 @@ class Sweep(Supervision):
             await self.store.set_counsellor_state(counsellor_id, "off", now)
             await self.store.set_counsellor_gone(counsellor_id, 0.0)
             await self.queue_changed()
+        await self.tell_closing(now)
         await self.follow_overflow(now)
         await self.route(now)
+
+    async def tell_closing(self, now: float) -> None:
+        """Tell each visitor waiting at a line in its closing window (open, but taking
+        no new contacts before it closes), once, when it closes: they may stay, and
+        should know. Whatever the overflow rules say happens at closing still happens."""
+        directory = await current_directory()
+        if not any(any(c.closing.values()) for c in directory.centres.values()):
+            return
+        at = datetime.fromtimestamp(now, UTC)
+        closes: dict[tuple[str, Channel], str] = {}
+
+        async def closing_at(centre: str, channel: Channel) -> str:
+            if (centre, channel) not in closes:
+                schedule = await current_schedule(await self.line_of(centre, channel))
+                minutes = directory.closing(centre, channel)
+                shut = minutes and schedule.is_open(at) and not schedule.accepting(at, minutes)
+                closes[centre, channel] = closing_time(schedule, at) if shut else ""
+            return closes[centre, channel]
+
+        for contact in await self.store.queue():
+            # Chats only: a caller on hold hears the hold message, not a frame.
+            if contact.channel != "chat" or contact.state not in ("queued", "offered") or contact.visitor_gone_at:
+                continue
+            when = await closing_at(contact.centre, contact.channel)
+            if when and await self.store.tell_once(contact.id, "closing"):
+                await self.publish(
+                    groups.visitor(contact.id), ConvClosing(type="conv.closing", contact=contact.id, closes=when)
+                )
 
     async def follow_overflow(self, now: float) -> None:
         """Contacts waiting at a centre that closed meanwhile, or longer than its rules

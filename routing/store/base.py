@@ -95,6 +95,12 @@ class ConversationStore(ABC):
     visitor's presence, and its end."""
 
     @abstractmethod
+    async def tell_once(self, contact_id: str, notice: str) -> bool:
+        """True the first time ``notice`` is marked for this live contact, False after
+        (or when the contact is gone): every process ticks, and one of them tells the
+        visitor. The mark goes with the contact."""
+
+    @abstractmethod
     async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
         """active with ``from_id`` -> active with ``to_id``, if the colleague is on shift,
         connected and below capacity. The conversation (messages, seq) goes along."""

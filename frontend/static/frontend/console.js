@@ -64,12 +64,19 @@
   }
   var resendSoon = Chat.resendSoon(resendAll);
 
+  var intakes = {};  // by centre
   var HANDLERS = {
     intake: function (f) {
-      // A paused intake is a state of the whole service: say it where nobody can miss it.
+      // A paused intake changes what this counsellor's queue will see: say it where
+      // nobody can miss it. One frame per centre; with two, each is named.
+      intakes[f.centre || ""] = f;
+      var keys = Object.keys(intakes);
       var parts = [];
-      if (f.chat_paused) parts.push(t("chat_intake_paused"));
-      if (f.phone_paused) parts.push(t("phone_intake_paused"));
+      keys.forEach(function (k) {
+        var i = intakes[k], prefix = keys.length > 1 && i.centre_name ? i.centre_name + ": " : "";
+        if (i.chat_paused) parts.push(prefix + t("chat_intake_paused"));
+        if (i.phone_paused) parts.push(prefix + t("phone_intake_paused"));
+      });
       $("intake-banner").textContent = parts.join(" ");
       $("intake-banner").hidden = !parts.length;
     },

@@ -80,7 +80,8 @@
       $("t-away").textContent = today.turned_away;
       $("t-median").textContent = today.wait_median || t("none");
       $("t-p90").textContent = today.wait_p90 || t("none");
-      showIntake(d.intake);
+      intakes = d.intakes && d.intakes.length ? d.intakes : [d.intake];
+      showIntake();
       var blocks = $("blocks");
       blocks.textContent = "";
       (d.blocks || []).forEach(function (b) {
@@ -96,11 +97,7 @@
       });
       if (!blocks.children.length) blocks.appendChild(el("li", "", t("no_blocks")));
       var form = $("intake");
-      if (form && (document.activeElement === null || !form.contains(document.activeElement))) {
-        form.elements.chat_paused.checked = d.intake.chat_paused;
-        form.elements.phone_paused.checked = d.intake.phone_paused;
-        form.elements.max_queue.value = d.intake.max_queue;
-      }
+      if (form && (document.activeElement === null || !form.contains(document.activeElement))) fillIntake(form);
       var help = $("help");
       help.textContent = "";
       if (!d.help.length) help.appendChild(el("li", "empty", t("no_help")));
@@ -208,17 +205,45 @@
     return li;
   }
 
-  function showIntake(intake) {
+  // Each centre's intake this dashboard sees (one for most supervisors).
+  var intakes = [];
+  function showIntake() {
     var parts = [];
-    if (intake.chat_paused) parts.push(t("chat_intake_paused"));
-    if (intake.phone_paused) parts.push(t("phone_intake_paused"));
+    intakes.forEach(function (i) {
+      var prefix = intakes.length > 1 && i.centre_name ? i.centre_name + ": " : "";
+      if (i.chat_paused) parts.push(prefix + t("chat_intake_paused"));
+      if (i.phone_paused) parts.push(prefix + t("phone_intake_paused"));
+    });
     $("intake-banner").textContent = parts.join(" ");
     $("intake-banner").hidden = !parts.length;
   }
+  function chosenIntake(form) {
+    var centre = form.elements.centre.value;
+    return intakes.filter(function (i) { return i.centre === centre; })[0] || intakes[0];
+  }
+  function fillIntake(form) {
+    var select = form.elements.centre, was = select.value;
+    if (select.options.length !== intakes.length) {
+      select.textContent = "";
+      intakes.forEach(function (i) { select.appendChild(new Option(i.centre_name || i.centre, i.centre)); });
+      if (was) select.value = was;
+    }
+    $("intake-centre").hidden = intakes.length < 2;
+    var i = chosenIntake(form);
+    if (!i) return;
+    form.elements.chat_paused.checked = i.chat_paused;
+    form.elements.phone_paused.checked = i.phone_paused;
+    form.elements.max_queue.value = i.max_queue;
+  }
+  if (!READ_ONLY) $("intake").elements.centre.addEventListener("change", function () { fillIntake($("intake")); });
   HANDLERS.intake_saved = function (f) {
-    showIntake(f);
-    $("intake-saved").textContent = t("intake_saved") + " " +
-      (f.chat_paused || f.phone_paused ? $("intake-banner").textContent : t("intake_open"));
+    intakes = intakes.map(function (i) { return i.centre === f.centre ? f : i; });
+    showIntake();
+    var own = [];
+    if (f.chat_paused) own.push(t("chat_intake_paused"));
+    if (f.phone_paused) own.push(t("phone_intake_paused"));
+    $("intake-saved").textContent = t("intake_saved") + " " + (intakes.length > 1 && f.centre_name ? f.centre_name + ": " : "") +
+      (own.length ? own.join(" ") : t("intake_open"));
   };
 
   var abandoned = 0;
@@ -230,7 +255,8 @@
   if (!READ_ONLY) $("intake").addEventListener("submit", function (e) {
     e.preventDefault();
     var f = e.target.elements;
-    send({ type: "intake", chat_paused: f.chat_paused.checked, phone_paused: f.phone_paused.checked,
+    send({ type: "intake", centre: f.centre.value || (intakes[0] ? intakes[0].centre : ""),
+           chat_paused: f.chat_paused.checked, phone_paused: f.phone_paused.checked,
            max_queue: Math.max(0, parseInt(f.max_queue.value, 10) || 0) });
   });
 

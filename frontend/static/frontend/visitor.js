@@ -217,6 +217,11 @@
   var resendSoon = Chat.resendSoon(function () { if (state.phase === "chat") flushOutbox(); });
 
   var HANDLERS = {
+    closing: function (f) {
+      var soon = $("closing-soon");
+      soon.hidden = false;
+      soon.textContent = t("closing_soon", { time: f.closes });
+    },
     handed_over: function (f) {
       // Still waiting, now for a partner centre: the same notice as at the start.
       var handed = $("answered-by");

@@ -80,6 +80,14 @@ class MemoryConversations(MemoryState, ConversationStore):
             expires = self._wrapups.pop((contact_id, counsellor_id), 0.0)
             return expires > time.time()
 
+    async def tell_once(self, contact_id: str, notice: str) -> bool:
+        with self._lock:
+            conv = self._conversations.get(contact_id)
+            if contact_id not in self._contacts or conv is None or notice in conv.told:
+                return False
+            conv.told.add(notice)
+            return True
+
     async def end(self, contact_id: str) -> Contact | None:
         with self._lock:
             return self._drop_contact(contact_id)

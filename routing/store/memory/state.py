@@ -15,12 +15,13 @@ from routing.store.base import HeldKind
 
 
 class Conversation:
-    __slots__ = ("client_ids", "expires", "messages")
+    __slots__ = ("client_ids", "expires", "messages", "told")
 
     def __init__(self, expires: float) -> None:
         self.messages: list[Message] = []
         self.client_ids: dict[str, int] = {}
         self.expires = expires
+        self.told: set[str] = set()  # notices the visitor was given (tell_once)
 
 
 class MemoryState:

@@ -15,6 +15,9 @@ class RedisConversations(RedisConnection, ConversationStore):
     async def transfer(self, contact_id: str, from_id: int, to_id: int, now: float) -> bool:
         return bool(await self._run("transfer", contact_id, from_id, to_id, repr(float(now))))
 
+    async def tell_once(self, contact_id: str, notice: str) -> bool:
+        return bool(await self._run("tell_once", contact_id, notice))
+
     async def request_help(self, contact_id: str, counsellor_id: int) -> bool:
         return bool(await self._run("request_help", contact_id, counsellor_id, repr(time.time())))
 

@@ -41,6 +41,7 @@ NAMES = (
     "heartbeat",
     "release_dead",
     "handle",
+    "tell_once",
 )
 
 
