@@ -68,6 +68,9 @@ class Counsellor:
     # The centres whose queues this counsellor is on duty for, by slug ("" the default
     # centre); none means the default centre only.
     centres: tuple[str, ...] = ()
+    # The pseudonym used at each of ``centres`` (same order; "" there: ``name``), so that
+    # one person working for two centres can be known by a different name at each.
+    aliases: tuple[str, ...] = ()
     state: CounsellorState = "off"
     active: tuple[str, ...] = field(default_factory=tuple)  # contact ids in conversation
     offers: int = 0  # pending offers (at most one at a time)
@@ -81,6 +84,13 @@ class Counsellor:
     @property
     def load(self) -> int:
         return len(self.active)
+
+    def name_at(self, centre: str) -> str:
+        """The name a visitor of ``centre`` knows this counsellor by."""
+        for at, alias in zip(self.centres, self.aliases, strict=False):
+            if at == centre and alias:
+                return alias
+        return self.name
 
 
 @dataclass(frozen=True)

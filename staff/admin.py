@@ -33,6 +33,7 @@ class CounsellorProfileInline(admin.StackedInline):  # type: ignore[type-arg]
 class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Membership
     extra = 0
+    fields = ["centre", "pseudonym"]
 
 
 User = get_user_model()

@@ -38,6 +38,11 @@ def default_languages() -> list[str]:
     return ["sv"]
 
 
+# A name shown to visitors: no control characters (the live store separates names with
+# one, routing/store/redis/codec.py, and a visitor's page has no use for them).
+NO_CONTROL = RegexValidator(r"^[^\x00-\x1f\x7f]*$", _("No control characters."))
+
+
 class CounsellorProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="counsellor")
     display_name = models.CharField(
@@ -99,6 +104,13 @@ class Membership(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     centre = models.ForeignKey("centres.Centre", on_delete=models.CASCADE, related_name="members")
+    pseudonym = models.CharField(
+        _("name at this centre"),
+        max_length=40,
+        blank=True,
+        validators=[NO_CONTROL],
+        help_text=_("The name this centre's visitors see. Empty: the name shown to visitors in the profile."),
+    )
 
     class Meta:
         verbose_name = _("centre membership")
@@ -107,3 +119,18 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.centre}"
+
+    def shown_name(self) -> str:
+        profile = getattr(self.user, "counsellor", None)
+        return self.pseudonym or (profile.display_name if profile is not None else "")
+
+    def clean(self) -> None:
+        # A centre that wants its counsellors told apart refuses a second "Sara".
+        if not self.centre_id or not self.user_id or not self.centre.pseudonyms_unique:
+            return
+        name = self.shown_name().strip().casefold()
+        if not name:
+            return
+        others = Membership.objects.filter(centre_id=self.centre_id).exclude(user_id=self.user_id)
+        if any(m.shown_name().strip().casefold() == name for m in others.select_related("user__counsellor")):
+            raise ValidationError({"pseudonym": _("Someone at this centre already works under this name.")})

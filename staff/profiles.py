@@ -32,8 +32,10 @@ def load_profile(user: Any, session: Any = None) -> Counsellor | None:
     if not _signed_in(user, session) or not is_counsellor(user):
         return None
     profile = user.counsellor  # is_counsellor has just read it
+    centres, aliases = centres_and_names(user.pk)
     return Counsellor(
-        centres=centres_of(user.pk),
+        centres=centres,
+        aliases=aliases,
         id=user.pk,
         name=profile.display_name,
         languages=tuple(profile.languages),
@@ -50,6 +52,17 @@ def centres_of(user_id: int) -> tuple[str, ...]:
 
     rows = Membership.objects.filter(user_id=user_id).select_related("centre").order_by("centre__slug")
     return tuple(sorted("" if m.centre.default else m.centre.slug for m in rows)) or ("",)
+
+
+def centres_and_names(user_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """centres_of, with the pseudonym used at each ("" for the profile's name)."""
+    from staff.models import Membership
+
+    rows = Membership.objects.filter(user_id=user_id).select_related("centre")
+    found = sorted(("" if m.centre.default else m.centre.slug, m.pseudonym) for m in rows)
+    if not found:
+        return ("",), ()
+    return tuple(c for c, _n in found), tuple(n for _c, n in found)
 
 
 def load_supervisor(user: Any, session: Any = None) -> tuple[int, str, tuple[str, ...] | None] | None:

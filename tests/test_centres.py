@@ -272,3 +272,24 @@ async def test_a_line_in_its_closing_window_turns_new_contacts_to_its_rules(back
     await sync_to_async(line_closing_in_five_minutes)()
     closed = await get_service().availability("sv", "chat")
     assert closed is not None and closed.reason == "hours"
+
+
+def test_a_centre_that_wants_names_told_apart_refuses_a_second_sara(three: dict[str, Any]) -> None:
+    from centres.models import Centre
+    from staff.models import Membership
+    from tests.conftest import make_counsellor
+
+    una = three["norrbotten"].centre
+    sara = make_counsellor("sara-u", "Sara", ["sv"], 2)
+    other = make_counsellor("sara-n", "Sara", ["sv"], 2)
+    Membership.objects.create(user=sara, centre=una)
+    second = Membership(user=other, centre=una)
+    with pytest.raises(ValidationError) as refused:
+        second.full_clean()
+    assert "pseudonym" in refused.value.message_dict
+    second.pseudonym = "Sanna"  # her name at Una
+    second.full_clean()
+    Centre.objects.filter(pk=una.pk).update(pseudonyms_unique=False)
+    Membership(user=other, centre=Centre.objects.get(pk=una.pk)).full_clean()  # this centre allows it
+    with pytest.raises(ValidationError):
+        Membership(user=other, centre=una, pseudonym="Sanna\x1f").full_clean()

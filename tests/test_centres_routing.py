@@ -370,3 +370,21 @@ async def test_visitors_waiting_when_their_line_stops_taking_contacts_are_told_o
     assert not [f for f in await busy.frames(wait=0.2) if f["type"] == "closing"]  # in a conversation already
     for sock in (staff, busy, waiting):
         await sock.close()
+
+
+async def test_a_counsellor_is_known_by_the_name_she_uses_at_the_centre_that_answers(service: Service) -> None:
+    from staff.models import Membership
+
+    made = await sync_to_async(two_centres)({"action": "centre"})
+    await sync_to_async(Membership.objects.filter(user=made["aino"]).update)(pseudonym="Anja")
+    aino = await on_duty(made["aino"])
+    chat = await visitor(lang="sv")  # Nexus closed: Una answers
+    await chat.expect("started")
+    offer = await aino.expect("offer")
+    await aino.send(type="accept", contact=offer["contact"])
+    joined = await chat.expect("joined")
+    assert joined["name"] == "Anja"  # Una's name for her, not her profile's "Aino"
+    me = await service.counsellor(made["aino"].pk)
+    assert me is not None and me.name == "Aino" and me.name_at("una") == "Anja" and me.name_at("") == "Aino"
+    for sock in (chat, aino):
+        await sock.close()

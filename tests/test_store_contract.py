@@ -513,6 +513,16 @@ async def test_a_notice_is_told_once_and_goes_with_its_contact(store: Store) -> 
     assert await store.tell_once("a", "closing")  # a new contact starts with no marks
 
 
+async def test_a_counsellor_keeps_a_name_per_centre(store: Store) -> None:
+    await store.upsert_counsellor(counsellor(1, name="Sara", centres=("", "una"), aliases=("", "Sanna, U.")))
+    got = await store.get_counsellor(1)
+    assert got is not None and got.aliases == ("", "Sanna, U.")  # a comma in a name survives
+    assert got.name_at("una") == "Sanna, U." and got.name_at("") == "Sara" and got.name_at("vnl") == "Sara"
+    await store.upsert_counsellor(counsellor(1, name="Sara", centres=("",)))  # the membership is gone
+    again = await store.get_counsellor(1)
+    assert again is not None and again.aliases == () and again.name_at("una") == "Sara"
+
+
 async def test_a_breather_is_kept_until_changed_and_survives_a_profile_refresh(store: Store) -> None:
     await store.upsert_counsellor(counsellor(1))
     await store.set_rest(1, 500.0)

@@ -243,7 +243,8 @@ class VisitorConsumer(Delivery):
     async def send_joined(self, contact: Contact) -> None:
         self.joined_sent = True
         counsellor = await self.service.counsellor(contact.counsellor)
-        await self.out({"type": "joined", "name": counsellor.name if counsellor else ""})
+        # The name this centre's visitors know the counsellor by (a pseudonym per centre).
+        await self.out({"type": "joined", "name": counsellor.name_at(contact.centre) if counsellor else ""})
 
     async def deliver(self, cid: str) -> None:
         if cid != self.contact_id:
@@ -313,4 +314,4 @@ class VisitorConsumer(Delivery):
         contact = await self.service.contact(event["contact"])
         if contact is not None:
             counsellor = await self.service.counsellor(contact.counsellor)
-            await self.out({"type": "transferred", "name": counsellor.name if counsellor else ""})
+            await self.out({"type": "transferred", "name": counsellor.name_at(contact.centre) if counsellor else ""})

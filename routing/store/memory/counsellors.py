@@ -24,6 +24,7 @@ class MemoryCounsellors(MemoryState, CounsellorStore):
                     capacity=counsellor.capacity,
                     phone=counsellor.phone,
                     centres=counsellor.centres,
+                    aliases=counsellor.aliases,
                 )
             self._save_counsellor(stored)
             return replace(stored)

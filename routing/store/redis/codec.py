@@ -56,6 +56,9 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v for v in (value or "").split(",") if v)
 
 
+ALIAS_SEPARATOR = "\x1f"
+
+
 def decode_counsellor(raw: dict[str, str]) -> Counsellor:
     return Counsellor(
         id=int(raw["id"]),
@@ -65,6 +68,7 @@ def decode_counsellor(raw: dict[str, str]) -> Counsellor:
         capacity=int(raw.get("capacity", "1")),
         phone=raw.get("phone") == "1",
         centres=tuple(raw.get("centres", "").split(",")) if "centres" in raw else (),
+        aliases=tuple(raw["aliases"].split(ALIAS_SEPARATOR)) if raw.get("aliases") else (),
         state=raw.get("state", "off"),  # type: ignore[arg-type]
         active=_split(raw.get("active")),
         offers=int(raw.get("offers", "0")),

@@ -6,7 +6,7 @@ import time
 
 from routing.state import Counsellor, CounsellorState
 from routing.store.base import CounsellorStore
-from routing.store.redis.codec import decode_counsellor, pairs
+from routing.store.redis.codec import ALIAS_SEPARATOR, decode_counsellor, pairs
 from routing.store.redis.connection import RedisConnection
 
 
@@ -29,6 +29,8 @@ class RedisCounsellors(RedisConnection, CounsellorStore):
             # Joined with "," and read back split, so the default centre ("") survives
             # beside others; a counsellor of the default centre only is written as "".
             ",".join(c.centres),
+            # A pseudonym may hold a comma; the unit separator it cannot (staff.models).
+            ALIAS_SEPARATOR.join(c.aliases),
         )
         return decode_counsellor({**pairs(flat), "id": str(c.id)})
 
