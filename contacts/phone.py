@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -199,6 +200,9 @@ async def wait(request: HttpRequest) -> HttpResponse:
         return hang_up()
     response = VoiceResponse()
     if contact.state != "active":
+        rule = await service.forward_waiting_call(contact, time.time())
+        if rule is not None:
+            return twiml(await sync_to_async(forward)(rule))
         return twiml(waiting(contact.language, await service.position(contact.id)))
     number = await sync_to_async(work_phone)(contact.counsellor)
     with translation.override(contact.language):

@@ -26,6 +26,8 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
     },
     "contacts.answered": {"channel": frozenset({"chat", "phone"})},
     "contacts.left_before_answer": {"channel": frozenset({"chat", "phone"})},
+    # Waited in the queue, then forwarded to another service by the centre's rules.
+    "contacts.forwarded": {"channel": frozenset({"chat", "phone"})},
     "contacts.out_of_hours": {"channel": frozenset({"chat", "phone"})},
     "contacts.nobody_on_duty": {"channel": frozenset({"chat", "phone"})},
     "contacts.turned_away": {

@@ -113,6 +113,7 @@ def month_tables(s: dict[tuple[str, str, str], int]) -> list[ReportTable]:
     contacts_total = s.get(("contacts", "", ""), 0)
     answered = s.get(("contacts.answered", "", ""), 0)
     left = s.get(("contacts.left_before_answer", "", ""), 0)
+    forwarded = s.get(("contacts.forwarded", "", ""), 0)
     not_taken = {
         "out_of_hours": s.get(("contacts.out_of_hours", "", ""), 0),
         "nobody_on_duty": s.get(("contacts.nobody_on_duty", "", ""), 0),
@@ -126,8 +127,12 @@ def month_tables(s: dict[tuple[str, str, str], int]) -> list[ReportTable]:
         _table(
             "outcome",
             _("Answered or not"),
-            {"answered": answered, "left": left},
-            {"answered": _("Answered"), "left": _("Left before an answer")},
+            {"answered": answered, "left": left, "forwarded": forwarded},
+            {
+                "answered": _("Answered"),
+                "left": _("Left before an answer"),
+                "forwarded": _("Forwarded to another service while waiting"),
+            },
             total=contacts_total,
             # A report covers only months that have ended: what is left are contacts
             # answered, or gone, only after the month's last midnight.

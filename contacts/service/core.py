@@ -27,7 +27,15 @@ logger = logging.getLogger(__name__)
 
 
 EndedBy = Literal[
-    "visitor", "quick_exit", "counsellor", "visitor_gone", "visitor_left", "caller_hung_up", "call_ended", "blocked"
+    "visitor",
+    "quick_exit",
+    "counsellor",
+    "visitor_gone",
+    "visitor_left",
+    "caller_hung_up",
+    "call_ended",
+    "blocked",
+    "forwarded",  # a waiting call forwarded to another service by its centre's rules
 ]
 
 

@@ -27,6 +27,8 @@ class Ending(Messages):
             duration = now - contact.answered_at
             await self.store.record_handle_time(duration)
             await acount("conversation", centre=contact.centre, band=conversation_band(duration))
+        elif by == "forwarded":
+            await acount("contacts.forwarded", centre=contact.centre, channel=contact.channel)
         else:
             await acount("contacts.left_before_answer", centre=contact.centre, channel=contact.channel)
         if contact.counsellor:

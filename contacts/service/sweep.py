@@ -18,7 +18,7 @@ from contacts.hours import closing_time, current_schedule
 from contacts.service.core import PROCESS_DEAD_SECONDS, ClosedReason, config
 from contacts.service.supervision import Supervision
 from routing import overflow
-from routing.state import Channel
+from routing.state import Channel, Contact
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +135,27 @@ class Sweep(Supervision):
                 )
         if moved:
             await self.queue_changed()
+
+    async def forward_waiting_call(self, contact: Contact, now: float) -> overflow.Rule | None:
+        """A waiting call that its centre's rules now forward to a number (the centre
+        closed meanwhile, or nobody answered within N seconds): the rule, once the
+        contact has left the queue; None: it keeps waiting. Asked on each hold loop."""
+        if contact.channel != "phone" or contact.state != "queued":
+            return None
+        here = (await current_directory()).get(contact.centre)
+        rules = here.rules.get("phone", ()) if here is not None else ()
+        if not any(rule.action == "forward" for rule in rules):
+            return None
+        reason = await self.closed_reason("phone", contact.centre)
+        waited = now - max(contact.enqueued_at, contact.routed_at)
+        situation = overflow.Situation("phone", closed=reason in ("hours", "paused", "nobody"), waited=waited)
+        rule = overflow.first_rule(rules, situation)
+        if rule is None or rule.action != "forward":
+            return None
+        # Ended first: whichever process's hold loop gets here first forwards the call.
+        if await self.end(contact.id, "forwarded") is None:
+            return None
+        return rule
 
     def ensure_ticker(self) -> None:
         """Start this process's timer loop on the running event loop, once."""
