@@ -147,7 +147,7 @@ async def incoming(request: HttpRequest) -> HttpResponse:
     centre = await service.call_centre(request.POST.get("To", ""))
     closed = await service.availability("sv", "phone", centre)
     if closed is not None:
-        await _count_closed(closed, centre)
+        await service.count_not_taken(closed, "phone", centre)
         target, still = await service.overflow(closed, "phone", centre)
         if still is None:
             return twiml(menu(target))  # a partner centre answers; its queue, its counsellors
@@ -155,17 +155,6 @@ async def incoming(request: HttpRequest) -> HttpResponse:
             return twiml(await sync_to_async(forward)(still.elsewhere))
         return await closed_twiml(still)
     return twiml(menu(centre))
-
-
-async def _count_closed(closed: Closed, centre: str = "") -> None:
-    from stats import acount
-
-    if closed.reason == "hours":
-        await acount("contacts.out_of_hours", centre=centre, channel="phone")
-    elif closed.reason == "nobody":
-        await acount("contacts.nobody_on_duty", centre=centre, channel="phone")
-    else:
-        await acount("contacts.turned_away", centre=centre, channel="phone", reason=closed.reason)
 
 
 @signed
@@ -178,7 +167,7 @@ async def language(request: HttpRequest) -> HttpResponse:
     centre = request.GET.get("centre", "")
     result = await service.start_call(call_sid, chosen, centre if centre in await service.centres() else "")
     if isinstance(result, Closed):
-        await _count_closed(result, centre)
+        await service.count_not_taken(result, "phone", centre)
         if result.elsewhere is not None and result.elsewhere.number:
             return twiml(await sync_to_async(forward)(result.elsewhere))
         return await closed_twiml(result)

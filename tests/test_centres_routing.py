@@ -388,3 +388,58 @@ async def test_a_counsellor_is_known_by_the_name_she_uses_at_the_centre_that_ans
     assert me is not None and me.name == "Aino" and me.name_at("una") == "Anja" and me.name_at("") == "Aino"
     for sock in (chat, aino):
         await sock.close()
+
+
+async def test_a_waiting_call_is_forwarded_when_its_centre_closes_meanwhile(service: Service) -> None:
+    """A caller already on hold when Nexus closes is forwarded by the "closed" rule at the
+    next hold loop, counted as forwarded (not as having left), the number kept nowhere."""
+    import xml.etree.ElementTree as ET
+
+    from centres.models import Line
+    from contacts import hours
+    from contacts.models import OpeningHours
+    from stats.models import DailyCount
+
+    await sync_to_async(two_centres)({"action": "forward", "number": "020577070", "service_name": "Rätt att välja"})
+
+    def open_nexus(is_open: bool) -> None:
+        for line in Line.objects.filter(centre__default=True):
+            OpeningHours.objects.filter(line=line).delete()
+            if is_open:
+                for day in range(7):
+                    OpeningHours.objects.create(line=line, weekday=day, opens=ALL_DAY[0], closes=ALL_DAY[1])
+        hours.invalidate()
+
+    await sync_to_async(open_nexus)(True)
+    kim = await sync_to_async(make_counsellor)(f"kim{uuid.uuid4().hex[:6]}", "Kim", ["sv"], 2, "+46185550123")
+    staff = await on_duty(kim)
+    chat = await visitor(lang="sv")  # Kim is chatting: no call is offered to her meanwhile
+    offer = await staff.expect("offer")
+    await staff.send(type="accept", contact=offer["contact"])
+    await chat.expect("joined")
+
+    client = AsyncClient()
+    await signed_post(client, "/phone/incoming/")
+    held = ET.fromstring((await signed_post(client, "/phone/language/", Digits="1")).content)
+    assert held.find("Redirect") is not None
+    assert [c.channel for c in await service.queue()] == ["phone"]
+    still = ET.fromstring((await signed_post(client, "/phone/wait/")).content)
+    assert still.find("Dial") is None  # open: keeps waiting
+
+    await sync_to_async(open_nexus)(False)
+    response = await signed_post(client, "/phone/wait/")
+    doc = ET.fromstring(response.content)
+    dial = doc.find("Dial")
+    assert dial is not None and "".join(dial.itertext()).strip() == "020577070"
+    assert dial.get("callerId") == NEXUS_NUMBER and CANARY not in response.content.decode()
+    assert [c.channel for c in await service.queue()] == []
+
+    def counted(metric: str) -> int:
+        return sum(
+            DailyCount.objects.filter(metric=metric, dimension="channel", value="phone").values_list("count", flat=True)
+        )
+
+    assert await sync_to_async(counted)("contacts.forwarded") == 1
+    assert await sync_to_async(counted)("contacts.left_before_answer") == 0
+    for sock in (staff, chat):
+        await sock.close()

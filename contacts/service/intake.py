@@ -125,6 +125,16 @@ class Arrivals(Routing):
             return destination.centre, None
         return centre, closed
 
+    async def count_not_taken(self, closed: Closed, channel: Channel, centre: str) -> None:
+        """Count an attempt ``centre`` could not take, by why (the report's "could not
+        join the queue" table): for a chat's start and a call's arrival alike."""
+        if closed.reason == "hours":
+            await acount("contacts.out_of_hours", centre=centre, channel=channel)
+        elif closed.reason == "nobody":
+            await acount("contacts.nobody_on_duty", centre=centre, channel=channel)
+        else:
+            await acount("contacts.turned_away", centre=centre, channel=channel, reason=closed.reason)
+
     # --- visitor side ---
     async def start_contact(
         self,
@@ -161,12 +171,7 @@ class Arrivals(Routing):
         answered_by = ""
         closed = await self.availability(shown, channel, centre)
         if closed is not None:
-            if closed.reason == "hours":
-                await acount("contacts.out_of_hours", centre=centre, channel=channel)
-            elif closed.reason == "nobody":
-                await acount("contacts.nobody_on_duty", centre=centre, channel=channel)
-            else:
-                await acount("contacts.turned_away", centre=centre, channel=channel, reason=closed.reason)
+            await self.count_not_taken(closed, channel, centre)
             target, still = await self.overflow(closed, channel, centre)
             if still is not None:
                 return still
