@@ -292,6 +292,10 @@ CHAT: dict[str, Any] = {
     # the resumption token before the conversation ends. The token lives in page memory
     # only, so a reload or a closed tab cannot come back: the chat ends after this time.
     "GRACE_SECONDS": envint("CHAT_GRACE_SECONDS", 120, minimum=5),
+    # Silence is not leaving: after this long without a word from a connected visitor,
+    # the counsellor's card offers a gentle "are you still there?" and the visitor's page
+    # says the counsellor is waiting. Nothing ends a conversation for silence.
+    "IDLE_PROMPT_SECONDS": envint("CHAT_IDLE_PROMPT_SECONDS", 180, minimum=5),
     # How long a counsellor's console may be gone before their conversations go back to
     # the front of the queue.
     # At least twice the console's 15 s keep-alive, so a live console is never taken for gone.

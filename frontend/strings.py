@@ -76,6 +76,8 @@ VISITOR: dict[str, Promise] = {
     "counsellor": _("Counsellor"),
     "you": _("You"),
     "typing": _("{name} is writing…"),
+    # Shown after a quiet while since the counsellor wrote: they wait, there is no hurry.
+    "counsellor_waiting": _("{name} is waiting for you. Write when you are ready, there is no hurry."),
     "message_label": _("Your message"),
     "send": _("Send"),
     "end": _("End chat"),
@@ -150,6 +152,10 @@ CONSOLE: dict[str, Promise] = {
     "visitor_connected": _("Visitor connected"),
     "visitor_away": _("Visitor's connection lost — waiting for them to come back"),
     "visitor_typing": _("The visitor is writing…"),
+    # A connected visitor who has been quiet a while (CHAT_IDLE_PROMPT_SECONDS).
+    "visitor_quiet": _("Quiet for {n} min."),
+    "visitor_quiet_short": _("Quiet for a while."),
+    "still_there": _("Ask if they are still there"),
     "send": _("Send"),
     "end": _("End conversation"),
     "end_confirm": _("End this conversation?"),

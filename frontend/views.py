@@ -143,6 +143,7 @@ def visitor(request: HttpRequest, centre: str = "") -> HttpResponse:
                 **chosen,
                 "closed": not is_open,
                 "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
+                "idleSeconds": settings.CHAT["IDLE_PROMPT_SECONDS"],
             },
         }
         response = render(request, "frontend/visitor.html", context)
@@ -214,6 +215,7 @@ def console(request: HttpRequest) -> HttpResponse:
             "me": counsellor.counsellor.display_name,
             "blockDuration": duration_words(int(settings.CHAT["BLOCK_SECONDS"])),
             "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
+            "idleSeconds": settings.CHAT["IDLE_PROMPT_SECONDS"],
             "languages": settings.CONTACT_LANGUAGES,
         },
         "vocab": {

@@ -35,6 +35,9 @@ METRICS: dict[str, dict[str, frozenset[str]]] = {
         "reason": frozenset({"paused", "full", "blocked", "too_many"}),
     },
     "wait": {"band": frozenset(WAIT_BANDS)},
+    # Silence in an answered chat: a counsellor asked "are you still there?" (prompted),
+    # or the visitor's connection was gone past the grace and the chat ended (left).
+    "idle": {"event": frozenset({"prompted", "left"})},
     "conversation": {"band": frozenset(vocabulary.CONVERSATION_BANDS)},
     # The counsellor's optional wrap-up. Each field is its own one-dimensional count: a
     # combination (say age band with municipality) could single a person out.

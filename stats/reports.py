@@ -153,6 +153,15 @@ def month_tables(s: dict[tuple[str, str, str], int]) -> list[ReportTable]:
         ),
         _table("wait", _("Waiting time"), dim("wait", "band", [(b, b) for b in WAIT_BANDS]), {}),
         _table(
+            "idle",
+            _("Silence in answered chats"),
+            {"prompted": s.get(("idle", "event", "prompted"), 0), "left": s.get(("idle", "event", "left"), 0)},
+            {
+                "prompted": _("Counsellor asked whether the visitor was still there"),
+                "left": _("Visitor's connection gone past the grace: counted as left"),
+            },
+        ),
+        _table(
             "length",
             _("Length of conversation"),
             dim("conversation", "band", [(b, b) for b in CONVERSATION_BANDS]),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 from contacts.service import Service
 from tests.conftest import console, visitor
@@ -644,3 +645,38 @@ async def test_only_the_conversations_own_staff_receive_its_words(service: Servi
     assert not [f for f in raw if "hemligt" in f], "a conversation's words reached staff outside it"
     for s in (colleague, boss, staff, v):
         await s.close()
+
+
+async def test_silence_ends_nothing_a_prompt_is_counted_once_and_a_lost_visitor_counts_as_left(
+    service: Service, sara: Any
+) -> None:
+    """Idle is not gone (issue 16, item 3): the "are you still there?" prompt is an
+    ordinary message to the visitor, counted once however often it is resent; a quiet
+    visitor is never ended by the tick; one whose connection stays gone past the grace
+    is, and counts as left. Only aggregates: no row names the conversation."""
+    from stats.models import DailyCount
+
+    def counted(event: str) -> int:
+        return sum(DailyCount.objects.filter(metric="idle", value=event).values_list("count", flat=True))
+
+    staff, v, cid = await chat_between(service, sara)
+    await staff.send(type="send", contact=cid, id="c1", text="Är du kvar?", prompt="yes")
+    assert (await staff.expect("error"))["code"] == "bad_field"
+    for _ in range(2):  # a resend after a reconnect: the same client id
+        await staff.send(type="send", contact=cid, id="c1", text="Är du kvar?", prompt=True)
+        await staff.expect("sent", id="c1")
+    got = await v.expect("message")
+    assert got["text"] == "Är du kvar?" and "prompt" not in got
+    assert await sync_to_async(counted)("prompted") == 1
+
+    later = time.time() + 3600  # an hour of silence, connection up: nothing ends
+    await service.tick(later)
+    assert await service.contact(cid) is not None
+    await v.close()  # the connection goes and stays gone past the grace
+    await asyncio.sleep(0.2)
+    await service.tick(time.time() + settings.CHAT["GRACE_SECONDS"] + 1)
+    assert await service.contact(cid) is None
+    assert (await staff.expect("ended", contact=cid))["by"] == "visitor_gone"
+    assert await sync_to_async(counted)("left") == 1
+    assert not await sync_to_async(DailyCount.objects.filter(value=cid).exists)()
+    await staff.close()

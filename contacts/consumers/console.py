@@ -145,10 +145,13 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         cid = protocol.contact_id(frame)
         message_id = protocol.client_id(frame)
         body = protocol.message_text(frame, message_id)
+        prompt = protocol.flag(frame, "prompt")  # the "are you still there?" button
         result = await self.service.send(cid, "counsellor", body, message_id, author=self.uid)
         if result is None:
             await self.mine(frame)  # not_yours, if that is why
             raise FrameError("not_in_conversation", message_id)
+        if prompt and not result.duplicate:
+            await self.service.idle_prompted(cid)
         self.sent_own(cid, result.seq)
         await self.out({"type": "sent", "contact": cid, "id": message_id, "seq": result.seq})
 

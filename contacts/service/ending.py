@@ -27,6 +27,8 @@ class Ending(Messages):
             duration = now - contact.answered_at
             await self.store.record_handle_time(duration)
             await acount("conversation", centre=contact.centre, band=conversation_band(duration))
+            if by == "visitor_gone":
+                await acount("idle", centre=contact.centre, event="left")
         elif by == "forwarded":
             await acount("contacts.forwarded", centre=contact.centre, channel=contact.channel)
         else:
@@ -42,6 +44,13 @@ class Ending(Messages):
         await self.queue_changed()
         await self.route()
         return contact
+
+    async def idle_prompted(self, contact_id: str) -> None:
+        """A counsellor asked a silent visitor whether they are still there: counted,
+        nothing else (the words went as an ordinary message)."""
+        contact = await self.store.get_contact(contact_id)
+        if contact is not None:
+            await acount("idle", centre=contact.centre, event="prompted")
 
     async def breather(self, contact: Contact) -> None:
         """The centre's breather after a conversation: no new offer to its counsellor until

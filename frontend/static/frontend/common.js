@@ -123,13 +123,16 @@
   // A message written here: it waits in the outbox, in order, until its `sent` comes.
   // The client id makes every resend safe: the server stores an id once. True if it went
   // out now.
-  Thread.prototype.post = function (id, text, el, hold) {
-    var m = { id: id, text: text, el: el, wired: false };
+  // ``extra``: fields sent with it each time (the console's prompt flag).
+  Thread.prototype.post = function (id, text, el, hold, extra) {
+    var m = { id: id, text: text, el: el, wired: false, extra: extra || null };
     this.outbox.push(m);
     return hold ? false : this.transmit(m);
   };
   Thread.prototype.transmit = function (m) {
-    if (this.send({ type: "send", id: m.id, text: m.text })) m.wired = true;
+    var frame = { type: "send", id: m.id, text: m.text };
+    if (m.extra) Object.keys(m.extra).forEach(function (k) { frame[k] = m.extra[k]; });
+    if (this.send(frame)) m.wired = true;
     return m.wired;
   };
   Thread.prototype.resend = function () {

@@ -168,12 +168,14 @@
       var c = convs[f.contact];
       if (!c || c.ended) return;
       var p = c.el.querySelector(".typing");
+      c.heard = Date.now();  // writing is not silence
       p.hidden = false;
       clearTimeout(c.typingTimer);
       c.typingTimer = setTimeout(function () { p.hidden = true; }, 4000);
     },
     visitor: function (f) {
       var c = convs[f.contact];
+      if (c) c.connected = f.state !== "away";
       if (c) c.el.querySelector(".presence").textContent = t({ connected: "visitor_connected", hidden: "visitor_hidden" }[f.state] || "visitor_away");
     },
     ended: function (f) {
@@ -281,7 +283,7 @@
     plain.textContent = t("plain");
     plain.hidden = !info.plain;
     node.querySelector(".presence").textContent = info.visitor === "away" ? t("visitor_away") : t("visitor_connected");
-    var c = { el: node, ended: false };
+    var c = { el: node, ended: false, info: info, heard: Date.now(), connected: info.visitor !== "away" };
     c.thread = new Chat.Thread({ send: send, contact: info.contact, draw: function (f) { draw(c, f); } });
     convs[info.contact] = c;
     var textarea = node.querySelector("textarea");
@@ -327,6 +329,7 @@
     });
     fillTransfer(node);
     node.querySelector(".help").addEventListener("click", function () { send({ type: "help", contact: info.contact }); });
+    node.querySelector(".still-there").addEventListener("click", function () { askStillThere(c); });
     node.querySelector(".block").addEventListener("click", function () {
       if (window.confirm(t("block_confirm", { duration: CONFIG.blockDuration }))) send({ type: "block", contact: info.contact });
     });
@@ -391,6 +394,29 @@
     select.value = keep;
   }
 
+  // Silence is not leaving. A connected visitor who has said nothing for a while gets a
+  // line on the card and a gentle "are you still there?" (the centre's canned response
+  // "kvar", in the conversation's language) one tap away; nothing ends for silence.
+  function quiet(c) {
+    var box = c.el.querySelector(".quiet");
+    var minutes = Math.floor((Date.now() - c.heard) / 60000);
+    var show = !c.ended && c.connected && Date.now() - c.heard >= CONFIG.idleSeconds * 1000 &&
+      !!cannedText(STILL_THERE, c.info.language);
+    if (show) c.el.querySelector(".quiet-text").textContent = minutes ? t("visitor_quiet", { n: minutes }) : t("visitor_quiet_short");
+    box.hidden = !show;
+  }
+  var STILL_THERE = "kvar";
+  setInterval(function () { Object.keys(convs).forEach(function (id) { quiet(convs[id]); }); }, 10000);
+  function askStillThere(c) {
+    var text = cannedText(STILL_THERE, c.info.language);
+    if (!text) return;
+    var id = "c" + Date.now().toString(36) + (counter++).toString(36);
+    var li = addMessage(c, t("me"), text, "me pending", 0);
+    if (!c.thread.post(id, text, li, false, { prompt: true })) li.appendChild(el("span", "note", t("not_sent")));
+    c.heard = Date.now();  // asked: the next line comes after another quiet while
+    quiet(c);
+  }
+
   // The conversation's language first, then Swedish; {namn} becomes my visible name.
   function cannedText(shortcut, language) {
     var pick = null;
@@ -407,6 +433,7 @@
       // Labelled by author: after a transfer, a colleague's lines are theirs, not "Me".
       var mine = f.from === "counsellor" && f.mine !== false;
       var who = f.from === "visitor" ? t("visitor") : mine ? t("me") : f.name || t(f.from);
+      if (f.from === "visitor") { c.heard = Date.now(); quiet(c); }
       addMessage(c, who, f.text, mine ? "me" : f.from === "visitor" ? "them" : "colleague", f.seq);
     }
     if (f.from === "visitor") { c.el.querySelector(".typing").hidden = true; notify(); markUnread(c); }

@@ -340,11 +340,27 @@
   };
 
   // A message the thread says is new (common.js drops a replayed seq it shows).
+  // Silence is not leaving: after a while without a word from the visitor since the
+  // counsellor last wrote, the page says the counsellor is waiting, and that there is no
+  // hurry. Nothing ends the chat for silence (only a lost connection, after the grace).
+  var idle = { since: 0 };
+  function heardFromCounsellor() { idle.since = Date.now(); $("counsellor-waiting").hidden = true; }
+  function heardFromVisitor() { idle.since = 0; $("counsellor-waiting").hidden = true; }
+  setInterval(function () {
+    if (state.phase !== "chat" || state.waiting || !idle.since) return;
+    if (Date.now() - idle.since < CONFIG.idleSeconds * 1000) return;
+    var waiting = $("counsellor-waiting");
+    if (!waiting.hidden) return;
+    waiting.textContent = t("counsellor_waiting", { name: state.name });
+    waiting.hidden = false;
+  }, 5000);
+
   function draw(f) {
     if (f.from !== "visitor") {
       var who = f.from === "counsellor" ? state.name : f.from === "supervisor" ? state.supervisor || "" : "";
       addMessage(who, f.text, "them", f.seq, f.html);
       $("typing").hidden = true;
+      heardFromCounsellor();
       notice();
     } else if (!document.querySelector('[data-seq="' + f.seq + '"]')) {
       addMessage(t("you"), f.text, "me", f.seq);
@@ -466,6 +482,7 @@
     return PII.some(function (re) { return re.test(plain); });
   }
   function sendText(text) {
+    heardFromVisitor();
     var id = "m" + Date.now().toString(36) + (state.counter++).toString(36);
     var el = addMessage(t("you"), text, "me pending", 0);
     el.setAttribute("data-pending", "1");
@@ -498,6 +515,7 @@
   $("text").addEventListener("input", function () {
     if (!$("pii").hidden && !looksIdentifying($("text").value)) $("pii").hidden = true;
     var now = Date.now();
+    if ($("text").value) heardFromVisitor();
     if (now - state.lastTyping > 3000) { state.lastTyping = now; send({ type: "typing" }); }
   });
   // A quiet line every 25 s keeps proxies from dropping the socket and recovers any lost nudge.
