@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 
 from channels.db import database_sync_to_async
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from chatservice import vocabulary
@@ -86,22 +86,22 @@ def count(metric: str, n: int = 1, *, centre: str = "", **dimensions: str) -> No
             raise ValueError(f"{metric}: {dim} is not a counted dimension or has an unknown value")
         pairs.append((dim, value))
     day = timezone.localdate()
-    # One transaction for all of them: one commit (one WAL flush, or one fsync on
-    # SQLite) instead of one per dimension. Counting a new contact was five commits,
-    # all on the one thread every process's database calls share.
-    with transaction.atomic():
-        for dim, value in pairs:
-            row = DailyCount.objects.filter(day=day, metric=metric, dimension=dim, value=value, centre=centre)
-            if row.update(count=F("count") + n):
-                continue
-            try:
-                with transaction.atomic():
-                    DailyCount.objects.create(
-                        day=day, metric=metric, dimension=dim, value=value, centre=centre, count=n
-                    )
-            except IntegrityError:
-                # Another process created the row first: add to it instead.
-                row.update(count=F("count") + n)
+    table = DailyCount._meta.db_table
+    # One statement for all of them, and for a row that is not there yet as for one that
+    # is: INSERT ... ON CONFLICT DO UPDATE (PostgreSQL, and SQLite since 3.24). It was an
+    # UPDATE per dimension, then an INSERT in a savepoint for each row new that day,
+    # all on the one thread every process's database calls share; with twenty centres
+    # there are twenty times as many rows new each morning.
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(pairs))
+    params: list[date | str | int] = []
+    for dim, value in pairs:
+        params += [day, metric, dim, value, centre, n]
+    sql = (
+        f"INSERT INTO {table} (day, metric, dimension, value, centre, count) VALUES {values} "  # noqa: S608 - names are ours, values are parameters
+        f"ON CONFLICT (day, metric, dimension, value, centre) DO UPDATE SET count = {table}.count + excluded.count"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 async def acount(metric: str, n: int = 1, *, centre: str = "", **dimensions: str) -> None:
