@@ -129,9 +129,16 @@ def menu(centre: str = "") -> VoiceResponse:
     return response
 
 
-def waiting(language: str, position: int | None) -> VoiceResponse:
+def waiting(language: str, position: int | None, closes: str = "") -> VoiceResponse:
     response = VoiceResponse()
     with translation.override(language):
+        if closes:
+            # The line's closing-time rule: said once, the caller may stay on.
+            text = _(
+                "We close at %(time)s. You can stay in the queue, but we may not have time to answer "
+                "everyone. If you are in danger, call 112."
+            ) % {"time": closes}
+            say(response, language, text)
         if position is not None:
             text = _("You are number %(position)s in the queue. Please hold.") % {"position": position}
             say(response, language, text)
@@ -189,10 +196,12 @@ async def wait(request: HttpRequest) -> HttpResponse:
         return hang_up()
     response = VoiceResponse()
     if contact.state != "active":
-        rule = await service.forward_waiting_call(contact, time.time())
+        now = time.time()
+        rule = await service.forward_waiting_call(contact, now)
         if rule is not None:
             return twiml(await sync_to_async(forward)(rule))
-        return twiml(waiting(contact.language, await service.position(contact.id)))
+        closes = await service.closing_notice(contact, now)
+        return twiml(waiting(contact.language, await service.position(contact.id), closes))
     number = await sync_to_async(work_phone)(contact.counsellor)
     with translation.override(contact.language):
         say(response, contact.language, _("You are being connected to a counsellor."))

@@ -443,3 +443,52 @@ async def test_a_waiting_call_is_forwarded_when_its_centre_closes_meanwhile(serv
     assert await sync_to_async(counted)("contacts.left_before_answer") == 0
     for sock in (staff, chat):
         await sock.close()
+
+
+async def test_a_caller_on_hold_hears_once_that_the_centre_closes_soon(service: Service) -> None:
+    import xml.etree.ElementTree as ET
+    from datetime import datetime, timedelta
+
+    from centres.models import Line
+    from contacts import hours
+    from contacts.models import OpeningHours
+
+    await sync_to_async(two_centres)({"action": "centre"})
+
+    def nexus_hours(closes: time, closing_minutes: int) -> None:
+        for line in Line.objects.filter(centre__default=True):
+            line.closing_minutes = closing_minutes
+            line.save()
+            OpeningHours.objects.filter(line=line).delete()
+            weekday = datetime.now(hours.STOCKHOLM).weekday()
+            OpeningHours.objects.create(line=line, weekday=weekday, opens=time(0), closes=closes)
+        hours.invalidate()
+        directory.invalidate()
+
+    from centres import directory
+
+    await sync_to_async(nexus_hours)(ALL_DAY[1], 0)
+    kim = await sync_to_async(make_counsellor)(f"kim{uuid.uuid4().hex[:6]}", "Kim", ["sv"], 2, "+46185550123")
+    staff = await on_duty(kim)
+    chat = await visitor(lang="sv")  # Kim is chatting: the call waits
+    offer = await staff.expect("offer")
+    await staff.send(type="accept", contact=offer["contact"])
+    await chat.expect("joined")
+    client = AsyncClient()
+    await signed_post(client, "/phone/incoming/")
+    await signed_post(client, "/phone/language/", Digits="1")
+
+    now = datetime.now(hours.STOCKHOLM)
+    closes = (now + timedelta(minutes=5)).time()
+    if closes < now.time():
+        closes = time(23, 59, 59)  # near midnight: still inside the window
+    await sync_to_async(nexus_hours)(closes, 15)
+    said = []
+    for _ in range(3):
+        doc = ET.fromstring((await signed_post(client, "/phone/wait/")).content)
+        said.append(" ".join(s.text or "" for s in doc.iter("Say")))
+        assert doc.find("Redirect") is not None  # still on hold: the caller may stay
+    assert f"stänger klockan {closes:%H:%M}" in said[0]
+    assert not any("stänger" in s for s in said[1:])  # once
+    for sock in (staff, chat):
+        await sock.close()

@@ -77,15 +77,11 @@ class Sweep(Supervision):
         directory = await current_directory()
         if not any(any(c.closing.values()) for c in directory.centres.values()):
             return
-        at = datetime.fromtimestamp(now, UTC)
         closes: dict[tuple[str, Channel], str] = {}
 
         async def closing_at(centre: str, channel: Channel) -> str:
             if (centre, channel) not in closes:
-                schedule = await current_schedule(await self.line_of(centre, channel))
-                minutes = directory.closing(centre, channel)
-                shut = minutes and schedule.is_open(at) and not schedule.accepting(at, minutes)
-                closes[centre, channel] = closing_time(schedule, at) if shut else ""
+                closes[centre, channel] = await self.closes_soon(centre, channel, now)
             return closes[centre, channel]
 
         for contact in await self.store.queue():
@@ -97,6 +93,23 @@ class Sweep(Supervision):
                 await self.publish(
                     groups.visitor(contact.id), ConvClosing(type="conv.closing", contact=contact.id, closes=when)
                 )
+
+    async def closes_soon(self, centre: str, channel: Channel, now: float) -> str:
+        """When the centre's line closes ("HH:MM"), if it is in its closing window now
+        (open, but taking no new contacts); "" otherwise."""
+        directory = await current_directory()
+        minutes = directory.closing(centre, channel)
+        if not minutes:
+            return ""
+        at = datetime.fromtimestamp(now, UTC)
+        schedule = await current_schedule(await self.line_of(centre, channel))
+        return closing_time(schedule, at) if schedule.is_open(at) and not schedule.accepting(at, minutes) else ""
+
+    async def closing_notice(self, contact: Contact, now: float) -> str:
+        """For a caller on hold: when their centre closes, the first time their line is
+        in its closing window (one hold loop says it, once); "" otherwise."""
+        when = await self.closes_soon(contact.centre, contact.channel, now)
+        return when if when and await self.store.tell_once(contact.id, "closing") else ""
 
     async def follow_overflow(self, now: float) -> None:
         """Contacts waiting at a centre that closed meanwhile, or longer than its rules
