@@ -28,6 +28,7 @@ class CentreInfo:
     name: str
     languages: tuple[str, ...]
     tell_on_transfer: bool
+    block_seconds: int
     lines: dict[Channel, int]  # the line a contact of this channel enters by, by id
     rules: dict[Channel, tuple[Rule, ...]]  # that line's overflow rules, in order
     closing: dict[Channel, int] = field(default_factory=dict)  # minutes: no new contacts before closing
@@ -118,6 +119,7 @@ def load_directory() -> Directory:
             name=centre.name,
             languages=tuple(centre.languages or ()),
             tell_on_transfer=centre.tell_on_transfer,
+            block_seconds=centre.block_minutes * 60,
             lines=lines,
             rules=centre_rules,
             closing=closing,

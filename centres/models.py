@@ -72,9 +72,19 @@ class Centre(models.Model):
         help_text=_("Two counsellors of this centre may not work under the same name."),
     )
     tell_on_transfer = models.BooleanField(
-        _("tell the visitor on transfer"), default=True, help_text=_("The visitor is told a colleague takes over.")
+        _("tell the visitor on transfer"),
+        default=True,
+        help_text=_(
+            "The visitor is told the colleague's name when one takes over; if not, only that a colleague does."
+        ),
     )
-    block_minutes = models.PositiveIntegerField(_("block length (minutes)"), default=60)
+    block_minutes = models.PositiveIntegerField(
+        _("block length (minutes)"),
+        default=0,
+        help_text=_(
+            "How long a connection a counsellor here blocks stays turned away. 0: the service's BLOCK_SECONDS."
+        ),
+    )
     BREATHERS = [
         ("none", _("none: the next offer may come at once")),
         ("ready", _("until the counsellor says they are ready")),

@@ -196,7 +196,8 @@ def console(request: HttpRequest) -> HttpResponse:
     language = translation.get_language() or settings.LANGUAGE_CODE
     # The shared answers, and those of the counsellor's centres, which take a shortcut
     # over from the shared one in the same language.
-    rows = CannedResponse.objects.filter(centre_or_shared(*centres_of(counsellor.pk)))
+    mine = centres_of(counsellor.pk)
+    rows = CannedResponse.objects.filter(centre_or_shared(*mine))
     chosen: dict[tuple[str, str], CannedResponse] = {}
     for c in sorted(rows, key=lambda c: c.centre_id is not None):
         chosen[(c.shortcut, c.language)] = c
@@ -214,6 +215,11 @@ def console(request: HttpRequest) -> HttpResponse:
             "canned": canned,
             "me": counsellor.counsellor.display_name,
             "blockDuration": duration_words(int(settings.CHAT["BLOCK_SECONDS"])),
+            "blockDurations": {
+                live: duration_words(info.block_seconds)
+                for live, info in load_directory().centres.items()
+                if live in mine and info.block_seconds
+            },
             "maxChars": settings.CHAT["MAX_MESSAGE_CHARS"],
             "idleSeconds": settings.CHAT["IDLE_PROMPT_SECONDS"],
             "languages": settings.CONTACT_LANGUAGES,

@@ -492,3 +492,46 @@ async def test_a_caller_on_hold_hears_once_that_the_centre_closes_soon(service: 
     assert not any("stänger" in s for s in said[1:])  # once
     for sock in (staff, chat):
         await sock.close()
+
+
+async def test_a_centre_sets_its_block_length_and_whether_a_transfer_names_the_colleague(service: Service) -> None:
+    """Una blocks for 5 minutes and does not name the colleague who takes over."""
+    import time as _time
+
+    from centres import directory
+    from centres.models import Centre
+    from staff.models import Membership
+
+    made = await sync_to_async(two_centres)({"action": "centre"})  # Nexus closed: Una answers
+
+    def una_rules() -> Any:
+        Centre.objects.filter(pk=made["una"].pk).update(block_minutes=5, tell_on_transfer=False)
+        colleague = make_counsellor(f"ulla{uuid.uuid4().hex[:6]}", "Ulla", ["sv"], 2)
+        Membership.objects.create(user=colleague, centre=made["una"])
+        directory.invalidate()
+        return colleague
+
+    ulla_user = await sync_to_async(una_rules)()
+    aino, ulla = await on_duty(made["aino"]), await on_duty(ulla_user)
+    chat = await visitor(lang="sv")
+    await chat.expect("started")
+    offer = await aino.expect("offer", timeout=5)
+    await aino.send(type="accept", contact=offer["contact"])
+    await chat.expect("joined")
+    await aino.send(type="transfer", contact=offer["contact"], to="counsellor", counsellor=ulla_user.pk)
+    told = await chat.expect("transferred")
+    assert told["name"] == ""  # a colleague took over, unnamed
+    await ulla.expect("conversation", contact=offer["contact"])
+
+    shared = ("127.44.55.67", 5000)
+    abuser = await visitor(client=shared)
+    await abuser.expect("started")
+    second = await aino.expect("offer", timeout=5)
+    await aino.send(type="accept", contact=second["contact"])
+    await abuser.expect("joined")
+    await aino.send(type="block", contact=second["contact"])
+    await aino.expect("ended", contact=second["contact"], by="blocked")
+    [(_source, until, by)] = await service.store.blocks()
+    assert by == "Aino" and 280 < until - _time.time() <= 300  # Una's five minutes, not the hour
+    for sock in (chat, aino, ulla, abuser):
+        await sock.close()

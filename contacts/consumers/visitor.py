@@ -313,5 +313,4 @@ class VisitorConsumer(Delivery):
             return
         contact = await self.service.contact(event["contact"])
         if contact is not None:
-            counsellor = await self.service.counsellor(contact.counsellor)
-            await self.out({"type": "transferred", "name": counsellor.name_at(contact.centre) if counsellor else ""})
+            await self.out({"type": "transferred", "name": await self.service.name_after_transfer(contact)})

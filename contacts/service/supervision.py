@@ -84,10 +84,16 @@ class Supervision(Transfer):
         if contact.source:
             counsellor = await self.store.get_counsellor(contact.counsellor)
             by = counsellor.name if counsellor is not None else ""
-            await self.store.block_source(contact.source, int(config("BLOCK_SECONDS")), by)
+            await self.store.block_source(contact.source, await self.block_seconds(contact.centre), by)
             await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
             await arecord(contact.counsellor, "block_set")
         await self.end(contact_id, "blocked")
+
+    async def block_seconds(self, centre: str) -> int:
+        """How long a block set in ``centre``'s conversation lasts: the centre's own
+        length (centres.Centre.block_minutes), else CHAT_BLOCK_SECONDS."""
+        found = (await current_directory()).get(centre)
+        return found.block_seconds if found is not None and found.block_seconds else int(config("BLOCK_SECONDS"))
 
     async def lift_block(self, block_id: str, *, by: int) -> bool:
         """A supervisor ends a block early; new chats from that source get through."""

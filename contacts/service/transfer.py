@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import time
 
+from centres.directory import current_directory
 from contacts import groups
 from contacts.service.ending import Ending
 from routing import policy
+from routing.state import Contact
 
 
 class Transfer(Ending):
+    async def name_after_transfer(self, contact: Contact) -> str:
+        """The name the visitor is told after a transfer: the colleague's name at the
+        contact's centre, or "" (a colleague, unnamed) where the centre does not tell
+        (centres.Centre.tell_on_transfer)."""
+        centre = (await current_directory()).get(contact.centre)
+        if centre is not None and not centre.tell_on_transfer:
+            return ""
+        counsellor = await self.store.get_counsellor(contact.counsellor)
+        return counsellor.name_at(contact.centre) if counsellor is not None else ""
+
     async def transfer_to_counsellor(self, from_id: int, contact_id: str, to_id: int) -> bool:
         """Hand a conversation to a colleague; the whole conversation goes with it."""
         if from_id == to_id:

@@ -187,7 +187,7 @@
       clearTimeout(c.typingTimer);
       c.el.querySelector(".typing").hidden = true;
       c.thread.stop();
-      addNote(c, t.has("ended_" + f.by) ? t("ended_" + f.by, { duration: CONFIG.blockDuration }) : t("ended_system"));
+      addNote(c, t.has("ended_" + f.by) ? t("ended_" + f.by, { duration: blockDuration(c.info) }) : t("ended_system"));
       if (f.undelivered) addNote(c, t("undelivered", { n: f.undelivered }));
       c.el.querySelector(".composer").hidden = true;
       c.el.querySelector(".end").hidden = true;
@@ -331,7 +331,7 @@
     node.querySelector(".help").addEventListener("click", function () { send({ type: "help", contact: info.contact }); });
     node.querySelector(".still-there").addEventListener("click", function () { askStillThere(c); });
     node.querySelector(".block").addEventListener("click", function () {
-      if (window.confirm(t("block_confirm", { duration: CONFIG.blockDuration }))) send({ type: "block", contact: info.contact });
+      if (window.confirm(t("block_confirm", { duration: blockDuration(info) }))) send({ type: "block", contact: info.contact });
     });
     node.querySelector(".transfer").addEventListener("submit", function (e) {
       e.preventDefault();
@@ -416,6 +416,9 @@
     c.heard = Date.now();  // asked: the next line comes after another quiet while
     quiet(c);
   }
+
+  // Each centre sets how long a block lasts.
+  function blockDuration(info) { return CONFIG.blockDurations[info.centre || ""] || CONFIG.blockDuration; }
 
   // The conversation's language first, then Swedish; {namn} becomes my visible name.
   function cannedText(shortcut, language) {
