@@ -28,7 +28,7 @@ from contacts.info import (
 from frontend.strings import CONSOLE, SUPERVISOR, VISITOR, catalog
 from routing import overflow
 from staff.access import staff_view
-from staff.profiles import centres_of
+from staff.profiles import centres_and_names, centres_of
 from staff.roles import is_counsellor, is_national, is_partner, is_supervisor
 from stats import vocab
 
@@ -214,6 +214,8 @@ def console(request: HttpRequest) -> HttpResponse:
             "lang": language,
             "canned": canned,
             "me": counsellor.counsellor.display_name,
+            # The pseudonym used at each centre, where one is set (staff.Membership).
+            "names": {c: alias for c, alias in zip(*centres_and_names(counsellor.pk), strict=False) if alias},
             "blockDuration": duration_words(int(settings.CHAT["BLOCK_SECONDS"])),
             "blockDurations": {
                 live: duration_words(info.block_seconds)

@@ -302,7 +302,7 @@
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); node.querySelector(".composer").requestSubmit(); }
       if (e.key === "Tab" && !e.shiftKey) {
         var m = /(^|\s)\/([\w-]+)$/.exec(textarea.value);
-        var text = m && cannedText(m[2], info.language);
+        var text = m && cannedText(m[2], info.language, info.centre);
         if (text) { e.preventDefault(); textarea.value = textarea.value.slice(0, textarea.value.length - m[2].length - 1) + text; }
       }
     });
@@ -315,7 +315,7 @@
       select.appendChild(opt);
     });
     select.addEventListener("change", function () {
-      var text = cannedText(select.value, info.language);
+      var text = cannedText(select.value, info.language, info.centre);
       if (text) textarea.value = (textarea.value ? textarea.value + " " : "") + text;
       select.value = "";
       textarea.focus();
@@ -401,14 +401,14 @@
     var box = c.el.querySelector(".quiet");
     var minutes = Math.floor((Date.now() - c.heard) / 60000);
     var show = !c.ended && c.connected && Date.now() - c.heard >= CONFIG.idleSeconds * 1000 &&
-      !!cannedText(STILL_THERE, c.info.language);
+      !!cannedText(STILL_THERE, c.info.language, c.info.centre);
     if (show) c.el.querySelector(".quiet-text").textContent = minutes ? t("visitor_quiet", { n: minutes }) : t("visitor_quiet_short");
     box.hidden = !show;
   }
   var STILL_THERE = "kvar";
   setInterval(function () { Object.keys(convs).forEach(function (id) { quiet(convs[id]); }); }, 10000);
   function askStillThere(c) {
-    var text = cannedText(STILL_THERE, c.info.language);
+    var text = cannedText(STILL_THERE, c.info.language, c.info.centre);
     if (!text) return;
     var id = "c" + Date.now().toString(36) + (counter++).toString(36);
     var li = addMessage(c, t("me"), text, "me pending", 0);
@@ -420,14 +420,15 @@
   // Each centre sets how long a block lasts.
   function blockDuration(info) { return CONFIG.blockDurations[info.centre || ""] || CONFIG.blockDuration; }
 
-  // The conversation's language first, then Swedish; {namn} becomes my visible name.
-  function cannedText(shortcut, language) {
+  // The conversation's language first, then Swedish; {namn} becomes the name I go by at
+  // the conversation's centre (a pseudonym per centre), else my visible name.
+  function cannedText(shortcut, language, centre) {
     var pick = null;
     CONFIG.canned.forEach(function (c) {
       if (c.shortcut !== shortcut) return;
       if (c.language === language || (!pick && c.language === "sv")) pick = c;
     });
-    return pick ? pick.text.split("{namn}").join(CONFIG.me) : null;
+    return pick ? pick.text.split("{namn}").join(CONFIG.names[centre || ""] || CONFIG.me) : null;
   }
 
   // A message the conversation's thread says is new.
