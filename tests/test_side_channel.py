@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 
+# Imported before any test runs: the first import sets Django's logging up, which
+# replaces the root logger's handlers, caplog's among them.
+import chatservice.asgi  # noqa: F401
 from contacts.service import Service
 from tests.conftest import Socket, console, make_supervisor, supervisor_socket, visitor
 from tests.test_centres_routing import two_centres
@@ -238,6 +241,8 @@ async def test_nothing_of_a_whisper_or_a_note_is_kept(
 
         return "".join(serializers.serialize("json", m._default_manager.all()) for m in apps.get_models())
 
+    logging.getLogger("contacts").debug("capture check")
+    assert "capture check" in caplog.text  # the logs are really captured
     dump = await sync_to_async(database)()
     assert "Sara" in dump  # the dump really reads the tables
     live = await live_state(service)
