@@ -37,12 +37,16 @@ def test_a_whisper_and_a_note_reach_the_supervisor_and_never_the_visitor(browser
     conv.locator(".composer textarea").press("Enter")
     expect(visitor.locator("#messages")).to_contain_text("Hej, jag heter Sara")
     # No supervisor in it yet: no whisper box to write in by mistake.
-    expect(conv.locator(".whisper-form")).to_be_hidden()
+    expect(conv.locator(".whisper-open")).to_be_hidden()
+    expect(conv.locator("textarea")).to_have_count(1)
     conv.locator(".help").click()
     boss.locator("#help button").click()
     joined = boss.locator("#joined .conversation")
     expect(joined).to_have_count(1)
+    # A box of its own, opened on purpose.
+    conv.locator(".whisper-open").click()
     expect(conv.locator(".whisper-form")).to_be_visible()
+    expect(conv.locator(".whisper-form textarea")).to_be_focused()
     expect(conv.locator(".whisper-form")).to_contain_text("besökaren ser inte detta")
     assert "{#" not in staff.content()  # no template comment leaks onto the page
 
@@ -51,6 +55,7 @@ def test_a_whisper_and_a_note_reach_the_supervisor_and_never_the_visitor(browser
     line = joined.locator(".msg.whisper", has_text=WHISPER)
     expect(line.locator(".who")).to_have_text("Bara för personal · Sara")
     expect(conv.locator(".msg.whisper", has_text=WHISPER)).to_contain_text("Levererat")
+    joined.locator(".whisper-open").click()
     joined.locator(".whisper-form textarea").fill("Ja, jag läser.")
     joined.locator(".whisper-form textarea").press("Enter")
     expect(conv.locator(".msg.whisper", has_text="Ja, jag läser.").locator(".who")).to_have_text(

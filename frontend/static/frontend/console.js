@@ -190,7 +190,7 @@
       addNote(c, t.has("ended_" + f.by) ? t("ended_" + f.by, { duration: CONFIG.blockDuration }) : t("ended_system"));
       if (f.undelivered) addNote(c, t("undelivered", { n: f.undelivered }));
       c.el.querySelector(".composer").hidden = true;
-      c.el.querySelector(".whisper-form").hidden = true;
+      side.whisperShown(c.el, false);
       c.el.querySelector(".end").hidden = true;
       c.el.querySelector(".canned").hidden = true;
       c.el.querySelector(".transfer").hidden = true;
@@ -230,7 +230,7 @@
       addNote(c, t(f.joined ? "supervisor_joined" : "supervisor_left", { name: f.name }));
       c.el.querySelector(".help").disabled = f.joined;
       // Whispering needs someone to hear it: the box is there while a supervisor is in.
-      c.el.querySelector(".whisper-form").hidden = !f.joined || c.ended;
+      side.whisperShown(c.el, f.joined && !c.ended);
     },
     whisper: function (f) {
       var c = convs[f.contact];
@@ -318,17 +318,7 @@
       if (!c.thread.post(id, text, li)) li.appendChild(el("span", "note", t("not_sent")));
       textarea.value = "";
     });
-    var whisperForm = node.querySelector(".whisper-form"), whisperText = whisperForm.querySelector("textarea");
-    whisperForm.addEventListener("submit", function (e) {
-      e.preventDefault();
-      var text = whisperText.value.trim();
-      if (!text) return;
-      side.post(node.querySelector(".messages"), "msg whisper", t("whisper_mine"), { type: "whisper", contact: info.contact, text: text });
-      whisperText.value = "";
-    });
-    whisperText.addEventListener("keydown", function (e) {
-      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); whisperForm.requestSubmit(); }
-    });
+    side.whisperBox(node, info.contact);
     textarea.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); node.querySelector(".composer").requestSubmit(); }
       if (e.key === "Tab" && !e.shiftKey) {

@@ -49,6 +49,38 @@
           if (!opts.send(frame)) settle(frame.id, t("note_undelivered"), "failed");
           return li;
         },
+        // The whisper box of a conversation, opened by its button (so a page has one text
+        // box per conversation until someone chooses to whisper): from #whisper-template.
+        whisperBox: function (node, contact) {
+          var self = this, open = node.querySelector(".whisper-open");
+          open.addEventListener("click", function () {
+            var form = node.querySelector(".whisper-form");
+            if (!form) {
+              form = Chat.$("whisper-template").content.firstElementChild.cloneNode(true);
+              open.parentNode.insertBefore(form, open);
+              var box = form.querySelector("textarea");
+              form.addEventListener("submit", function (e) {
+                e.preventDefault();
+                var text = box.value.trim();
+                if (!text) return;
+                self.post(node.querySelector(".messages"), "msg whisper", t("whisper_mine"), { type: "whisper", contact: contact, text: text });
+                box.value = "";
+              });
+              box.addEventListener("keydown", function (e) {
+                if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+              });
+            }
+            form.hidden = false;
+            open.hidden = true;
+            form.querySelector("textarea").focus();
+          });
+        },
+        // Whispering needs someone to hear it: the console's box only while a supervisor is in.
+        whisperShown: function (node, shown) {
+          var form = node.querySelector(".whisper-form");
+          if (form) form.hidden = !shown;
+          node.querySelector(".whisper-open").hidden = !shown || !!form;
+        },
         delivered: function (f) { settle(f.id, t("note_delivered"), "delivered"); },
         undelivered: function (f) { settle(f.id, t("note_undelivered"), "failed"); },
         // An error frame whose detail is one of ours: refused, shown beside it.

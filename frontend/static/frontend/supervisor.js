@@ -149,7 +149,7 @@
       c.thread.stop();
       c.el.querySelector(".messages").appendChild(el("li", "msg system", t("ended")));
       c.el.querySelector(".composer").hidden = true;
-      c.el.querySelector(".whisper-form").hidden = true;
+      side.whisperShown(c.el, false);
       c.el.querySelector(".leave").hidden = true;
       delete convs[f.contact];
     },
@@ -211,17 +211,7 @@
       }
       textarea.value = "";
     });
-    var whisperForm = node.querySelector(".whisper-form"), whisperText = whisperForm.querySelector("textarea");
-    whisperForm.addEventListener("submit", function (e) {
-      e.preventDefault();
-      var text = whisperText.value.trim();
-      if (!text) return;
-      side.post(node.querySelector(".messages"), "msg whisper", t("whisper_mine"), { type: "whisper", contact: info.contact, text: text });
-      whisperText.value = "";
-    });
-    whisperText.addEventListener("keydown", function (e) {
-      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); whisperForm.requestSubmit(); }
-    });
+    side.whisperBox(node, info.contact);
     node.querySelector(".leave").addEventListener("click", function () { send({ type: "leave", contact: info.contact }); });
     $("joined").appendChild(node);
     textarea.focus();
