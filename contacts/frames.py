@@ -249,6 +249,7 @@ class TransferredFrame(TypedDict):
 class ConversationFrame(ContactInfo):
     type: Literal["conversation"]
     visitor: Literal["connected", "away"]
+    supervisor: bool  # a supervisor is in it: after a reload, the page offers the whisper box
 
 
 class HelloFrame(TypedDict):

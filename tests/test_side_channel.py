@@ -79,6 +79,10 @@ async def test_only_a_conversations_own_staff_may_whisper_in_it(
     service: Service, sara: Any, omar: Any, maria: Any
 ) -> None:
     staff, boss, v, cid = await joined(service, sara, maria)
+    # A reloaded console is told a supervisor is in, so it offers the whisper box again.
+    reloaded = await console(sara)
+    assert next(f for f in reloaded.seen if f["type"] == "hello")["conversations"][0]["supervisor"] is True
+    await reloaded.close()
     other = await console(omar)
     await other.send(type="whisper", contact=cid, id="w1", text=WHISPER)
     assert (await other.expect("error"))["code"] == "not_yours"

@@ -295,6 +295,7 @@ class CounsellorConsumer(StaffAccessMixin, SideChannel):
         return ConversationFrame(
             type="conversation",
             visitor="away" if contact.visitor_gone_at else "connected",
+            supervisor=bool(contact.supervisor),
             **self.contact_info(contact),
         )
 

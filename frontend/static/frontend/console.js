@@ -319,6 +319,7 @@
       textarea.value = "";
     });
     side.whisperBox(node, info.contact);
+    if (info.supervisor) { side.whisperShown(node, true); node.querySelector(".help").disabled = true; }
     textarea.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); node.querySelector(".composer").requestSubmit(); }
       if (e.key === "Tab" && !e.shiftKey) {
