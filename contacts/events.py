@@ -131,6 +131,32 @@ class VisitorPresence(TypedDict):
     state: NotRequired[Literal["connected", "hidden"]]
 
 
+class StaffNote(TypedDict):
+    """A line between staff that no visitor receives: a whisper in a conversation
+    (``contact`` set, sent to its counsellor and joined supervisor) or a message outside
+    any conversation (``to``: "counsellor", "supervisors" or "counsellors"). Sealed, never stored;
+    each receiving page answers ``reply_to`` with a :class:`StaffNoteReceived`."""
+
+    type: Literal["staff.note"]
+    id: str  # the server's random id for this note (the seal's associated data)
+    contact: str  # "" outside a conversation
+    to: Literal["whisper", "counsellor", "supervisors", "counsellors"]
+    centres: list[str]  # whose staff may read it: the sender's centres
+    sender: int
+    role: Literal["counsellor", "supervisor"]
+    name: str  # the sender's pseudonym (counsellor) or first name (supervisor)
+    sealed: str
+    ts: float
+    reply_to: str  # the sending socket's channel, for the receipts
+
+
+class StaffNoteReceived(TypedDict):
+    """A staff page showed a note: sent to the sending socket's channel only."""
+
+    type: Literal["staff.note_received"]
+    id: str
+
+
 Event = (
     QueueChanged
     | HelpChanged
@@ -150,4 +176,6 @@ Event = (
     | ConvClosing
     | ConvSupervisor
     | VisitorPresence
+    | StaffNote
+    | StaffNoteReceived
 )

@@ -249,6 +249,7 @@ class TransferredFrame(TypedDict):
 class ConversationFrame(ContactInfo):
     type: Literal["conversation"]
     visitor: Literal["connected", "away"]
+    supervisor: bool  # a supervisor is in it: after a reload, the page offers the whisper box
 
 
 class HelloFrame(TypedDict):
@@ -328,6 +329,50 @@ class ClearedFrame(TypedDict):
     count: int
 
 
+# --- the staff side channel (console and dashboard): never sent to a visitor ---
+
+
+class WhisperFrame(TypedDict):
+    """A whisper in a conversation, for its staff only."""
+
+    type: Literal["whisper"]
+    contact: str
+    id: str
+    role: Literal["counsellor", "supervisor"]
+    name: str
+    mine: bool
+    text: str
+    ts: int
+
+
+class NoteFrame(TypedDict):
+    """A message between staff, outside any conversation."""
+
+    type: Literal["note"]
+    id: str
+    to: Literal["counsellor", "supervisors", "counsellors"]
+    sender: int
+    role: Literal["counsellor", "supervisor"]
+    name: str
+    mine: bool
+    text: str
+    ts: int
+
+
+class NoteDeliveredFrame(TypedDict):
+    """At least one staff page showed the whisper or note the page sent as ``id``."""
+
+    type: Literal["note_delivered"]
+    id: str
+
+
+class NoteUndeliveredFrame(TypedDict):
+    """Nobody's page showed it in time: the sender is told rather than left to assume."""
+
+    type: Literal["note_undelivered"]
+    id: str
+
+
 Frame = (
     ErrorFrame
     | PongFrame
@@ -361,4 +406,8 @@ Frame = (
     | JoinedConversationFrame
     | BlockLiftedFrame
     | ClearedFrame
+    | WhisperFrame
+    | NoteFrame
+    | NoteDeliveredFrame
+    | NoteUndeliveredFrame
 )

@@ -226,6 +226,25 @@ CONSOLE: dict[str, Promise] = {
     "counsellor": _("Counsellor"),
     "offer_announce": _("New contact for you: {what}."),
     "accept_shortcut": _("Alt+Shift+A accepts the oldest offer."),
+    # The staff side channel: never seen by a visitor, and labelled so on every line.
+    "notes_heading": _("Colleagues"),
+    "notes_hint": _("Only staff see these messages. Nothing is saved: a reload empties this list."),
+    "note_to": _("To"),
+    "note_to_supervisors": _("The supervisors"),
+    "note_to_colleague": _("Colleague: {name}"),
+    "note_label": _("Message to colleagues"),
+    "note_send": _("Send to colleague"),
+    "note_from": _("{name} to you"),
+    "note_from_to_all": _("{name} to all counsellors"),
+    "note_from_to_supervisors": _("{name} to the supervisors"),
+    "note_mine": _("You to {to}"),
+    "note_delivered": _("Delivered"),
+    "note_undelivered": _("Not delivered: nobody received it. It was not saved."),
+    "whisper_open": _("Whisper to the supervisor…"),
+    "whisper_label": _("Whisper to the supervisor (the visitor does not see this)"),
+    "whisper_send": _("Whisper"),
+    "whisper_from": _("Staff only · {name}"),
+    "whisper_mine": _("Staff only · you"),
 }
 
 
@@ -305,6 +324,23 @@ SUPERVISOR: dict[str, Promise] = {
     # The outbox of a joined conversation (common.js), in the console's words.
     "not_sent": _("Not sent yet"),
     "error": _("Something went wrong."),
+    "notes_heading": _("Colleagues"),
+    "notes_hint": _("Only staff see these messages. Nothing is saved: a reload empties this list."),
+    "note_to": _("To"),
+    "note_to_counsellors": _("All counsellors"),
+    "note_to_colleague": _("Colleague: {name}"),
+    "note_label": _("Message to colleagues"),
+    "note_send": _("Send to colleague"),
+    "note_from": _("{name} to you"),
+    "note_from_to_supervisors": _("{name} to the supervisors"),
+    "note_mine": _("You to {to}"),
+    "note_delivered": _("Delivered"),
+    "note_undelivered": _("Not delivered: nobody received it. It was not saved."),
+    "whisper_open": _("Whisper to the counsellor…"),
+    "whisper_label": _("Whisper to the counsellor (the visitor does not see this)"),
+    "whisper_send": _("Whisper"),
+    "whisper_from": _("Staff only · {name}"),
+    "whisper_mine": _("Staff only · you"),
 }
 
 

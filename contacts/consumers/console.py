@@ -12,7 +12,7 @@ from django.conf import settings
 
 from chatservice import vocabulary
 from contacts import groups, protocol
-from contacts.consumers.delivery import Delivery
+from contacts.consumers.notes import SideChannel
 from contacts.events import (
     ConvEnded,
     ConvMessage,
@@ -26,6 +26,7 @@ from contacts.events import (
     QueueChanged,
     StaffChanged,
     StaffLogout,
+    StaffNote,
     VisitorPresence,
 )
 from contacts.frames import (
@@ -52,10 +53,11 @@ WRAPUP_KINDS = vocab.codes(vocab.KINDS)
 WRAPUP_AGES = vocab.codes(vocab.AGE_BANDS)
 WRAPUP_MUNICIPALITIES = vocab.codes(vocab.MUNICIPALITIES)
 WRAPUP_TOPICS = vocab.codes(vocab.TOPICS)
+NOTE_TARGETS = frozenset({"counsellor", "supervisors"})  # a counsellor writes to these
 QUEUE_ITEMS_SHOWN = 50  # the console lists the head of the queue and counts the rest
 
 
-class CounsellorConsumer(StaffAccessMixin, Delivery):
+class CounsellorConsumer(StaffAccessMixin, SideChannel):
     endpoint = "console"
     labels_authors = True
     staff_role = "counsellor"  # staff/revocation.py re-checks the session
@@ -75,6 +77,8 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         "wrapup": "on_wrapup",
         "help": "on_help",
         "block": "on_block",
+        "whisper": "on_whisper",
+        "note": "on_note",
     }
 
     _queue_task: asyncio.Task[None] | None = None
@@ -93,6 +97,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         self.centres = profile.centres or ("",)
         await self.service.hold("c", profile.id, True)
         me = await self.service.counsellor_online(profile)
+        self.name = me.name
         await self.join(groups.staff(self.uid))
         await self.join(groups.STAFF_ALL)
         await self.accept()
@@ -114,6 +119,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
 
     def let_go(self) -> list[Awaitable[Any]]:
         self.stop_watching()
+        self.stop_notes()
         if self._queue_task is not None:
             self._queue_task.cancel()
         if not self.uid:
@@ -221,6 +227,22 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
             raise FrameError("not_yours", cid)
         await self.out({"type": "wrapped", "contact": cid})
 
+    async def on_whisper(self, frame: dict[str, Any]) -> None:
+        """A line for the joined supervisor only, never for the visitor."""
+        await self.whisper_from_page(frame)
+
+    async def on_note(self, frame: dict[str, Any]) -> None:
+        """A message to a colleague of this counsellor's centres, or to its supervisors."""
+        to = protocol.choice(frame, "to", NOTE_TARGETS)
+        await self.note_from_page(frame, to, self.centres)
+
+    def reads_note(self, event: StaffNote) -> bool:
+        if event["to"] == "whisper":
+            return event["contact"] in self.delivered  # a conversation on this console
+        if event["to"] in ("counsellor", "counsellors"):
+            return bool(set(event["centres"]) & set(self.centres))
+        return False  # to the supervisors: only the sender's own tabs show it
+
     async def on_ready(self, frame: dict[str, Any]) -> None:
         """Ready for the next contact after a breather."""
         await self.service.ready(self.uid)
@@ -276,6 +298,7 @@ class CounsellorConsumer(StaffAccessMixin, Delivery):
         return ConversationFrame(
             type="conversation",
             visitor="away" if contact.visitor_gone_at else "connected",
+            supervisor=bool(contact.supervisor),
             **self.contact_info(contact),
         )
 

@@ -11,24 +11,26 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from contacts import groups, protocol
-from contacts.consumers.delivery import Delivery
-from contacts.events import ConvEnded, ConvMessage, ConvRequeued, HelpChanged, QueueChanged, StaffLogout
+from contacts.consumers.notes import SideChannel
+from contacts.events import ConvEnded, ConvMessage, ConvRequeued, HelpChanged, QueueChanged, StaffLogout, StaffNote
 from contacts.frames import DashboardFrame, IntakeSavedFrame
 from contacts.protocol import FrameError
 from staff.profiles import load_supervisor
 from staff.revocation import StaffAccessMixin
 
 MAX_QUEUE_CAP = 10_000  # a cap beyond any real queue, and well inside the database column
+NOTE_TARGETS = frozenset({"counsellor", "counsellors"})  # a supervisor writes to these
 BLOCK_ID = re.compile(r"^[0-9a-f]{32}$")  # a block is known by its source's keyed hash
 
 
-class SupervisorConsumer(StaffAccessMixin, Delivery):
+class SupervisorConsumer(StaffAccessMixin, SideChannel):
     """The supervisor's dashboard: load, never content, until a counsellor asks for help
     and the supervisor joins that one conversation."""
 
     endpoint = "supervisor"
     labels_authors = True
     staff_role = "supervisor"
+    note_role = "supervisor"
     handlers = {
         "intake": "on_intake",
         "off_duty": "on_off_duty",
@@ -40,6 +42,8 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         "ack": "on_ack",
         "sync": "on_sync",
         "ping": "on_ping",
+        "whisper": "on_whisper",
+        "note": "on_note",
     }
 
     uid = 0
@@ -64,6 +68,7 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
 
     def let_go(self) -> list[Awaitable[Any]]:
         self.stop_watching()
+        self.stop_notes()
         if self._dashboard_task is not None:
             self._dashboard_task.cancel()
         if not self.uid:
@@ -161,6 +166,26 @@ class SupervisorConsumer(StaffAccessMixin, Delivery):
         last_seq = protocol.seq(frame, "last_seq")
         self.resync(cid, last_seq)
         await self.deliver(cid)
+
+    async def on_whisper(self, frame: dict[str, Any]) -> None:
+        """A line for the conversation's counsellor only, in one this supervisor joined."""
+        await self.mine(frame)
+        await self.whisper_from_page(frame)
+
+    async def on_note(self, frame: dict[str, Any]) -> None:
+        """To one counsellor of this supervisor's centres, or to all of them; a national
+        supervisor sees load only and writes to no one."""
+        own = self.own_centres()
+        to = protocol.choice(frame, "to", NOTE_TARGETS)
+        await self.note_from_page(frame, to, own)
+
+    def reads_note(self, event: StaffNote) -> bool:
+        if event["to"] == "whisper":
+            return event["contact"] in self.delivered  # a conversation this supervisor joined
+        if event["to"] == "supervisors":
+            # A centre's supervisors only; a national one reads no centre's staff notes.
+            return self.centres is not None and bool(set(event["centres"]) & set(self.centres))
+        return False
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await self.out({"type": "pong"})

@@ -10,15 +10,15 @@ most once) loses nothing; the next nudge, a client's sync or its reconnect catch
 from __future__ import annotations
 
 from contacts.service.core import Closed, ClosedReason, EndedBy, SharedRead, Started
-from contacts.service.sweep import Sweep
+from contacts.service.notes import Notes
 from routing.store import get_store
 
 __all__ = ["Closed", "ClosedReason", "EndedBy", "Service", "SharedRead", "Started", "get_service", "reset_service"]
 
 
-class Service(Sweep):
+class Service(Notes):
     """The whole service. Each job is one module of this package, and each builds on the
-    ones before it (core, routing, intake, messages, ending, transfer, supervision, sweep):
+    ones before it (core, routing, intake, messages, ending, transfer, supervision, sweep, notes):
     a job may call the jobs below it, never above, which keeps the chain readable."""
 
 

@@ -12,6 +12,7 @@
   var skew = 0;     // local clock minus the server's, from the last frame that carried "now"
 
   function send(frame) { return !!conn && conn.send(frame); }
+  var side = Chat.staff.SideChannel({ t: t, send: send });
   function describe(c) {
     var parts = [t("channel_" + c.channel), c.language.toUpperCase(), t("kind_" + (c.kind || ""))];
     if (c.skill) parts.push(c.skill);
@@ -91,6 +92,7 @@
     me: function (f) { showMe(f); },
     queue: function (f) {
       colleagues = f.colleagues || [];
+      fillNoteTargets();
       Object.keys(convs).forEach(function (id) { if (!convs[id].ended) fillTransfer(convs[id].el); });
       var list = $("queue-list");
       list.textContent = "";
@@ -190,6 +192,7 @@
       addNote(c, t.has("ended_" + f.by) ? t("ended_" + f.by, { duration: blockDuration(c.info) }) : t("ended_system"));
       if (f.undelivered) addNote(c, t("undelivered", { n: f.undelivered }));
       c.el.querySelector(".composer").hidden = true;
+      side.whisperShown(c.el, false);
       c.el.querySelector(".end").hidden = true;
       c.el.querySelector(".canned").hidden = true;
       c.el.querySelector(".transfer").hidden = true;
@@ -200,6 +203,7 @@
       c.el.classList.add("ended");
     },
     error: function (f) {
+      if (side.failed(f)) return;  // a whisper or note refused: said beside it
       if (f.code === "rate_limited") resendSoon();
       if (f.code === "not_available") { removeOffer(f.detail); status(t("not_available")); setTimeout(function () { status(""); }, 4000); }
       if (f.code === "not_yours" && convs[f.detail]) HANDLERS.ended({ contact: f.detail, by: "system", undelivered: 0 });
@@ -227,7 +231,25 @@
       if (!c) return;
       addNote(c, t(f.joined ? "supervisor_joined" : "supervisor_left", { name: f.name }));
       c.el.querySelector(".help").disabled = f.joined;
+      // Whispering needs someone to hear it: the box is there while a supervisor is in.
+      side.whisperShown(c.el, f.joined && !c.ended);
     },
+    whisper: function (f) {
+      var c = convs[f.contact];
+      if (!c) return;
+      side.line(c.el.querySelector(".messages"), "msg whisper" + (f.mine ? " mine" : ""), f.mine ? t("whisper_mine") : t("whisper_from", { name: f.name }), f.text);
+      if (!f.mine) { notify(); markUnread(c); }
+    },
+    note: function (f) {
+      var who;
+      if (f.mine) who = t("note_mine", { to: f.to === "supervisors" ? t("note_to_supervisors") : t("counsellor") });
+      else if (f.to === "counsellors") who = t("note_from_to_all", { name: f.name });
+      else who = t("note_from", { name: f.name });
+      side.line($("note-list"), f.mine ? "mine" : "", who, f.text);
+      if (!f.mine) { notify(); announce(who + ": " + f.text); }
+    },
+    note_delivered: function (f) { side.delivered(f); },
+    note_undelivered: function (f) { side.undelivered(f); },
     pong: function () {}
   };
 
@@ -298,6 +320,8 @@
       if (!c.thread.post(id, text, li)) li.appendChild(el("span", "note", t("not_sent")));
       textarea.value = "";
     });
+    side.whisperBox(node, info.contact);
+    if (info.supervisor) { side.whisperShown(node, true); node.querySelector(".help").disabled = true; }
     textarea.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); node.querySelector(".composer").requestSubmit(); }
       if (e.key === "Tab" && !e.shiftKey) {
@@ -370,6 +394,36 @@
     if (wanted[info.contact] || !typingSomewhere()) textarea.focus();
     delete wanted[info.contact];
   }
+
+  // Who a note can go to: the centre's supervisors, or a colleague on shift.
+  function fillNoteTargets() {
+    var select = $("note-to");
+    var keep = select.value;
+    select.textContent = "";
+    var sup = el("option", "", t("note_to_supervisors"));
+    sup.value = "supervisors";
+    select.appendChild(sup);
+    colleagues.forEach(function (c) {
+      var o = el("option", "", t("note_to_colleague", { name: c.name }));
+      o.value = "counsellor:" + c.id;
+      select.appendChild(o);
+    });
+    if (Array.prototype.some.call(select.options, function (o) { return o.value === keep; })) select.value = keep;
+  }
+  fillNoteTargets();
+  $("note-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = $("note-text").value.trim(), select = $("note-to");
+    if (!text || !select.value) return;
+    var frame = { type: "note", text: text };
+    if (select.value === "supervisors") frame.to = "supervisors";
+    else { frame.to = "counsellor"; frame.counsellor = parseInt(select.value.split(":")[1], 10); }
+    side.post($("note-list"), "", t("note_mine", { to: select.options[select.selectedIndex].textContent }), frame);
+    $("note-text").value = "";
+  });
+  $("note-text").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("note-form").requestSubmit(); }
+  });
 
   // Transfer targets: a colleague on shift, anyone who speaks a language, or a skill.
   function fillTransfer(node) {

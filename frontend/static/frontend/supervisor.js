@@ -12,6 +12,8 @@
   var conn = null, counter = 0, convs = {};
 
   function send(frame) { return !!conn && conn.send(frame); }
+  var side = Chat.staff.SideChannel({ t: t, send: send });
+  var team = [];  // counsellors on shift, from the last dashboard: who a note can go to
   function duration(seconds) { return seconds < 120 ? t("seconds", { n: seconds }) : t("minutes", { n: Math.floor(seconds / 60) }); }
   function list(id, counts) {
     var ul = $(id);
@@ -58,11 +60,13 @@
       $("states").textContent = ["available", "busy", "away", "break"].map(function (s) {
         return t("state_" + s) + ": " + d.states[s];
       }).join(" · ");
-      var team = $("team");
-      team.textContent = "";
+      team = d.team;
+      fillNoteTargets();
+      var teamList = $("team");
+      teamList.textContent = "";
       d.team.forEach(function (c) {
         var li = el("li", "", c.name + " · " + t("state_" + c.state) + " · " + c.load + "/" + c.capacity);
-        team.appendChild(li);
+        teamList.appendChild(li);
         if (READ_ONLY) return;
         var b = el("button", "secondary", t("set_off"));
         b.type = "button";
@@ -127,6 +131,7 @@
       if (note) note.remove();
     },
     error: function (f) {
+      if (side.failed(f)) return;  // a whisper or note refused: said beside it
       if (f.code === "rate_limited") resendSoon();
       // A refused message is marked on the page, never dropped silently.
       if (f.detail) {
@@ -144,9 +149,22 @@
       c.thread.stop();
       c.el.querySelector(".messages").appendChild(el("li", "msg system", t("ended")));
       c.el.querySelector(".composer").hidden = true;
+      side.whisperShown(c.el, false);
       c.el.querySelector(".leave").hidden = true;
       delete convs[f.contact];
     },
+    whisper: function (f) {
+      var c = convs[f.contact];
+      if (c) side.line(c.el.querySelector(".messages"), "msg whisper" + (f.mine ? " mine" : ""), f.mine ? t("whisper_mine") : t("whisper_from", { name: f.name }), f.text);
+    },
+    note: function (f) {
+      if (!$("note-list")) return;
+      var who = f.mine ? t("note_mine", { to: f.to === "counsellors" ? t("note_to_counsellors") : t("counsellor") })
+        : f.to === "supervisors" ? t("note_from_to_supervisors", { name: f.name }) : t("note_from", { name: f.name });
+      side.line($("note-list"), f.mine ? "mine" : "", who, f.text);
+    },
+    note_delivered: function (f) { side.delivered(f); },
+    note_undelivered: function (f) { side.undelivered(f); },
     pong: function () {}
   };
 
@@ -193,6 +211,7 @@
       }
       textarea.value = "";
     });
+    side.whisperBox(node, info.contact);
     node.querySelector(".leave").addEventListener("click", function () { send({ type: "leave", contact: info.contact }); });
     $("joined").appendChild(node);
     textarea.focus();
@@ -203,6 +222,38 @@
     li.appendChild(el("p", "", text)); // text, never HTML
     c.el.querySelector(".messages").appendChild(li);
     return li;
+  }
+
+  // Who a note can go to: all counsellors of this supervisor's centres, or one on shift.
+  function fillNoteTargets() {
+    var select = $("note-to");
+    if (!select) return;  // a national supervisor writes to no one
+    var keep = select.value;
+    select.textContent = "";
+    var all = el("option", "", t("note_to_counsellors"));
+    all.value = "counsellors";
+    select.appendChild(all);
+    team.forEach(function (c) {
+      var o = el("option", "", t("note_to_colleague", { name: c.name }));
+      o.value = "counsellor:" + c.id;
+      select.appendChild(o);
+    });
+    if (Array.prototype.some.call(select.options, function (o) { return o.value === keep; })) select.value = keep;
+  }
+  if (!READ_ONLY) {
+    $("note-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = $("note-text").value.trim(), select = $("note-to");
+      if (!text || !select.value) return;
+      var frame = { type: "note", text: text };
+      if (select.value === "counsellors") frame.to = "counsellors";
+      else { frame.to = "counsellor"; frame.counsellor = parseInt(select.value.split(":")[1], 10); }
+      side.post($("note-list"), "", t("note_mine", { to: select.options[select.selectedIndex].textContent }), frame);
+      $("note-text").value = "";
+    });
+    $("note-text").addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("note-form").requestSubmit(); }
+    });
   }
 
   // Each centre's intake this dashboard sees (one for most supervisors).
