@@ -79,7 +79,10 @@ class Counsellor:
     # A breather after a conversation (centres.Centre.breather): no new offer before this
     # time; READY_WHEN_SAID means until the counsellor says they are ready.
     rest_until: float = 0.0
-    on_call: bool = False  # not stored: set by the service from the active contacts' channels
+    # Not stored: set by the service from the active contacts. ``on_call``: one of them is a
+    # call; ``apart``: one of them is of a centre that keeps calls and chats apart.
+    on_call: bool = False
+    apart: bool = False
 
     @property
     def load(self) -> int:
