@@ -48,6 +48,13 @@ def can_take_more(counsellor: Counsellor, *, now: float) -> bool:
     )
 
 
+def room_at(counsellor: Counsellor, contact: Contact) -> bool:
+    """Whether the counsellor's membership of the contact's centre leaves room for one
+    more of its conversations (``load_at`` as the service counted them)."""
+    limit = counsellor.capacity_for(contact.centre)
+    return not limit or counsellor.load_at.get(contact.centre, 0) < limit
+
+
 def channels_allow(counsellor: Counsellor, contact: Contact, *, mixed: Collection[str] = ()) -> bool:
     """Whether what the counsellor is already in leaves room for this contact's channel.
 
@@ -72,7 +79,9 @@ def may_serve(
     """Whether this counsellor may be offered this contact at all (ignoring capacity)."""
     if not serves_centre(counsellor, contact):
         return False  # another centre's contact: never offered, whatever the overflow
-    if contact.skill and contact.skill not in counsellor.skills:
+    if contact.skill and contact.skill not in counsellor.skills_for(contact.centre):
+        return False
+    if not room_at(counsellor, contact):
         return False
     if contact.not_for == counsellor.id:
         return False
@@ -80,7 +89,7 @@ def may_serve(
         return False  # a call goes to someone on phone duty: a work phone to ring
     if not channels_allow(counsellor, contact, mixed=mixed):
         return False
-    if contact.language in counsellor.languages:
+    if contact.language in counsellor.languages_for(contact.centre):
         return True
     return now - max(contact.enqueued_at, contact.routed_at) >= overflow_after
 
@@ -117,7 +126,7 @@ def plan_offers(
             continue
         best = min(
             candidates,
-            key=lambda c: (contact.language not in c.languages, c.free_since, c.id),
+            key=lambda c: (contact.language not in c.languages_for(contact.centre), c.free_since, c.id),
         )
         plan.append(Offer(contact.id, best.id))
         free.remove(best)

@@ -30,10 +30,22 @@ class CounsellorProfileInline(admin.StackedInline):  # type: ignore[type-arg]
     extra = 0
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipForm(forms.ModelForm):  # type: ignore[type-arg]
+    languages = forms.MultipleChoiceField(
+        choices=settings.CONTACT_LANGUAGES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    skills = forms.MultipleChoiceField(choices=SKILL_CHOICES, widget=forms.CheckboxSelectMultiple, required=False)
+
+    class Meta:
+        model = Membership
+        fields = ["centre", "pseudonym", "languages", "skills", "max_chats"]
+
+
+class MembershipInline(admin.StackedInline):  # type: ignore[type-arg]
     model = Membership
+    form = MembershipForm
     extra = 0
-    fields = ["centre", "pseudonym"]
+    fields = ["centre", "pseudonym", "languages", "skills", "max_chats"]
 
 
 User = get_user_model()

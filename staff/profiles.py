@@ -33,9 +33,13 @@ def load_profile(user: Any, session: Any = None) -> Counsellor | None:
         return None
     profile = user.counsellor  # is_counsellor has just read it
     centres, aliases = centres_and_names(user.pk)
+    languages_at, skills_at, capacity_at = terms_at(user.pk, centres)
     return Counsellor(
         centres=centres,
         aliases=aliases,
+        languages_at=languages_at,
+        skills_at=skills_at,
+        capacity_at=capacity_at,
         id=user.pk,
         name=profile.display_name,
         languages=tuple(profile.languages),
@@ -63,6 +67,27 @@ def centres_and_names(user_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if not found:
         return ("",), ()
     return tuple(c for c, _n in found), tuple(n for _c, n in found)
+
+
+def terms_at(
+    user_id: int, centres: tuple[str, ...]
+) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...], tuple[int, ...]]:
+    """Per centre, in the order of ``centres``: the membership's languages, skills and
+    number of conversations at once (empty and 0: the profile's)."""
+    from staff.models import Membership
+
+    rows = {
+        ("" if m.centre.default else m.centre.slug): m
+        for m in Membership.objects.filter(user_id=user_id).select_related("centre")
+    }
+    found = [rows.get(c) for c in centres]
+    if not any(m is not None and (m.languages or m.skills or m.max_chats) for m in found):
+        return (), (), ()  # the profile's everywhere: nothing to store
+    return (
+        tuple(tuple(m.languages) if m else () for m in found),
+        tuple(tuple(m.skills) if m else () for m in found),
+        tuple(m.max_chats if m else 0 for m in found),
+    )
 
 
 def load_supervisor(user: Any, session: Any = None) -> tuple[int, str, tuple[str, ...] | None] | None:

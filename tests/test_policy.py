@@ -164,3 +164,20 @@ def test_calls_and_chats_mix_only_where_every_centre_involved_allows_it() -> Non
     # A call of a centre that keeps them apart occupies the counsellor fully.
     assert not can_take_more(counsellor(1, phone=True, active=("y",), on_call=True, apart=True), now=1)
     assert can_take_more(on_call, now=1)
+
+
+def test_a_membership_narrows_languages_skills_and_load_at_its_centre() -> None:
+    both = {"centres": ("", "b"), "languages_at": ((), ("sv",)), "skills_at": ((), ("police",))}
+    arabic_b = Contact(id="a", channel="chat", language="ar", enqueued_at=0, centre="b")
+    arabic_home = Contact(id="h", channel="chat", language="ar", enqueued_at=0, centre="")
+    c = counsellor(1, languages=("sv", "ar"), **both)
+    assert plan_offers([arabic_home], [c], now=1, overflow_after=60) == [Offer("h", 1)]
+    assert plan_offers([arabic_b], [c], now=1, overflow_after=60) == []  # not at b, until overflow
+    police_b = Contact(id="p", channel="chat", language="sv", enqueued_at=0, centre="b", skill="police")
+    police_home = Contact(id="q", channel="chat", language="sv", enqueued_at=0, centre="", skill="police")
+    assert plan_offers([police_b], [c], now=1, overflow_after=60) == [Offer("p", 1)]
+    assert plan_offers([police_home], [c], now=1, overflow_after=60) == []  # the profile has no skills
+    full_at_b = counsellor(1, centres=("", "b"), capacity_at=(0, 1), active=("x",), load_at={"b": 1})
+    sv_b = Contact(id="s", channel="chat", language="sv", enqueued_at=0, centre="b")
+    sv_home = Contact(id="t", channel="chat", language="sv", enqueued_at=0, centre="")
+    assert plan_offers([sv_b, sv_home], [full_at_b], now=1, overflow_after=60) == [Offer("t", 1)]

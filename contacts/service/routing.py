@@ -58,6 +58,8 @@ class Routing(ServiceCore):
         await self.mark_channels(counsellor, mixed)
         if not policy.channels_allow(counsellor, before, mixed=mixed):
             return None  # a call beside a chat, or a chat beside a call, where the centre says no
+        if not policy.room_at(counsellor, before):
+            return None  # as many of this centre's conversations as the membership allows
         if not await self.store.accept(contact_id, counsellor_id, time.time()):
             return None
         contact = await self.store.get_contact(contact_id)
@@ -148,7 +150,8 @@ class Routing(ServiceCore):
         return counsellors
 
     async def mark_channels(self, counsellor: Counsellor, mixed: frozenset[str]) -> None:
-        """Set ``on_call`` and ``apart`` from the conversations the counsellor is in."""
+        """Set ``on_call``, ``apart`` and ``load_at`` from the conversations the counsellor is in."""
+        per_centre: dict[str, int] = {}
         for cid in counsellor.active:
             found = await self.channel_of(cid)
             if found is None:
@@ -156,6 +159,8 @@ class Routing(ServiceCore):
             channel, centre = found
             counsellor.on_call = counsellor.on_call or channel == "phone"
             counsellor.apart = counsellor.apart or centre not in mixed
+            per_centre[centre] = per_centre.get(centre, 0) + 1
+        counsellor.load_at = per_centre  # a new dict: the memory store's copy shares the old one
 
     async def channel_of(self, contact_id: str) -> tuple[Channel, str] | None:
         """The conversation's channel and centre (None once it is gone), read from the

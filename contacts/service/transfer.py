@@ -35,6 +35,8 @@ class Transfer(Ending):
         await self.mark_channels(colleague, mixed)
         if not policy.channels_allow(colleague, contact, mixed=mixed):
             return False  # the colleague is in a call, or chatting, where the centre keeps them apart
+        if not policy.room_at(colleague, contact):
+            return False  # as many of this centre's conversations as their membership allows
         if not await self.store.transfer(contact_id, from_id, to_id, time.time()):
             return False
         await self.store.open_wrapup(contact_id, from_id)
