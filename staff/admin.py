@@ -38,14 +38,14 @@ class MembershipForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Membership
-        fields = ["centre", "pseudonym", "languages", "skills", "max_chats"]
+        fields = ["centre", "role", "pseudonym", "languages", "skills", "max_chats"]
 
 
 class MembershipInline(admin.StackedInline):  # type: ignore[type-arg]
     model = Membership
     form = MembershipForm
     extra = 0
-    fields = ["centre", "pseudonym", "languages", "skills", "max_chats"]
+    fields = ["centre", "role", "pseudonym", "languages", "skills", "max_chats"]
 
 
 User = get_user_model()

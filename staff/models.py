@@ -111,6 +111,22 @@ class Membership(models.Model):
         validators=[NO_CONTROL],
         help_text=_("The name this centre's visitors see. Empty: the name shown to visitors in the profile."),
     )
+    ROLES = [
+        ("", _("the account's roles")),
+        ("counsellor", _("counsellor here")),
+        ("supervisor", _("supervisor here")),
+    ]
+    role = models.CharField(
+        _("role at this centre"),
+        max_length=10,
+        choices=ROLES,
+        blank=True,
+        default="",
+        help_text=_(
+            "Empty: every role the account has. A counsellor here takes this centre's contacts but does not "
+            "supervise it; a supervisor here supervises it but takes none of its contacts."
+        ),
+    )
     # Where someone works for two centres, each may use them differently: Arabic at one,
     # only Swedish at the other; the police consultations at one; a few chats of one
     # centre beside a full load of the other's.
