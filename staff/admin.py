@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Field
 from django.utils.text import capfirst
 
 from staff.enrolment import reset_second_factor_action
@@ -35,6 +36,7 @@ def _as_on_the_model(field: str) -> dict[str, Any]:
     # A form field declared here would otherwise show "Languages" with no help, where
     # the profile's own languages are beside it on the same page.
     model_field = Membership._meta.get_field(field)
+    assert isinstance(model_field, Field)
     return {"label": capfirst(model_field.verbose_name), "help_text": model_field.help_text}
 
 
