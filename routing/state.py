@@ -45,6 +45,9 @@ class Contact:
     answered_at: float = 0.0
     visitor_gone_at: float = 0.0  # 0 while the visitor's socket is connected
     help: bool = False  # the counsellor asked a supervisor to join
+    # Handed to a colleague in the conversation (cleared when a counsellor accepts it from
+    # the queue): what the visitor is told of the new name then is the centre's rule.
+    transferred: bool = False
     supervisor: int = 0  # the supervisor who joined, if any
     # Who may never take this contact: the supervisor who sent its counsellor off duty.
     # Otherwise a supervisor on counsellor duty could send a colleague home and pick the

@@ -514,7 +514,7 @@ async def test_a_centre_sets_its_block_length_and_whether_a_transfer_names_the_c
     ulla_user = await sync_to_async(una_rules)()
     aino, ulla = await on_duty(made["aino"]), await on_duty(ulla_user)
     chat = await visitor(lang="sv")
-    await chat.expect("started")
+    token = (await chat.expect("started"))["token"]
     offer = await aino.expect("offer", timeout=5)
     await aino.send(type="accept", contact=offer["contact"])
     await chat.expect("joined")
@@ -522,6 +522,13 @@ async def test_a_centre_sets_its_block_length_and_whether_a_transfer_names_the_c
     told = await chat.expect("transferred")
     assert told["name"] == ""  # a colleague took over, unnamed
     await ulla.expect("conversation", contact=offer["contact"])
+    # The page reloads (or the phone's network changes): still unnamed on the new socket.
+    await chat.close()
+    chat = await visitor(start=False)
+    await chat.send(type="resume", token=token, last_seq=0)
+    await chat.expect("resumed")
+    again = await chat.expect("joined")
+    assert again["name"] == "", again
 
     shared = ("127.44.55.67", 5000)
     abuser = await visitor(client=shared)

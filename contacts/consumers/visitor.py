@@ -242,6 +242,11 @@ class VisitorConsumer(Delivery):
 
     async def send_joined(self, contact: Contact) -> None:
         self.joined_sent = True
+        if contact.transferred:
+            # Told again on a reconnect exactly as at the transfer: a centre that does not
+            # name the colleague does not name them now either.
+            await self.out({"type": "joined", "name": await self.service.name_after_transfer(contact)})
+            return
         counsellor = await self.service.counsellor(contact.counsellor)
         # The name this centre's visitors know the counsellor by (a pseudonym per centre).
         await self.out({"type": "joined", "name": counsellor.name_at(contact.centre) if counsellor else ""})

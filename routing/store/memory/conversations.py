@@ -24,6 +24,7 @@ class MemoryConversations(MemoryState, ConversationStore):
             if target.state == "off" or target.gone_at or target.load >= target.capacity:
                 return False
             contact.counsellor = to_id
+            contact.transferred = True
             target.active = (*target.active, contact_id)
             target.free_since = now
             self._save_counsellor(target)

@@ -116,6 +116,7 @@ class MemoryQueue(MemoryState, QueueStore):
             contact.offer_expires = 0.0
             contact.counsellor = counsellor_id
             contact.requeued = False
+            contact.transferred = False
             if not contact.answered_at:
                 contact.answered_at = now
             counsellor.active = (*counsellor.active, contact_id)

@@ -25,6 +25,7 @@ def encode_contact(c: Contact) -> dict[str, str]:
         "state": c.state,
         "requeued": "1" if c.requeued else "0",
         "help": "1" if c.help else "0",
+        "transferred": "1" if c.transferred else "0",
         "key": c.key,
         "source": c.source,
         **{name: repr(float(getattr(c, name))) for name in _FLOATS},
@@ -45,6 +46,7 @@ def decode_contact(raw: dict[str, str]) -> Contact:
         state=raw["state"],  # type: ignore[arg-type]
         requeued=raw.get("requeued") == "1",
         help=raw.get("help") == "1",
+        transferred=raw.get("transferred") == "1",
         key=raw.get("key", ""),
         source=raw.get("source", ""),
         **{name: float(raw.get(name, "0")) for name in _FLOATS},  # type: ignore[arg-type]

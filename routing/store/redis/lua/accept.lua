@@ -12,7 +12,7 @@ if not (offered_here or c[1] == 'queued') then return 0 end
 if count(s[3]) >= tonumber(s[2]) then return 0 end
 if offered_here then redis.call('HSET', pk(uid), 'offers', math.max(0, tonumber(s[4]) - 1)) end
 redis.call('HSET', ck(id), 'state', 'active', 'offered_to', '0', 'offer_expires', '0.0', 'counsellor', uid,
-  'requeued', '0')
+  'requeued', '0', 'transferred', '0')
 if tonumber(c[3]) == 0 then redis.call('HSET', ck(id), 'answered_at', now) end
 redis.call('HSET', pk(uid), 'active', add(s[3], id), 'free_since', now)
 redis.call('ZREM', P .. ':q', id)
