@@ -312,6 +312,8 @@ CHAT: dict[str, Any] = {
     # the counsellor's card offers a gentle "are you still there?" and the visitor's page
     # says the counsellor is waiting. Nothing ends a conversation for silence.
     "IDLE_PROMPT_SECONDS": envint("CHAT_IDLE_PROMPT_SECONDS", 180, minimum=5),
+    # A staff note or whisper no page has confirmed within this is reported undelivered.
+    "NOTE_WAIT_SECONDS": envint("CHAT_NOTE_WAIT_SECONDS", 2, minimum=1, maximum=30),
     # How long a counsellor's console may be gone before their conversations go back to
     # the front of the queue.
     # At least twice the console's 15 s keep-alive, so a live console is never taken for gone.

@@ -279,3 +279,16 @@ async def live_state(service: Service) -> str:
             out.append(f"{key}={await read(key) if read else kind}")
         return "\n".join(out)
     return repr(vars(store))
+
+
+async def test_how_long_a_note_waits_for_its_receipt_is_the_installations_choice(
+    service: Service, sara: Any, omar: Any, settings: Any
+) -> None:
+    settings.CHAT = {**settings.CHAT, "NOTE_WAIT_SECONDS": 4}
+    a, b = await console(sara), await console(omar)
+    await b.close()
+    await a.send(type="note", to="counsellor", counsellor=omar.pk, id="n1", text=NOTE)
+    assert not [f for f in await a.frames(wait=2.5) if f["type"] == "note_undelivered"]  # not after the default 2 s
+    await a.expect("note_undelivered", id="n1", timeout=4)
+    await a.close()
+

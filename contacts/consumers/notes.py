@@ -15,9 +15,8 @@ from contacts.events import StaffNote, StaffNoteReceived
 from contacts.frames import NoteFrame, WhisperFrame
 from contacts.protocol import FrameError
 
-# How long the sender waits for a page to say it showed a note before the sender's page
-# is told nobody got it. A receipt is one hop over the channel layer and back.
-NOTE_WAIT_SECONDS = 2.0
+from contacts.service.core import config
+
 SEEN_NOTES = 64  # a note may reach a socket by two groups; each is shown once
 
 
@@ -72,7 +71,9 @@ class SideChannel(Delivery):
 
     def await_receipt(self, note_id: str, client_id: str) -> None:
         async def later() -> None:
-            await asyncio.sleep(NOTE_WAIT_SECONDS)
+            # How long the sender waits for a page to say it showed the note before being
+            # told nobody got it: a receipt is one hop over the channel layer and back.
+            await asyncio.sleep(float(config("NOTE_WAIT_SECONDS")))
             if self._notes_waiting.pop(note_id, None) is not None:
                 await self.out({"type": "note_undelivered", "id": client_id})
 
