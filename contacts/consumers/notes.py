@@ -14,7 +14,6 @@ from contacts.consumers.delivery import Delivery
 from contacts.events import StaffNote, StaffNoteReceived
 from contacts.frames import NoteFrame, WhisperFrame
 from contacts.protocol import FrameError
-
 from contacts.service.core import config
 
 SEEN_NOTES = 64  # a note may reach a socket by two groups; each is shown once
