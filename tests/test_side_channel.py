@@ -291,4 +291,3 @@ async def test_how_long_a_note_waits_for_its_receipt_is_the_installations_choice
     assert not [f for f in await a.frames(wait=2.5) if f["type"] == "note_undelivered"]  # not after the default 2 s
     await a.expect("note_undelivered", id="n1", timeout=4)
     await a.close()
-
