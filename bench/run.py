@@ -6,14 +6,18 @@ same Redis, in the same run, so the figures are ratios that hold on a noisy mach
     python bench/run.py --soak-minutes 60   # the full run with an hour of soak
     python bench/run.py --postgres postgres://postgres@127.0.0.1:5432/postgres
                                             # a scratch PostgreSQL database instead of SQLite
+    python bench/run.py --scenarios processes --processes 1,2
+                                            # only N daphnes behind the project's nginx
 
 Scenarios: a connect storm; idle capacity (memory per connection, then idle CPU with
 as many visitors waiting as join in 45 s); conversations at stepped message rates, with each
 channel layer; time to match; the phone webhook under chat load; a soak. The server
 runs as the README runs it (one daphne process), with the flood limits raised, since
-every client here comes from 127.0.0.1. Load goes to loopback only, is bounded in count
-and time, and stops by itself; the run's Redis keys (and scratch database) are removed
-at the end.
+every client here comes from 127.0.0.1. With --processes, also N daphnes of the service
+and N bare daphnes, each group behind deploy/nginx rendered as docs/deployment.md does
+(TLS, one upstream entry per daphne, the systemd unit's daphne flags), for each N.
+Load goes to loopback only, is bounded in count and time, and stops by itself; the
+run's Redis keys (and scratch database) are removed at the end.
 """
 
 from __future__ import annotations
@@ -620,6 +624,38 @@ def cpu_line(r: dict[str, Any], side: str) -> str:
     )
 
 
+def by_part(cpu: dict[str, float], side: str) -> dict[str, float]:
+    """Cores used by one side's stack: its daphnes, its nginx, Redis, the load clients."""
+    return {
+        "daphnes": sum(v for k, v in cpu.items() if k.startswith(f"{side} daphne ")),
+        "nginx": cpu.get(f"{side} nginx", 0.0),
+        "redis": cpu.get("redis", 0.0),
+        "clients": cpu.get("clients", 0.0) + cpu.get("bench", 0.0),
+    }
+
+
+def per_message(r: dict[str, Any], idle: dict[str, float], side: str) -> dict[str, float]:
+    """CPU milliseconds one more message costs in one step (above the chats' idle cost:
+    keep-alives, pings), by part, and what the machine's cores could carry at that cost
+    with the idle cost paid and nothing else running on them."""
+    rate = max(r["delivered_per_s"], 1e-9)
+    busy, quiet = by_part(r["cpu"], side), by_part(idle, side)
+    out = {k: max(0.0, 1000 * (busy[k] - quiet[k]) / rate) for k in busy}
+    out["all"] = sum(out.values())
+    out["idle_cores"] = sum(quiet.values())
+    spare = (os.cpu_count() or 1) - out["idle_cores"]
+    out["ceiling_msg_per_s"] = spare * 1000 / out["all"] if out["all"] else 0.0
+    return out
+
+
+def per_message_line(c: dict[str, float]) -> str:
+    return (
+        f"daphnes {c['daphnes']:.2f} ms, nginx {c['nginx']:.2f} ms, redis {c['redis']:.2f} ms,"
+        f" clients {c['clients']:.2f} ms: {c['all']:.2f} ms all told, and {c['idle_cores']:.0%} of a core idle;"
+        f" {os.cpu_count()} cores with nothing else on them carry at most {c['ceiling_msg_per_s']:.0f} msg/s"
+    )
+
+
 def established(port: int) -> int:
     """TCP connections established to this local port (IPv4 loopback): how nginx spread them."""
     count = 0
@@ -684,6 +720,12 @@ def multi_process(run: Run, n: int, env: dict[str, str], cookies: list[str], tmp
             lambda i, share: {"base": bare_url, "rooms": rooms[offsets[i] : offsets[i] + share], "role": "send"},
             p.chats,
         )
+        # What the chats cost with no messages (keep-alives, pings): per-message costs are
+        # what a step costs above this.
+        settle_all([d.proc.pid for side in daphnes for d in daphnes[side]])
+        before = meter.snapshot()
+        time.sleep(p.idle_window)
+        idle = Meter.shares(before, meter.snapshot())
         steps: dict[str, list[dict[str, Any]]] = {"service": [], "bare": []}
         for rate in p.process_rates:
             shown = []
@@ -714,16 +756,30 @@ def multi_process(run: Run, n: int, env: dict[str, str], cookies: list[str], tmp
             f"; sockets per daphne: service {'+'.join(map(str, spread['service']))},"
             f" bare {'+'.join(map(str, spread['bare']))}",
         )
+        costs: dict[str, dict[str, float]] = {}
         for side in ("service", "bare"):
+            if not steps[side]:
+                continue
             # Where the cores went at the highest rate this side ran: what limits it.
-            if steps[side]:
-                top = steps[side][-1]
-                run.row("processes", f"{label}: CPU, {side} at {top['offered']:.0f} msg/s", cpu_line(top, side))
+            top = steps[side][-1]
+            run.row("processes", f"{label}: CPU, {side} at {top['offered']:.0f} msg/s", cpu_line(top, side))
+            # What a message costs, from the highest step that kept up (past it, time goes
+            # into queues and catching up as well).
+            kept = [r for r in steps[side] if not missed(r)]
+            ref = kept[-1] if kept else steps[side][0]
+            costs[side] = {**per_message(ref, idle, side), "at": ref["offered"]}
+            run.row(
+                "processes",
+                f"{label}: CPU per message, {side} at {ref['offered']:.0f} msg/s",
+                per_message_line(costs[side]),
+            )
         run.results.setdefault("processes", {})[str(n)] = {
             **steps,
             "best": best_of,
             "ratio": ratio,
             "sockets_per_daphne": spread,
+            "cpu_idle": idle,
+            "cpu_ms_per_message": costs,
             "pids": groups,
         }
         run.reset()
