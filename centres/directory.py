@@ -34,6 +34,8 @@ class CentreInfo:
     closing: dict[Channel, int] = field(default_factory=dict)  # minutes: no new contacts before closing
     # After a conversation: 0 none, READY_WHEN_SAID until the counsellor says ready, or seconds.
     breather: float = 0.0
+    # A call and a chat never together for a counsellor (centres.Centre.channels_apart).
+    channels_apart: bool = True
     # The page's look: its colours made readable (centres/look.py) and the logo's URL
     # under /static/ ("" for none), worked out here once rather than on every page view.
     look: Look = field(default_factory=lambda: look(DEFAULT_COLOUR))
@@ -64,6 +66,11 @@ class Directory:
 
     def rules_by_centre(self, channel: Channel) -> dict[str, tuple[Rule, ...]]:
         return {live: c.rules.get(channel, ()) for live, c in self.centres.items()}
+
+    def mixed(self) -> frozenset[str]:
+        """The centres (live slugs) that let a counsellor have a call and chats at once;
+        any other, one unknown here included, keeps them apart."""
+        return frozenset(live for live, c in self.centres.items() if not c.channels_apart)
 
     def name(self, live: str) -> str:
         centre = self.centres.get(live)
@@ -130,6 +137,7 @@ def load_directory() -> Directory:
                 if centre.breather == "minutes"
                 else 0.0
             ),
+            channels_apart=centre.channels_apart,
             look=look(centre.colour),
             logo=logo_url(centre.logo),
         )

@@ -98,6 +98,15 @@ class Centre(models.Model):
         help_text=_("After a conversation ends, no new offer to its counsellor for a while."),
     )
     breather_minutes = models.PositiveSmallIntegerField(_("breather (minutes)"), default=3)
+    channels_apart = models.BooleanField(
+        _("calls and chats apart"),
+        default=True,
+        help_text=_(
+            "A counsellor in a call of this centre is offered no chat, and a call of this centre goes only to "
+            "a counsellor with no conversation. Off: a counsellor may have a call and chats at once "
+            "(never two calls)."
+        ),
+    )
 
     class Meta:
         ordering = ["-default", "name"]

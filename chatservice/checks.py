@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import checks
 from django.core.checks import Error, Tags, register
 
 
@@ -61,3 +62,21 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
     if not settings.STAFF_2FA:
         refuse("Staff must use a second factor in production.", "Unset STAFF_2FA (it defaults to on).", "E007")
     return errors
+
+
+# Settings that the admin now holds per centre: one still set in the environment does
+# nothing, and an operator who set it should hear so rather than believe it applies.
+MOVED_TO_CENTRES = {
+    "PHONE_EXCLUSIVE": "Set 'calls and chats apart' on each centre in admin (the upgrade copied the value).",
+}
+
+
+@register(deploy=False)
+def settings_moved_to_centres(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    import os
+
+    return [
+        checks.Warning(f"{name} is no longer read.", hint=hint, id="chatservice.W101")
+        for name, hint in MOVED_TO_CENTRES.items()
+        if name in os.environ
+    ]

@@ -342,8 +342,6 @@ CHAT: dict[str, Any] = {
     # a shelter behind one address starts a few a minute; a flood starts dozens a second.
     "STARTS_PER_SOURCE": envint("STARTS_PER_SOURCE", 6, minimum=1),
     "START_WINDOW_SECONDS": envint("START_WINDOW_SECONDS", 60, minimum=1),
-    # A call occupies a counsellor fully: no chat offers while they are on one.
-    "PHONE_EXCLUSIVE": envbool("PHONE_EXCLUSIVE", True),
     # Seconds of hold between the caller's queue announcements (docs/telephony.md).
     "PHONE_HOLD_SECONDS": envint("PHONE_HOLD_SECONDS", 10, minimum=3, maximum=60),
     "PHONE_DIAL_TIMEOUT_SECONDS": envint("PHONE_DIAL_TIMEOUT_SECONDS", 20, minimum=5, maximum=60),

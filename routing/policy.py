@@ -8,7 +8,7 @@ so two processes planning at once can never both win the same contact or counsel
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from routing.state import Contact, Counsellor
@@ -43,8 +43,29 @@ def can_take_more(counsellor: Counsellor, *, now: float) -> bool:
         and counsellor.gone_at == 0
         and counsellor.offers == 0
         and counsellor.load < counsellor.capacity
-        and not counsellor.on_call  # a call occupies a counsellor fully
+        # A call of a centre that keeps calls and chats apart occupies a counsellor fully.
+        and not (counsellor.on_call and counsellor.apart)
     )
+
+
+def room_at(counsellor: Counsellor, contact: Contact) -> bool:
+    """Whether the counsellor's membership of the contact's centre leaves room for one
+    more of its conversations (``load_at`` as the service counted them)."""
+    limit = counsellor.capacity_for(contact.centre)
+    return not limit or counsellor.load_at.get(contact.centre, 0) < limit
+
+
+def channels_allow(counsellor: Counsellor, contact: Contact, *, mixed: Collection[str] = ()) -> bool:
+    """Whether what the counsellor is already in leaves room for this contact's channel.
+
+    Never two calls at once. A call beside chats, or a chat beside a call, only when the
+    contact's centre and the centres of every conversation the counsellor is in allow
+    it (``mixed``: the centres whose ``channels_apart`` is off; ``counsellor.apart``: one
+    of the conversations is of a centre that keeps them apart)."""
+    if contact.channel == "phone" and counsellor.on_call:
+        return False
+    other_channel = counsellor.on_call if contact.channel == "chat" else counsellor.load > 0
+    return not other_channel or (contact.centre in mixed and not counsellor.apart)
 
 
 def serves_centre(counsellor: Counsellor, contact: Contact) -> bool:
@@ -52,17 +73,23 @@ def serves_centre(counsellor: Counsellor, contact: Contact) -> bool:
     return contact.centre in (counsellor.centres or ("",))
 
 
-def may_serve(counsellor: Counsellor, contact: Contact, *, now: float, overflow_after: float) -> bool:
+def may_serve(
+    counsellor: Counsellor, contact: Contact, *, now: float, overflow_after: float, mixed: Collection[str] = ()
+) -> bool:
     """Whether this counsellor may be offered this contact at all (ignoring capacity)."""
     if not serves_centre(counsellor, contact):
         return False  # another centre's contact: never offered, whatever the overflow
-    if contact.skill and contact.skill not in counsellor.skills:
+    if contact.skill and contact.skill not in counsellor.skills_for(contact.centre):
+        return False
+    if not room_at(counsellor, contact):
         return False
     if contact.not_for == counsellor.id:
         return False
-    if contact.channel == "phone" and (not counsellor.phone or counsellor.load > 0):
-        return False  # a call goes to someone on phone duty who is free to give it their full attention
-    if contact.language in counsellor.languages:
+    if contact.channel == "phone" and not counsellor.phone:
+        return False  # a call goes to someone on phone duty: a work phone to ring
+    if not channels_allow(counsellor, contact, mixed=mixed):
+        return False
+    if contact.language in counsellor.languages_for(contact.centre):
         return True
     return now - max(contact.enqueued_at, contact.routed_at) >= overflow_after
 
@@ -79,6 +106,7 @@ def plan_offers(
     *,
     now: float,
     overflow_after: float,
+    mixed: Collection[str] = (),
 ) -> list[Offer]:
     """Match waiting contacts to free counsellors, head of the queue first.
 
@@ -93,12 +121,12 @@ def plan_offers(
     for contact in ordered(c for c in queue if c.state == "queued" and not c.visitor_gone_at):
         if not free:
             break
-        candidates = [c for c in free if may_serve(c, contact, now=now, overflow_after=overflow_after)]
+        candidates = [c for c in free if may_serve(c, contact, now=now, overflow_after=overflow_after, mixed=mixed)]
         if not candidates:
             continue
         best = min(
             candidates,
-            key=lambda c: (contact.language not in c.languages, c.free_since, c.id),
+            key=lambda c: (contact.language not in c.languages_for(contact.centre), c.free_since, c.id),
         )
         plan.append(Offer(contact.id, best.id))
         free.remove(best)

@@ -71,6 +71,12 @@ class Counsellor:
     # The pseudonym used at each of ``centres`` (same order; "" there: ``name``), so that
     # one person working for two centres can be known by a different name at each.
     aliases: tuple[str, ...] = ()
+    # What this counsellor takes at each of ``centres`` (same order), where a membership
+    # narrows the profile: the languages and skills there (empty: the profile's), and
+    # how many of that centre's conversations at once (0: up to ``capacity``).
+    languages_at: tuple[tuple[str, ...], ...] = ()
+    skills_at: tuple[tuple[str, ...], ...] = ()
+    capacity_at: tuple[int, ...] = ()
     state: CounsellorState = "off"
     active: tuple[str, ...] = field(default_factory=tuple)  # contact ids in conversation
     offers: int = 0  # pending offers (at most one at a time)
@@ -79,11 +85,31 @@ class Counsellor:
     # A breather after a conversation (centres.Centre.breather): no new offer before this
     # time; READY_WHEN_SAID means until the counsellor says they are ready.
     rest_until: float = 0.0
-    on_call: bool = False  # not stored: set by the service from the active contacts' channels
+    # Not stored: set by the service from the active contacts. ``on_call``: one of them is a
+    # call; ``apart``: one of them is of a centre that keeps calls and chats apart.
+    on_call: bool = False
+    apart: bool = False
+    load_at: dict[str, int] = field(default_factory=dict)  # not stored: conversations per centre
 
     @property
     def load(self) -> int:
         return len(self.active)
+
+    def _index(self, centre: str) -> int:
+        return self.centres.index(centre) if centre in self.centres else -1
+
+    def languages_for(self, centre: str) -> tuple[str, ...]:
+        i = self._index(centre)
+        return (self.languages_at[i] if 0 <= i < len(self.languages_at) else ()) or self.languages
+
+    def skills_for(self, centre: str) -> tuple[str, ...]:
+        i = self._index(centre)
+        return (self.skills_at[i] if 0 <= i < len(self.skills_at) else ()) or self.skills
+
+    def capacity_for(self, centre: str) -> int:
+        """How many of this centre's conversations at once; 0: no limit but ``capacity``."""
+        i = self._index(centre)
+        return self.capacity_at[i] if 0 <= i < len(self.capacity_at) else 0
 
     def name_at(self, centre: str) -> str:
         """The name a visitor of ``centre`` knows this counsellor by."""

@@ -111,6 +111,44 @@ class Membership(models.Model):
         validators=[NO_CONTROL],
         help_text=_("The name this centre's visitors see. Empty: the name shown to visitors in the profile."),
     )
+    ROLES = [
+        ("", _("the account's roles")),
+        ("counsellor", _("counsellor here")),
+        ("supervisor", _("supervisor here")),
+    ]
+    role = models.CharField(
+        _("role at this centre"),
+        max_length=10,
+        choices=ROLES,
+        blank=True,
+        default="",
+        help_text=_(
+            "Empty: every role the account has. A counsellor here takes this centre's contacts but does not "
+            "supervise it; a supervisor here supervises it but takes none of its contacts."
+        ),
+    )
+    # Where someone works for two centres, each may use them differently: Arabic at one,
+    # only Swedish at the other; the police consultations at one; a few chats of one
+    # centre beside a full load of the other's.
+    languages = models.JSONField(
+        _("languages at this centre"),
+        default=list,
+        blank=True,
+        validators=[validate_languages],
+        help_text=_("The languages this centre's contacts are offered in. None chosen: the profile's."),
+    )
+    skills = models.JSONField(
+        _("skills at this centre"),
+        default=list,
+        blank=True,
+        validators=[validate_skills],
+        help_text=_("None chosen: the profile's."),
+    )
+    max_chats = models.PositiveSmallIntegerField(
+        _("conversations of this centre at once"),
+        default=0,
+        help_text=_("0: up to the profile's number. The profile's number is always the limit in all."),
+    )
 
     class Meta:
         verbose_name = _("centre membership")
@@ -125,6 +163,8 @@ class Membership(models.Model):
         return self.pseudonym or (profile.display_name if profile is not None else "")
 
     def clean(self) -> None:
+        if self.max_chats > 6:
+            raise ValidationError({"max_chats": _("Between 0 and 6.")})
         # A centre that wants its counsellors told apart refuses a second "Sara".
         if not self.centre_id or not self.user_id or not self.centre.pseudonyms_unique:
             return

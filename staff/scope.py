@@ -27,8 +27,11 @@ def admin_centres(user: Any) -> frozenset[int] | None:
         return None
     if is_national(user):
         return frozenset()
-    ids = frozenset(Membership.objects.filter(user_id=user.pk).values_list("centre_id", flat=True))
-    return ids or frozenset(Centre.objects.filter(default=True).values_list("pk", flat=True))
+    rows = list(Membership.objects.filter(user_id=user.pk).values_list("centre_id", "role"))
+    if rows:
+        # A membership as counsellor only gives no say over the centre's configuration.
+        return frozenset(centre for centre, role in rows if role in ("", "supervisor"))
+    return frozenset(Centre.objects.filter(default=True).values_list("pk", flat=True))
 
 
 class CentreScoped:

@@ -177,3 +177,14 @@ async def next_frame(ws: Any, kind: str, timeout: float = 10) -> dict[str, Any]:
         frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout=timeout))
         if frame["type"] == kind:
             return frame
+        if kind == "started" and frame["type"] == "closed":
+            # Say so at once rather than wait out the timeout for a frame that never comes.
+            raise AssertionError(f"the visitor was turned away: {frame.get('reason')}")
+
+
+async def on_duty(ws: Any, timeout: float = 10) -> None:
+    """Available, and known to be: a start sent before the service has taken in the
+    change finds nobody on duty and is turned away (a race a loaded machine loses)."""
+    await ws.send(json.dumps({"type": "duty", "state": "available"}))
+    while (await next_frame(ws, "me", timeout)).get("state") != "available":
+        pass

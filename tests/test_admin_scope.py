@@ -292,3 +292,39 @@ def test_a_counsellor_gets_her_centres_canned_responses_before_the_shared_ones(t
     assert ("nexus", "sv") not in texts
     assert ("hejda", "sv") in texts  # the shared ones seeded by contacts.0004
     assert len(canned) == len(texts)  # one answer per shortcut and language
+
+
+def test_a_role_per_membership_counsels_at_one_centre_and_supervises_the_other(
+    two_centres: dict[str, Any], settings: Any
+) -> None:
+    """Issue 15: one person, a counsellor at Nexus and Una's supervisor. She takes only
+    Nexus's contacts, supervises only Una (dashboard and admin), and a membership as a
+    counsellor only gives no say over that centre's configuration."""
+    from staff.models import CounsellorProfile
+    from staff.profiles import load_profile, load_supervisor
+    from staff.roles import COUNSELLOR_GROUP
+    from staff.scope import admin_centres
+
+    ensure_roles()
+    both = staff("hedda", SUPERVISOR_GROUP, COUNSELLOR_GROUP)
+    CounsellorProfile.objects.create(user=both, display_name="Hedda", languages=["sv"], max_chats=2)
+    Membership.objects.create(user=both, centre=two_centres["nexus"], role="counsellor")
+    Membership.objects.create(user=both, centre=two_centres["una"], role="supervisor", pseudonym="Hanna")
+    both = User.objects.get(pk=both.pk)
+    profile = load_profile(both)
+    assert profile is not None and profile.centres == ("",) and profile.aliases == ("",)
+    found = load_supervisor(both)
+    assert found is not None and found[2] == ("una",)
+    assert admin_centres(both) == frozenset({two_centres["una"].pk})
+    client = admin_login(both, settings)
+    assert listed(client, "/admin/centres/line/") == {two_centres["una_line"].pk}
+    settings.STAFF_2FA = False  # the profile reads below have no session that passed it
+
+    # Counsellor at both, supervisor nowhere: no dashboard, no centre in admin.
+    Membership.objects.filter(user=both).update(role="counsellor")
+    assert load_supervisor(both) is None and admin_centres(both) == frozenset()
+    counsellor = load_profile(both)
+    assert counsellor is not None and counsellor.centres == ("", "una")
+    # Supervisor at both: no console.
+    Membership.objects.filter(user=both).update(role="supervisor")
+    assert load_profile(both) is None

@@ -36,7 +36,7 @@ from django_otp.oath import totp
 from twilio.request_validator import RequestValidator
 from websockets.typing import Origin
 
-from tests.server import ROOT, Server, daphne_command, daphne_process, fetch, next_frame, server_env
+from tests.server import ROOT, Server, daphne_command, daphne_process, fetch, next_frame, on_duty, server_env
 
 pytestmark = pytest.mark.browser  # starts real servers: grouped with the slow tests
 
@@ -228,7 +228,7 @@ async def chat_and_call(server: Server) -> None:
         additional_headers={"Cookie": cookie, "X-Forwarded-Proto": "https"},
     ) as staff:
         await next_frame(staff, "hello")
-        await staff.send(json.dumps({"type": "duty", "state": "available"}))
+        await on_duty(staff)
         async with websockets.connect(
             ws_url + "/ws/visitor/",
             origin=origin,

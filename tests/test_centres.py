@@ -229,6 +229,34 @@ def test_a_one_centre_database_upgrades_to_a_default_centre_that_keeps_its_hours
     assert not schedule.is_open(datetime(2027, 1, 13, 12, tzinfo=hours.STOCKHOLM))  # its exception
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_installation_that_let_calls_and_chats_mix_keeps_that_in_every_centre(monkeypatch: Any) -> None:
+    """PHONE_EXCLUSIVE=false, the one setting for all, becomes each centre's choice on
+    upgrade (migration centres.0006); afterwards the variable is read no more, and the
+    start-up checks say so rather than let an operator believe it applies."""
+    from django.core import checks
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("centres", "0005_transfer_and_block_length")])
+    old = executor.loader.project_state([("centres", "0005_transfer_and_block_length")]).apps
+    for slug in ("una", "vasternorrland"):
+        old.get_model("centres", "Centre").objects.get_or_create(slug=slug, defaults={"name": slug.title()})
+    monkeypatch.setenv("PHONE_EXCLUSIVE", "false")
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from centres.models import Centre
+
+    assert Centre.objects.filter(slug__in=["una", "vasternorrland"], channels_apart=False).count() == 2
+    assert not Centre.objects.filter(channels_apart=True).exists()
+    assert Centre(name="New", slug="new").channels_apart  # a new centre: apart, the safe default
+    assert [m.id for m in checks.run_checks() if m.id == "chatservice.W101"] == ["chatservice.W101"]
+    monkeypatch.delenv("PHONE_EXCLUSIVE")
+    assert not [m for m in checks.run_checks() if m.id == "chatservice.W101"]
+
+
 def test_a_closing_time_rule_stops_new_contacts_before_the_line_closes() -> None:
     from contacts.hours import STOCKHOLM, Period, Schedule
 

@@ -535,3 +535,32 @@ async def test_a_centre_sets_its_block_length_and_whether_a_transfer_names_the_c
     assert by == "Aino" and 280 < until - _time.time() <= 300  # Una's five minutes, not the hour
     for sock in (chat, aino, ulla, abuser):
         await sock.close()
+
+
+async def test_a_membership_narrows_what_a_counsellor_takes_at_that_centre(service: Service) -> None:
+    """Issue 15: capacity, languages and skills per membership. Aino takes two chats and
+    speaks English by her profile, but at Una one chat at a time and Swedish only."""
+    from staff.models import Membership
+
+    made = await sync_to_async(two_centres)({"action": "centre"})
+    await sync_to_async(Membership.objects.filter(user=made["aino"]).update)(languages=["sv"], max_chats=1)
+    aino = await on_duty(made["aino"])
+    english = await visitor(lang="en")  # Nexus closed: Una's queue
+    await english.expect("started")
+    assert not [f for f in await aino.frames(wait=0.8) if f["type"] == "offer"]  # not her language at Una
+    first = await visitor(lang="sv")
+    await first.expect("started")
+    offer = await aino.expect("offer")
+    await aino.send(type="accept", contact=offer["contact"])
+    await first.expect("joined")
+    second = await visitor(lang="sv")
+    await second.expect("started")
+    assert not [f for f in await aino.frames(wait=0.8) if f["type"] == "offer"]  # one of Una's at a time
+    me = await service.counsellor(made["aino"].pk)
+    assert me is not None and me.capacity == 2 and me.languages_for("una") == ("sv",) and me.capacity_for("una") == 1
+    assert me.languages_for("") == ("sv", "en")  # elsewhere, the profile's
+    await aino.send(type="end", contact=offer["contact"])
+    nxt = await aino.expect("offer")
+    assert nxt["contact"] != offer["contact"]
+    for sock in (english, first, second, aino):
+        await sock.close()

@@ -39,7 +39,7 @@ from websockets.protocol import State
 from websockets.typing import Origin
 
 from tests.nginx import Nginx, configure, running, unit_flags
-from tests.server import ROOT, Daphne, daphne_process, free_port, next_frame, server_env, wait_for_port
+from tests.server import ROOT, Daphne, daphne_process, free_port, next_frame, on_duty, server_env, wait_for_port
 
 pytestmark = pytest.mark.browser  # real servers: grouped with the slow tests
 
@@ -235,7 +235,7 @@ async def conversation_through_nginx(s: Stack) -> dict[str, Any]:
     heard: list[str] = []  # what the counsellor's console shows from the visitor
     staff = await connect(s, "/ws/console/", additional_headers={"Cookie": cookie})
     await next_frame(staff, "hello")
-    await staff.send(json.dumps({"type": "duty", "state": "available"}))
+    await on_duty(staff)
     visitor = await connect(s, "/ws/visitor/", local_addr=(CANARY_ADDRESS, 0))
     await visitor.send(json.dumps({"type": "start", "lang": "sv"}))
     token = (await next_frame(visitor, "started"))["token"]

@@ -18,7 +18,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
-from tests.server import Server, embedded_server, next_frame
+from tests.server import Server, embedded_server, next_frame, on_duty
 
 pytestmark = pytest.mark.browser  # a real server: grouped with the slow tests
 
@@ -151,7 +151,7 @@ def test_closing_mid_reply_returns_the_slot_and_the_counsellor_learns_the_visito
             # One that the counsellor accepts, then it vanishes mid-conversation (the ones
             # who vanished before are not offered: nobody is there).
             await asyncio.sleep(1)  # their disconnects are in
-            await staff.send(json.dumps({"type": "duty", "state": "available"}))
+            await on_duty(staff)
             ws = await open_socket(server)
             await ws.send(json.dumps({"type": "start", "lang": "sv"}))
             offer = await next_frame(staff, "offer", timeout=10)

@@ -142,6 +142,52 @@ async def test_a_call_waits_in_the_same_queue_as_chats_and_reaches_a_counsellor(
     await staff.close()
 
 
+async def test_a_centre_that_lets_calls_and_chats_mix_offers_a_call_beside_a_chat(service: Service, lina: Any) -> None:
+    """Issue 16, item 5: keeping calls and chats apart is the centre's choice. Where it is
+    off, a counsellor chatting is offered a call, and one in a call a chat, up to their
+    capacity, but never a second call."""
+    from centres import directory
+    from centres.models import Centre
+
+    def mixing() -> None:
+        centre = Centre.objects.filter(default=True).first() or Centre.objects.create(
+            name="Nexus", slug="nexus", default=True
+        )
+        centre.channels_apart = False
+        centre.save()
+        directory.invalidate()
+
+    await sync_to_async(mixing)()
+    staff = await on_phone_duty(lina)  # capacity 2
+    chat = await visitor()
+    await chat.expect("started")
+    offer = await staff.expect("offer", channel="chat")
+    await staff.send(type="accept", contact=offer["contact"])
+    await staff.expect("conversation", contact=offer["contact"])
+
+    call = Twilio()
+    twiml(await call.post("incoming"))
+    twiml(await call.post("language", Digits="1"))
+    ring = await staff.expect("offer", channel="phone")  # beside the chat
+    await staff.send(type="accept", contact=ring["contact"])
+    await staff.expect("conversation", contact=ring["contact"])
+    await staff.send(type="end", contact=offer["contact"])
+    await staff.expect("ended", contact=offer["contact"])
+
+    second = Twilio("CA" + "2" * 32)
+    twiml(await second.post("incoming"))
+    twiml(await second.post("language", Digits="1"))
+    other = await visitor()
+    await other.expect("started")
+    beside_call = await staff.expect("offer")
+    assert beside_call["channel"] == "chat"  # a chat beside the call, the second call waits
+    await staff.send(type="accept", contact=beside_call["contact"])
+    await staff.expect("conversation", contact=beside_call["contact"])
+    assert [c.channel for c in await service.store.queue()] == ["phone"]
+    for socket in (chat, other, staff):
+        await socket.close()
+
+
 async def test_no_input_at_the_menu_means_swedish(service: Service, lina: Any) -> None:
     staff = await on_phone_duty(lina)
     call = Twilio()

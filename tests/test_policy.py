@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.policy import Offer, estimate_wait_seconds, ordered, plan_offers
+from routing.policy import Offer, can_take_more, channels_allow, estimate_wait_seconds, ordered, plan_offers
 from routing.state import Contact, Counsellor
 
 
@@ -142,3 +142,42 @@ def test_no_offer_during_a_breather() -> None:
     assert len(plan_offers(queue, [resting], now=100, overflow_after=60)) == 1
     until_ready = Counsellor(id=2, name="Omar", languages=("sv",), state="available", rest_until=READY_WHEN_SAID)
     assert plan_offers(queue, [until_ready], now=10**12, overflow_after=60) == []
+
+
+def test_calls_and_chats_mix_only_where_every_centre_involved_allows_it() -> None:
+    """Issue 16, item 5: ``channels_apart`` is per centre. "b" lets them mix, "" (the
+    default centre) keeps them apart; a second call never comes, whatever the centre."""
+    chatting_b = Contact(id="c", channel="chat", language="sv", enqueued_at=0, centre="b")
+    call_b = Contact(id="p", channel="phone", language="sv", enqueued_at=0, centre="b")
+    call_a = Contact(id="q", channel="phone", language="sv", enqueued_at=0, centre="")
+    lina = counsellor(1, phone=True, active=("x",), centres=("", "b"))
+    assert channels_allow(lina, call_b, mixed={"b"})  # chatting at b, a call of b
+    assert not channels_allow(lina, call_a, mixed={"b"})  # the call's centre keeps them apart
+    assert not channels_allow(lina, call_b, mixed=set())  # b says so too: apart
+    in_apart_chat = counsellor(1, phone=True, active=("x",), centres=("", "b"), apart=True)
+    assert not channels_allow(in_apart_chat, call_b, mixed={"b"})  # chatting at a centre that says no
+    on_call = counsellor(1, phone=True, active=("y",), centres=("", "b"), on_call=True)
+    assert channels_allow(on_call, chatting_b, mixed={"b"})
+    assert not channels_allow(on_call, call_b, mixed={"b"})  # never two calls
+    assert plan_offers([call_b], [lina], now=1, overflow_after=60, mixed={"b"}) == [Offer("p", 1)]
+    assert plan_offers([call_b], [lina], now=1, overflow_after=60) == []  # unknown: apart
+    # A call of a centre that keeps them apart occupies the counsellor fully.
+    assert not can_take_more(counsellor(1, phone=True, active=("y",), on_call=True, apart=True), now=1)
+    assert can_take_more(on_call, now=1)
+
+
+def test_a_membership_narrows_languages_skills_and_load_at_its_centre() -> None:
+    both = {"centres": ("", "b"), "languages_at": ((), ("sv",)), "skills_at": ((), ("police",))}
+    arabic_b = Contact(id="a", channel="chat", language="ar", enqueued_at=0, centre="b")
+    arabic_home = Contact(id="h", channel="chat", language="ar", enqueued_at=0, centre="")
+    c = counsellor(1, languages=("sv", "ar"), **both)
+    assert plan_offers([arabic_home], [c], now=1, overflow_after=60) == [Offer("h", 1)]
+    assert plan_offers([arabic_b], [c], now=1, overflow_after=60) == []  # not at b, until overflow
+    police_b = Contact(id="p", channel="chat", language="sv", enqueued_at=0, centre="b", skill="police")
+    police_home = Contact(id="q", channel="chat", language="sv", enqueued_at=0, centre="", skill="police")
+    assert plan_offers([police_b], [c], now=1, overflow_after=60) == [Offer("p", 1)]
+    assert plan_offers([police_home], [c], now=1, overflow_after=60) == []  # the profile has no skills
+    full_at_b = counsellor(1, centres=("", "b"), capacity_at=(0, 1), active=("x",), load_at={"b": 1})
+    sv_b = Contact(id="s", channel="chat", language="sv", enqueued_at=0, centre="b")
+    sv_home = Contact(id="t", channel="chat", language="sv", enqueued_at=0, centre="")
+    assert plan_offers([sv_b, sv_home], [full_at_b], now=1, overflow_after=60) == [Offer("t", 1)]

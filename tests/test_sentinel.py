@@ -18,7 +18,17 @@ import pytest
 import websockets
 from websockets.typing import Origin
 
-from tests.server import Daphne, daphne_process, free_port, login_cookie, next_frame, prepare, server_env, wait_for_port
+from tests.server import (
+    Daphne,
+    daphne_process,
+    free_port,
+    login_cookie,
+    next_frame,
+    on_duty,
+    prepare,
+    server_env,
+    wait_for_port,
+)
 
 pytestmark = pytest.mark.browser  # real servers: grouped with the slow tests
 
@@ -123,7 +133,7 @@ async def failover_scenario(s: Sentinelled) -> dict[str, object]:
     cookie = await asyncio.to_thread(login_cookie, url, "radgivare", s.passwords["radgivare"])
     staff = await websockets.connect(ws + "/ws/console/", origin=Origin(url), additional_headers={"Cookie": cookie})
     await next_frame(staff, "hello")
-    await staff.send(json.dumps({"type": "duty", "state": "available"}))
+    await on_duty(staff)
     v = await websockets.connect(ws + "/ws/visitor/", origin=Origin(url))
     await v.send(json.dumps({"type": "start", "lang": "sv"}))
     token = (await next_frame(v, "started"))["token"]

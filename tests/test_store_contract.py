@@ -523,6 +523,23 @@ async def test_a_counsellor_keeps_a_name_per_centre(store: Store) -> None:
     assert again is not None and again.aliases == () and again.name_at("una") == "Sara"
 
 
+async def test_a_counsellor_keeps_what_she_takes_per_centre(store: Store) -> None:
+    terms = {"centres": ("", "una", "vnl"), "languages_at": ((), ("sv",), ("sv", "ar"))}
+    await store.upsert_counsellor(
+        counsellor(1, languages=("sv", "en", "ar"), skills=("nurse",), skills_at=((), ("police",), ()), **terms)
+    )
+    first = await store.get_counsellor(1)
+    assert first is not None and first.skills_for("una") == ("police",) and first.skills_for("vnl") == ("nurse",)
+    await store.upsert_counsellor(counsellor(1, capacity_at=(0, 1, 3), languages=("sv", "en", "ar"), **terms))
+    got = await store.get_counsellor(1)
+    assert got is not None
+    assert got.languages_for("") == ("sv", "en", "ar") and got.languages_for("vnl") == ("sv", "ar")
+    assert got.skills_for("una") == () and got.capacity_for("una") == 1 and got.capacity_for("vnl") == 3
+    await store.upsert_counsellor(counsellor(1, centres=("",)))  # the memberships are gone
+    again = await store.get_counsellor(1)
+    assert again is not None and again.languages_at == () and again.capacity_for("una") == 0
+
+
 async def test_a_breather_is_kept_until_changed_and_survives_a_profile_refresh(store: Store) -> None:
     await store.upsert_counsellor(counsellor(1))
     await store.set_rest(1, 500.0)

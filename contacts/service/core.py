@@ -155,9 +155,10 @@ class ServiceCore:
         self.queue_view: SharedRead[QueueView] = SharedRead(self._read_queue)
         self._keys: OrderedDict[str, bytes] = OrderedDict()
         self._keys_under: tuple[str, str] = ("", "")
-        # A contact's channel never changes: routing (PHONE_EXCLUSIVE) reads each
-        # conversation's once per process, not on every route of every arrival.
-        self._channels: OrderedDict[str, Channel] = OrderedDict()
+        # A conversation's channel and centre never change once it is answered: routing
+        # (centres.Centre.channels_apart) reads each once per process, not on every route
+        # of every arrival.
+        self._channels: OrderedDict[str, tuple[Channel, str]] = OrderedDict()
 
     async def _read_staff(self) -> tuple[list[Counsellor], float]:
         counsellors = await self.store.counsellors()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from audit.log import arecord
+from centres.directory import current_directory
 from contacts import groups
 from contacts.service.core import KEY_CACHE_SIZE, ServiceCore, config
 from routing import policy
@@ -51,8 +52,14 @@ class Routing(ServiceCore):
         counsellor = await self.store.get_counsellor(counsellor_id)
         if counsellor is None or not policy.serves_centre(counsellor, before):
             return None  # another centre's contact: not even by its id, picked from a crafted frame
-        if before.channel == "phone" and (not counsellor.phone or counsellor.load > 0):
-            return None  # a call needs a work phone to ring and full attention
+        if before.channel == "phone" and not counsellor.phone:
+            return None  # a call needs a work phone to ring
+        mixed = (await current_directory()).mixed()
+        await self.mark_channels(counsellor, mixed)
+        if not policy.channels_allow(counsellor, before, mixed=mixed):
+            return None  # a call beside a chat, or a chat beside a call, where the centre says no
+        if not policy.room_at(counsellor, before):
+            return None  # as many of this centre's conversations as the membership allows
         if not await self.store.accept(contact_id, counsellor_id, time.time()):
             return None
         contact = await self.store.get_contact(contact_id)
@@ -103,7 +110,8 @@ class Routing(ServiceCore):
             at = time.time() if now is None else now
             # Runs on every tick and every change in every process: read the queue only
             # when someone could take a contact (most of the time under load, nobody can).
-            counsellors = await self.counsellors_for_routing()
+            mixed = (await current_directory()).mixed()
+            counsellors = await self.counsellors_for_routing(mixed)
             if not any(policy.can_take_more(c, now=at) for c in counsellors):
                 break
             plan = policy.plan_offers(
@@ -111,6 +119,7 @@ class Routing(ServiceCore):
                 counsellors,
                 now=at,
                 overflow_after=config("OVERFLOW_SECONDS"),
+                mixed=mixed,
             )
             if not plan:
                 break
@@ -130,29 +139,43 @@ class Routing(ServiceCore):
             await self.queue_changed()
         return made
 
-    async def counsellors_for_routing(self) -> list[Counsellor]:
+    async def counsellors_for_routing(self, mixed: frozenset[str] | None = None) -> list[Counsellor]:
+        if mixed is None:
+            mixed = (await current_directory()).mixed()
         counsellors = await self.store.counsellors()
-        if config("PHONE_EXCLUSIVE"):
-            for c in counsellors:
-                if not policy.can_take_more(c, now=time.time()):
-                    continue  # a call only matters for someone who could otherwise take more
-                for cid in c.active:
-                    if await self.channel_of(cid) == "phone":
-                        c.on_call = True
-                        break
+        for c in counsellors:
+            # What a counsellor is in only matters for someone who could otherwise take more.
+            if policy.can_take_more(c, now=time.time()):
+                await self.mark_channels(c, mixed)
         return counsellors
 
-    async def channel_of(self, contact_id: str) -> Channel | None:
-        """The contact's channel (None once it is gone), read from the store once."""
-        channel = self._channels.get(contact_id)
-        if channel is None:
+    async def mark_channels(self, counsellor: Counsellor, mixed: frozenset[str]) -> None:
+        """Set ``on_call``, ``apart`` and ``load_at`` from the conversations the counsellor is in."""
+        per_centre: dict[str, int] = {}
+        for cid in counsellor.active:
+            found = await self.channel_of(cid)
+            if found is None:
+                continue
+            channel, centre = found
+            counsellor.on_call = counsellor.on_call or channel == "phone"
+            counsellor.apart = counsellor.apart or centre not in mixed
+            per_centre[centre] = per_centre.get(centre, 0) + 1
+        counsellor.load_at = per_centre  # a new dict: the memory store's copy shares the old one
+
+    async def channel_of(self, contact_id: str) -> tuple[Channel, str] | None:
+        """The conversation's channel and centre (None once it is gone), read from the
+        store once: neither changes after it is answered."""
+        found = self._channels.get(contact_id)
+        if found is None:
             contact = await self.store.get_contact(contact_id)
             if contact is None:
                 return None
-            channel = self._channels[contact_id] = contact.channel
+            if contact.state != "active":
+                return (contact.channel, contact.centre)  # may still be handed to another centre
+            found = self._channels[contact_id] = (contact.channel, contact.centre)
             if len(self._channels) > KEY_CACHE_SIZE:
                 self._channels.popitem(last=False)
-        return channel
+        return found
 
     async def counsellor_seen(self, counsellor_id: int) -> None:
         """A console's keep-alive: its counsellor is here, whatever a sweep thought."""

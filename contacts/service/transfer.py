@@ -29,6 +29,14 @@ class Transfer(Ending):
         contact, colleague = await self.store.get_contact(contact_id), await self.store.get_counsellor(to_id)
         if contact is None or colleague is None or not policy.serves_centre(colleague, contact):
             return False  # a conversation stays in its centre: a hand-over carries no history
+        if contact.channel == "phone" and not colleague.phone:
+            return False  # nobody's work phone to ring
+        mixed = (await current_directory()).mixed()
+        await self.mark_channels(colleague, mixed)
+        if not policy.channels_allow(colleague, contact, mixed=mixed):
+            return False  # the colleague is in a call, or chatting, where the centre keeps them apart
+        if not policy.room_at(colleague, contact):
+            return False  # as many of this centre's conversations as their membership allows
         if not await self.store.transfer(contact_id, from_id, to_id, time.time()):
             return False
         await self.store.open_wrapup(contact_id, from_id)

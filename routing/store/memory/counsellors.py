@@ -25,6 +25,9 @@ class MemoryCounsellors(MemoryState, CounsellorStore):
                     phone=counsellor.phone,
                     centres=counsellor.centres,
                     aliases=counsellor.aliases,
+                    languages_at=counsellor.languages_at,
+                    skills_at=counsellor.skills_at,
+                    capacity_at=counsellor.capacity_at,
                 )
             self._save_counsellor(stored)
             return replace(stored)

@@ -59,6 +59,15 @@ def _split(value: str | None) -> tuple[str, ...]:
 ALIAS_SEPARATOR = "\x1f"
 
 
+def encode_nested(values: tuple[tuple[str, ...], ...]) -> str:
+    # Codes (languages, skills) hold neither separator.
+    return ALIAS_SEPARATOR.join(",".join(inner) for inner in values) if values else ""
+
+
+def decode_nested(raw: str | None) -> tuple[tuple[str, ...], ...]:
+    return tuple(_split(inner) for inner in raw.split(ALIAS_SEPARATOR)) if raw else ()
+
+
 def decode_counsellor(raw: dict[str, str]) -> Counsellor:
     return Counsellor(
         id=int(raw["id"]),
@@ -69,6 +78,9 @@ def decode_counsellor(raw: dict[str, str]) -> Counsellor:
         phone=raw.get("phone") == "1",
         centres=tuple(raw.get("centres", "").split(",")) if "centres" in raw else (),
         aliases=tuple(raw["aliases"].split(ALIAS_SEPARATOR)) if raw.get("aliases") else (),
+        languages_at=decode_nested(raw.get("languages_at")),
+        skills_at=decode_nested(raw.get("skills_at")),
+        capacity_at=tuple(int(n) for n in raw["capacity_at"].split(",")) if raw.get("capacity_at") else (),
         state=raw.get("state", "off"),  # type: ignore[arg-type]
         active=_split(raw.get("active")),
         offers=int(raw.get("offers", "0")),

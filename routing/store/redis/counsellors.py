@@ -6,7 +6,7 @@ import time
 
 from routing.state import Counsellor, CounsellorState
 from routing.store.base import CounsellorStore
-from routing.store.redis.codec import ALIAS_SEPARATOR, decode_counsellor, pairs
+from routing.store.redis.codec import ALIAS_SEPARATOR, decode_counsellor, encode_nested, pairs
 from routing.store.redis.connection import RedisConnection
 
 
@@ -31,6 +31,9 @@ class RedisCounsellors(RedisConnection, CounsellorStore):
             ",".join(c.centres),
             # A pseudonym may hold a comma; the unit separator it cannot (staff.models).
             ALIAS_SEPARATOR.join(c.aliases),
+            encode_nested(c.languages_at),
+            encode_nested(c.skills_at),
+            ",".join(str(n) for n in c.capacity_at),
         )
         return decode_counsellor({**pairs(flat), "id": str(c.id)})
 
