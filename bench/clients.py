@@ -542,13 +542,18 @@ class Worker:
         out, self.latencies, self.step = self.latencies, [], ""
         return out
 
-    async def do_blast(self, kind: str, rate: float, seconds: float, at: float, step: str) -> Frame:
-        """Send ``rate`` messages a second, round robin over this worker's senders, from
-        ``at`` for ``seconds``; each carries the moment it was sent."""
+    async def do_blast(self, kind: str, rate: float, seconds: float, at: float, step: str, port: int = 0) -> Frame:
+        """Send ``rate`` messages a second, round robin over this worker's senders (only
+        those connected to ``port``, if given: several servers' chats can be open at
+        once), from ``at`` for ``seconds``; each carries the moment it was sent."""
         if kind == "service":
             socks: list[ClientConnection] = [v.ws for v in self.visitors if v.joined.is_set()]
         else:
             socks = [b.ws for b in self.senders]
+        if port:
+            socks = [ws for ws in socks if ws.remote_address[1] == port]
+        if not socks:
+            raise RuntimeError(f"no {kind} senders" + (f" connected to port {port}" if port else ""))
         sent = 0
         end = at + seconds
         await asyncio.sleep(max(0.0, at - now()))

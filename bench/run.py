@@ -229,6 +229,7 @@ class Run:
     clients: Clients
     rows: list[Row] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
+    redis_pid: int = 0  # the Redis server's process, if on this machine (its CPU is measured)
 
     @property
     def vw(self) -> list[int]:
@@ -477,17 +478,19 @@ def step(
     name: str,
     receivers: list[int] | None = None,
     meter: Meter | None = None,
+    port: int = 0,
 ) -> dict[str, Any]:
-    """Messages at ``rate`` for ``seconds`` from the visitor side; timed at the console side
-    (the ``receivers`` workers, by default the console worker). With a ``meter``, also the
-    cores each group of processes used over the step."""
+    """Messages at ``rate`` for ``seconds`` from the visitor side (only its sockets to
+    ``port``, if given); timed at the console side (the ``receivers`` workers, by default
+    the console worker). With a ``meter``, also the cores each group of processes used
+    over the step."""
     clients = run.clients
     receivers = receivers or [run.cw]
     for i in receivers:
         clients.call(i, "record", step=name)
     at = time.monotonic() + 0.5
     for i in run.vw:
-        clients.send(i, "blast", kind=kind, rate=rate / len(run.vw), seconds=seconds, at=at, step=name)
+        clients.send(i, "blast", kind=kind, rate=rate / len(run.vw), seconds=seconds, at=at, step=name, port=port)
     time.sleep(max(0.0, at - time.monotonic()))
     before = meter.snapshot() if meter else None
     answers = [clients.result(i, seconds + 120) for i in run.vw]
@@ -603,43 +606,73 @@ def settle_all(pids: list[int]) -> float:
     return sum(settle(pid, below=0.3, longest=90) for pid in pids)
 
 
-def cores(cpu: dict[str, float], name: str) -> str:
-    return f"{cpu.get(name, 0.0):.0%}"
+@dataclass
+class Stack:
+    """One side (this service, or bare Channels) with ``n`` daphnes behind its own nginx."""
+
+    side: str
+    n: int
+    daphnes: list[Daphne]
+    proxy: Nginx
+    master: int
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """Its name in the CPU figures."""
+        return f"{self.side} x{self.n}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.n} process" + ("es" if self.n > 1 else "")
+
+    @property
+    def pids(self) -> list[int]:
+        return [d.proc.pid for d in self.daphnes]
+
+    def groups(self) -> dict[str, list[int]]:
+        out = {f"{self.key} daphne {i}": [d.proc.pid] for i, d in enumerate(self.daphnes)}
+        out[f"{self.key} nginx"] = [self.master, *worker_pids(self.master)]
+        return out
+
+    def done(self) -> bool:
+        """Only the highest rate under the target is wanted: a stack stops after two
+        misses in a row (one could be the shared machine's noise) or one step past capacity."""
+        s = self.steps
+        return bool(s) and (over(s[-1]) or (len(s) > 1 and missed(s[-1]) and missed(s[-2])))
 
 
-def cpu_line(r: dict[str, Any], side: str) -> str:
-    """Where the cores went during one step, for the table."""
-    cpu = r["cpu"]
-    other = "bare" if side == "service" else "service"
-
-    def daphnes(of: str) -> list[float]:
-        return [v for k, v in sorted(cpu.items()) if k.startswith(f"{of} daphne ")]
-
-    each = "+".join(f"{v:.0%}" for v in daphnes(side))
-    return (
-        f"daphnes {sum(daphnes(side)):.0%} ({each}), nginx {cores(cpu, side + ' nginx')}, redis {cores(cpu, 'redis')},"
-        f" clients {cores(cpu, 'clients')}, bench {cores(cpu, 'bench')},"
-        f" {other} side idle {sum(daphnes(other)):.0%}+{cores(cpu, other + ' nginx')},"
-        f" rest of machine {cores(cpu, 'rest')}; machine {cores(cpu, 'machine')} of {os.cpu_count() or 0}00%"
-    )
-
-
-def by_part(cpu: dict[str, float], side: str) -> dict[str, float]:
-    """Cores used by one side's stack: its daphnes, its nginx, Redis, the load clients."""
+def by_part(cpu: dict[str, float], stack: Stack) -> dict[str, float]:
+    """Cores used for one stack: its daphnes, its nginx, Redis, the load clients (and
+    the bench's parent process). The other stacks, idle meanwhile, are not in it."""
     return {
-        "daphnes": sum(v for k, v in cpu.items() if k.startswith(f"{side} daphne ")),
-        "nginx": cpu.get(f"{side} nginx", 0.0),
+        "daphnes": sum(v for k, v in cpu.items() if k.startswith(f"{stack.key} daphne ")),
+        "nginx": cpu.get(f"{stack.key} nginx", 0.0),
         "redis": cpu.get("redis", 0.0),
         "clients": cpu.get("clients", 0.0) + cpu.get("bench", 0.0),
     }
 
 
-def per_message(r: dict[str, Any], idle: dict[str, float], side: str) -> dict[str, float]:
+def cpu_line(r: dict[str, Any], stack: Stack) -> str:
+    """Where the cores went during one step, for the table."""
+    cpu = r["cpu"]
+    mine = by_part(cpu, stack)
+    each = "+".join(f"{v:.0%}" for k, v in sorted(cpu.items()) if k.startswith(f"{stack.key} daphne "))
+    named = sum(mine.values())
+    idle = sum(v for k, v in cpu.items() if k not in ("machine", "rest")) - named
+    return (
+        f"daphnes {mine['daphnes']:.0%} ({each}), nginx {mine['nginx']:.0%}, redis {mine['redis']:.0%},"
+        f" clients {mine['clients']:.0%}, the other stacks (idle) {idle:.0%}, rest of machine {cpu['rest']:.0%};"
+        f" machine {cpu['machine']:.0%} of {os.cpu_count() or 0}00%"
+    )
+
+
+def per_message(r: dict[str, Any], idle: dict[str, float], stack: Stack) -> dict[str, float]:
     """CPU milliseconds one more message costs in one step (above the chats' idle cost:
     keep-alives, pings), by part, and what the machine's cores could carry at that cost
     with the idle cost paid and nothing else running on them."""
     rate = max(r["delivered_per_s"], 1e-9)
-    busy, quiet = by_part(r["cpu"], side), by_part(idle, side)
+    busy, quiet = by_part(r["cpu"], stack), by_part(idle, stack)
     out = {k: max(0.0, 1000 * (busy[k] - quiet[k]) / rate) for k in busy}
     out["all"] = sum(out.values())
     out["idle_cores"] = sum(quiet.values())
@@ -666,122 +699,132 @@ def established(port: int) -> int:
     return count
 
 
-def multi_process(run: Run, n: int, env: dict[str, str], cookies: list[str], tmp: Path, redis_pid: int) -> None:
-    """``n`` daphnes of this service and ``n`` bare daphnes, each group behind its own nginx
-    run from deploy/nginx as docs/deployment.md runs it (TLS, the upstream list, daphne
-    with the unit's flags), one Redis for the channel layer and the store. The same chats
-    and message steps as `conversations`, through nginx."""
+def processes(
+    run: Run, counts: tuple[int, ...], env_for: Callable[[int], dict[str, str]], cookies: list[str], tmp: Path
+) -> None:
+    """For each N in ``counts``: N daphnes of this service and N bare daphnes, each group
+    behind its own nginx run from deploy/nginx as docs/deployment.md runs it (TLS, the
+    upstream list, daphne with the systemd unit's flags), one Redis for the channel layer
+    and the store. All of them run at once, each N on its own Redis prefix with its own
+    chats, and the message steps take turns between them at every rate, so that the
+    scaling ratio (N processes over one), like the ratio to bare Channels, compares
+    figures taken under the same conditions on a machine that other work shares."""
     p = run.plan
     clients = run.clients
-    layer = env["CHANNEL_LAYER"]
-    folder = tmp / f"processes{n}"
-    folder.mkdir()
+    layer = env_for(counts[0])["CHANNEL_LAYER"]
     # The phone worker has nothing to do here: it takes half the consoles and receivers,
     # so that one client process does not limit what several daphnes can deliver.
     receivers = [run.cw, run.pw]
-    with ExitStack() as stack:
-        daphnes: dict[str, list[Daphne]] = {}
-        proxies: dict[str, Nginx] = {}
-        masters: dict[str, int] = {}
-        for side, app in (("service", "chatservice.asgi:application"), ("bare", BARE_APP)):
-            daphnes[side] = [
-                stack.enter_context(daphne_process(env, folder / f"{side}{i}.log", app=app, extra_args=unit_flags()))
-                for i in range(n)
-            ]
-            proxies[side] = configure(folder / f"{side}-nginx", [d.port for d in daphnes[side]], folder / "static")
-            masters[side] = stack.enter_context(running(proxies[side])).pid
+    with ExitStack() as context:
+        stacks: list[Stack] = []
+        for n in counts:
+            folder = tmp / f"processes{n}"
+            folder.mkdir()
+            for side, app in (("service", "chatservice.asgi:application"), ("bare", BARE_APP)):
+                daphnes = [
+                    context.enter_context(
+                        daphne_process(env_for(n), folder / f"{side}{i}.log", app=app, extra_args=unit_flags())
+                    )
+                    for i in range(n)
+                ]
+                proxy = configure(folder / f"{side}-nginx", [d.port for d in daphnes], folder / "static")
+                master = context.enter_context(running(proxy)).pid
+                stacks.append(Stack(side, n, daphnes, proxy, master))
         for i in [*run.vw, *receivers]:
-            clients.call(i, "trust", cafiles=[str(proxies["service"].cert), str(proxies["bare"].cert)])
-        service_url, bare_url = proxies["service"].origin, proxies["bare"].origin
-        groups: dict[str, list[int]] = {"redis": [redis_pid] if redis_pid else []}
-        for side in ("service", "bare"):
-            for i, d in enumerate(daphnes[side]):
-                groups[f"{side} daphne {i}"] = [d.proc.pid]
-            groups[f"{side} nginx"] = [masters[side], *worker_pids(masters[side])]
+            clients.call(i, "trust", cafiles=[str(s.proxy.cert) for s in stacks])
+        groups: dict[str, list[int]] = {"redis": [run.redis_pid] if run.redis_pid else []}
+        for s in stacks:
+            groups.update(s.groups())
         groups["clients"] = [proc.pid for proc in clients.procs if proc.pid]
         groups["bench"] = [os.getpid()]
         meter = Meter(groups)
 
-        label = f"{n} process" + ("es" if n > 1 else "")
-        note(f"{label}: consoles and chats through nginx")
-        halves = [cookies[0::2], cookies[1::2]]
-        for i, share in zip(receivers, halves, strict=True):
-            if share:
-                clients.call(i, "consoles", base=service_url, cookies=share, duty="available")
-        open_chats(run, service_url, f"{layer}, {label} behind nginx")
-        service_pids = [d.proc.pid for d in daphnes["service"]]
-        settle_all(service_pids)
-        rooms = [f"n{n}r{k}" for k in range(p.chats)]
-        for i, share in zip(receivers, [rooms[0::2], rooms[1::2]], strict=True):
-            clients.call(i, "bare", base=bare_url, rooms=share, role="receive")
-        offsets = [sum(split(p.chats, len(run.vw))[:i]) for i in run.vw]
-        run.on_visitor_workers(
-            "bare",
-            lambda i, share: {"base": bare_url, "rooms": rooms[offsets[i] : offsets[i] + share], "role": "send"},
-            p.chats,
-        )
-        # What the chats cost with no messages (keep-alives, pings): per-message costs are
-        # what a step costs above this.
-        settle_all([d.proc.pid for side in daphnes for d in daphnes[side]])
+        for s in stacks:
+            note(f"{s.side}, {s.label}: sockets through nginx")
+            if s.side == "service":
+                for i, share in zip(receivers, [cookies[0::2], cookies[1::2]], strict=True):
+                    if share:
+                        clients.call(i, "consoles", base=s.proxy.origin, cookies=share, duty="available")
+                open_chats(run, s.proxy.origin, f"{layer}, {s.label} behind nginx")
+                settle_all(s.pids)
+            else:
+                rooms = [f"n{s.n}r{k}" for k in range(p.chats)]
+                for i, share in zip(receivers, [rooms[0::2], rooms[1::2]], strict=True):
+                    clients.call(i, "bare", base=s.proxy.origin, rooms=share, role="receive")
+                offsets = [sum(split(p.chats, len(run.vw))[:i]) for i in run.vw]
+                senders = [
+                    {"base": s.proxy.origin, "rooms": rooms[offsets[i] : offsets[i] + share], "role": "send"}
+                    for i, share in zip(run.vw, split(p.chats, len(run.vw)), strict=True)
+                ]
+                clients.each(run.vw, "bare", senders, wait=1800)
+        # What all the chats cost with no messages (keep-alives, pings): a message's cost
+        # is what a step costs above this.
+        settle_all([pid for s in stacks for pid in s.pids])
         before = meter.snapshot()
         time.sleep(p.idle_window)
         idle = Meter.shares(before, meter.snapshot())
-        steps: dict[str, list[dict[str, Any]]] = {"service": [], "bare": []}
-        for rate in p.process_rates:
-            shown = []
-            for side in ("service", "bare"):
-                done = steps[side]
-                # Only the highest rate under the target is wanted: a side stops after two
-                # misses in a row (one could be the shared machine's noise) or one step
-                # past capacity.
-                if done and (over(done[-1]) or (len(done) > 1 and missed(done[-1]) and missed(done[-2]))):
-                    shown.append(f"{side} not run")
-                    continue
-                r = step(run, side, rate, p.step_seconds, f"{side[0]}n{n}r{rate:.0f}", receivers, meter)
-                r["settle_s"] = settle_all([d.proc.pid for d in daphnes[side]])
-                done.append(r)
-                shown.append(latency(side, r))
-            if all(s.endswith("not run") for s in shown):
+
+        for k, rate in enumerate(p.process_rates):
+            # Each rate: the service's stacks, then bare Channels', in turn; every other
+            # rate in the reverse order of N, so that neither N always goes first.
+            order = sorted(stacks, key=lambda s: (s.side != "service", s.n if k % 2 == 0 else -s.n))
+            if all(s.done() for s in order):
                 break
-            run.row("processes", f"{label}, {p.chats} chats at {rate:.0f} msg/s", " | ".join(shown))
-        # nginx's connections to each daphne (the WebSockets it holds open): both take load.
-        spread = {side: [established(d.port) for d in daphnes[side]] for side in daphnes}
-        best_of = {side: best(steps[side]) for side in steps}
-        ratio = best_of["service"] / best_of["bare"] if best_of["bare"] else None
-        run.row(
-            "processes",
-            f"{label}: best with p99 < {P99_TARGET_MS:.0f} ms",
-            f"service {best_of['service']:.0f} msg/s | bare {best_of['bare']:.0f} msg/s"
-            f" | ratio {'n/a' if ratio is None else f'{ratio:.2f}'}"
-            f"; sockets per daphne: service {'+'.join(map(str, spread['service']))},"
-            f" bare {'+'.join(map(str, spread['bare']))}",
-        )
-        costs: dict[str, dict[str, float]] = {}
-        for side in ("service", "bare"):
-            if not steps[side]:
-                continue
-            # Where the cores went at the highest rate this side ran: what limits it.
-            top = steps[side][-1]
-            run.row("processes", f"{label}: CPU, {side} at {top['offered']:.0f} msg/s", cpu_line(top, side))
-            # What a message costs, from the highest step that kept up (past it, time goes
-            # into queues and catching up as well).
-            kept = [r for r in steps[side] if not missed(r)]
-            ref = kept[-1] if kept else steps[side][0]
-            costs[side] = {**per_message(ref, idle, side), "at": ref["offered"]}
+            shown = []
+            for s in order:
+                if s.done():
+                    shown.append(f"{s.side} x{s.n} not run")
+                    continue
+                name = f"{s.side[0]}n{s.n}r{rate:.0f}"
+                r = step(run, s.side, rate, p.step_seconds, name, receivers, meter, port=s.proxy.https)
+                r["settle_s"] = settle_all(s.pids)
+                s.steps.append(r)
+                shown.append(latency(f"{s.side} x{s.n}", r))
+            run.row("processes", f"{p.chats} chats per N at {rate:.0f} msg/s", " | ".join(shown))
+
+        out: dict[str, Any] = {}
+        for n in counts:
+            service, bare = (next(s for s in stacks if s.n == n and s.side == side) for side in ("service", "bare"))
+            best_of = {s.side: best(s.steps) for s in (service, bare)}
+            ratio = best_of["service"] / best_of["bare"] if best_of["bare"] else None
+            # nginx's connections to each daphne (the WebSockets it holds): all take load.
+            spread = {s.side: [established(d.port) for d in s.daphnes] for s in (service, bare)}
             run.row(
                 "processes",
-                f"{label}: CPU per message, {side} at {ref['offered']:.0f} msg/s",
-                per_message_line(costs[side]),
+                f"{service.label}: best with p99 < {P99_TARGET_MS:.0f} ms",
+                f"service {best_of['service']:.0f} msg/s | bare {best_of['bare']:.0f} msg/s"
+                f" | ratio {'n/a' if ratio is None else f'{ratio:.2f}'}"
+                f"; sockets per daphne: service {'+'.join(map(str, spread['service']))},"
+                f" bare {'+'.join(map(str, spread['bare']))}",
             )
-        run.results.setdefault("processes", {})[str(n)] = {
-            **steps,
-            "best": best_of,
-            "ratio": ratio,
-            "sockets_per_daphne": spread,
-            "cpu_idle": idle,
-            "cpu_ms_per_message": costs,
-            "pids": groups,
-        }
+            costs: dict[str, dict[str, float]] = {}
+            for s in (service, bare):
+                if not s.steps:
+                    continue
+                # Where the cores went at the highest rate this stack ran: what limits it.
+                top = s.steps[-1]
+                run.row("processes", f"{s.label}: CPU, {s.side} at {top['offered']:.0f} msg/s", cpu_line(top, s))
+                # What a message costs, from the highest step that kept up (past it, time
+                # goes into queues and catching up as well).
+                kept = [r for r in s.steps if not missed(r)]
+                ref = kept[-1] if kept else s.steps[0]
+                costs[s.side] = {**per_message(ref, idle, s), "at": ref["offered"]}
+                run.row(
+                    "processes",
+                    f"{s.label}: CPU per message, {s.side} at {ref['offered']:.0f} msg/s",
+                    per_message_line(costs[s.side]),
+                )
+            out[str(n)] = {
+                "service": service.steps,
+                "bare": bare.steps,
+                "best": best_of,
+                "ratio": ratio,
+                "sockets_per_daphne": spread,
+                "cpu_ms_per_message": costs,
+            }
+        out["cpu_idle"] = idle
+        out["pids"] = groups
+        run.results["processes"] = out
         run.reset()
 
 
@@ -1217,16 +1260,9 @@ def main() -> None:
                         run.attempt("match, centres", time_to_match, service, slugs)
                         run.reset()
             if "processes" in parts:
-                for n in plan.processes:
-                    run.attempt(
-                        f"{n} processes",
-                        multi_process,
-                        n,
-                        env(f"p{n}", plan.layers[0]),
-                        chat_cookies,
-                        tmp,
-                        redis_pid(store),
-                    )
+                run.redis_pid = redis_pid(store)
+                layer = plan.layers[0]
+                run.attempt("processes", processes, plan.processes, lambda n: env(f"p{n}", layer), chat_cookies, tmp)
                 scaling(run)
             run.results["client_errors"] = run.errors()
         finally:
