@@ -20,6 +20,7 @@ import http.client
 import json
 import multiprocessing
 import queue
+import ssl
 import time
 import traceback
 import urllib.parse
@@ -29,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.context import SpawnContext, SpawnProcess
 from multiprocessing.queues import Queue
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -51,11 +53,22 @@ def dumps(frame: Frame) -> str:
     return json.dumps(frame, separators=(",", ":"))
 
 
+# The certificates of the bench's own nginx (``do_trust``): a socket to an https:// base
+# goes through nginx over TLS, as a browser's does, trusting those and nothing else.
+TLS: ssl.SSLContext | None = None
+
+
 async def open_socket(base: str, path: str, cookie: str = "", timeout: float = 60) -> ClientConnection:
     """A socket as a browser opens it: an Origin, no client pings, no compression."""
+    tls: dict[str, Any] = {}
+    if base.startswith("https://"):
+        # The name in the URL (localhost) is what the certificate says; the address is
+        # IPv4 loopback, so that no lookup decides where the load goes.
+        tls = {"ssl": TLS, "host": "127.0.0.1"}
     return await connect(
-        base.replace("http://", "ws://") + path,
+        base.replace("https://", "wss://").replace("http://", "ws://") + path,
         origin=Origin(base),
+        **tls,
         additional_headers={"Cookie": cookie} if cookie else None,
         compression=None,
         proxy=None,
@@ -315,6 +328,12 @@ class Worker:
     async def do_keepalive(self, on: bool) -> None:
         self.keepalive = on
 
+    async def do_trust(self, cafiles: list[str]) -> None:
+        """Trust these certificates (the bench's nginx) for https:// bases, and only them."""
+        global TLS
+        # Given cadata, the context loads no system certificates.
+        TLS = ssl.create_default_context(cadata="".join(Path(f).read_text() for f in cafiles))
+
     async def do_storm(self, base: str, paths: list[str], at: float) -> Frame:
         """Open these sockets all at once, at ``at``; keep them open."""
         await asyncio.sleep(max(0.0, at - now()))
@@ -523,13 +542,18 @@ class Worker:
         out, self.latencies, self.step = self.latencies, [], ""
         return out
 
-    async def do_blast(self, kind: str, rate: float, seconds: float, at: float, step: str) -> Frame:
-        """Send ``rate`` messages a second, round robin over this worker's senders, from
-        ``at`` for ``seconds``; each carries the moment it was sent."""
+    async def do_blast(self, kind: str, rate: float, seconds: float, at: float, step: str, port: int = 0) -> Frame:
+        """Send ``rate`` messages a second, round robin over this worker's senders (only
+        those connected to ``port``, if given: several servers' chats can be open at
+        once), from ``at`` for ``seconds``; each carries the moment it was sent."""
         if kind == "service":
             socks: list[ClientConnection] = [v.ws for v in self.visitors if v.joined.is_set()]
         else:
             socks = [b.ws for b in self.senders]
+        if port:
+            socks = [ws for ws in socks if ws.remote_address[1] == port]
+        if not socks:
+            raise RuntimeError(f"no {kind} senders" + (f" connected to port {port}" if port else ""))
         sent = 0
         end = at + seconds
         await asyncio.sleep(max(0.0, at - now()))

@@ -6,22 +6,28 @@ same Redis, in the same run, so the figures are ratios that hold on a noisy mach
     python bench/run.py --soak-minutes 60   # the full run with an hour of soak
     python bench/run.py --postgres postgres://postgres@127.0.0.1:5432/postgres
                                             # a scratch PostgreSQL database instead of SQLite
+    python bench/run.py --scenarios processes --processes 1,2
+                                            # only N daphnes behind the project's nginx
 
 Scenarios: a connect storm; idle capacity (memory per connection, then idle CPU with
 as many visitors waiting as join in 45 s); conversations at stepped message rates, with each
 channel layer; time to match; the phone webhook under chat load; a soak. The server
 runs as the README runs it (one daphne process), with the flood limits raised, since
-every client here comes from 127.0.0.1. Load goes to loopback only, is bounded in count
-and time, and stops by itself; the run's Redis keys (and scratch database) are removed
-at the end.
+every client here comes from 127.0.0.1. With --processes, also N daphnes of the service
+and N bare daphnes, each group behind deploy/nginx rendered as docs/deployment.md does
+(TLS, one upstream entry per daphne, the systemd unit's daphne flags), for each N.
+Load goes to loopback only, is bounded in count and time, and stops by itself; the
+run's Redis keys (and scratch database) are removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import multiprocessing
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -30,7 +36,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.clients import Clients  # noqa: E402
+from tests.nginx import Nginx, configure, nginx_binary, running, unit_flags, worker_pids  # noqa: E402
 from tests.server import Daphne, daphne_process, prepare, server_env  # noqa: E402
 
 BARE_APP = "bench.bare:application"
@@ -82,6 +89,11 @@ class Plan:
     layers: tuple[str, ...] = ("pubsub", "core")
     clients: int = 3  # visitor-side worker processes (plus one for consoles, one for the phone)
     lanes: int = 10  # handshakes or starts in flight per visitor-side worker
+    # Several daphnes behind the project's nginx (--processes): how many, and the rates.
+    # Finer steps than above, from where one process is still easy: the scaling ratio is
+    # a ratio of two such steps, and with 300, 500, 700 it could only say 1, 1.4 or 2.3.
+    processes: tuple[int, ...] = (1, 2)
+    process_rates: tuple[float, ...] = (100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 1000.0, 1200.0, 1400.0)
 
 
 SMOKE = Plan(
@@ -106,6 +118,8 @@ SMOKE = Plan(
     layers=("pubsub",),
     clients=2,
     lanes=4,
+    processes=(2,),
+    process_rates=(20.0,),
 )
 
 
@@ -136,6 +150,42 @@ def settle(pid: int, below: float = 0.15, longest: float = 180) -> float:
     while time.monotonic() - t < longest and cpu_share(pid, 1.0) > below:
         pass
     return time.monotonic() - t
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent on anything but idling, all cores together."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS  # user .. steal; guest time is inside user
+
+
+class Meter:
+    """CPU time by group of processes (daphnes, nginx, Redis, the load clients), and the
+    machine's: where the two cores go during a step."""
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = {name: pids for name, pids in groups.items() if pids}
+
+    def snapshot(self) -> tuple[float, dict[str, float]]:
+        out = {name: sum(self._cpu(pid) for pid in pids) for name, pids in self.groups.items()}
+        out["machine"] = machine_busy_seconds()
+        return time.monotonic(), out
+
+    @staticmethod
+    def _cpu(pid: int) -> float:
+        try:
+            return cpu_seconds(pid)
+        except OSError:
+            return 0.0  # gone (a nginx worker replaced): its time is lost, not invented
+
+    @staticmethod
+    def shares(before: tuple[float, dict[str, float]], after: tuple[float, dict[str, float]]) -> dict[str, float]:
+        """Cores used by each group between the two snapshots; "rest" is everything else
+        on the machine (other work sharing it)."""
+        seconds = after[0] - before[0]
+        out = {name: (after[1][name] - before[1][name]) / seconds for name in after[1]}
+        out["rest"] = max(0.0, out["machine"] - sum(v for k, v in out.items() if k != "machine"))
+        return out
 
 
 def note(what: str) -> None:
@@ -179,6 +229,7 @@ class Run:
     clients: Clients
     rows: list[Row] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
+    redis_pid: int = 0  # the Redis server's process, if on this machine (its CPU is measured)
 
     @property
     def vw(self) -> list[int]:
@@ -383,14 +434,14 @@ def idle_capacity(run: Run, env: dict[str, str], cookies: list[str], tmp: Path) 
     )
 
 
-def open_chats(run: Run, service: Daphne, label: str) -> None:
+def open_chats(run: Run, url: str, label: str) -> None:
     p = run.plan
     note(f"setting up {p.chats} chats ({label})")
     t = time.monotonic()
     answers = run.on_visitor_workers(
         "visitors",
         lambda i, share: {
-            "base": service.url,
+            "base": url,
             "n": share,
             "concurrency": p.lanes,
             "wait_joined": True,
@@ -419,23 +470,38 @@ def open_chats(run: Run, service: Daphne, label: str) -> None:
         raise RuntimeError(f"chat set-up failed: {outcomes}")
 
 
-def step(run: Run, kind: str, rate: float, seconds: float, name: str) -> dict[str, Any]:
-    """Messages at ``rate`` for ``seconds`` from the visitor side; timed at the console side."""
+def step(
+    run: Run,
+    kind: str,
+    rate: float,
+    seconds: float,
+    name: str,
+    receivers: list[int] | None = None,
+    meter: Meter | None = None,
+    port: int = 0,
+) -> dict[str, Any]:
+    """Messages at ``rate`` for ``seconds`` from the visitor side (only its sockets to
+    ``port``, if given); timed at the console side (the ``receivers`` workers, by default
+    the console worker). With a ``meter``, also the cores each group of processes used
+    over the step."""
     clients = run.clients
-    clients.call(run.cw, "record", step=name)
+    receivers = receivers or [run.cw]
+    for i in receivers:
+        clients.call(i, "record", step=name)
     at = time.monotonic() + 0.5
-    answers = clients.each(
-        run.vw,
-        "blast",
-        [{"kind": kind, "rate": rate / len(run.vw), "seconds": seconds, "at": at, "step": name} for _ in run.vw],
-        wait=seconds + 120,
-    )
+    for i in run.vw:
+        clients.send(i, "blast", kind=kind, rate=rate / len(run.vw), seconds=seconds, at=at, step=name, port=port)
+    time.sleep(max(0.0, at - time.monotonic()))
+    before = meter.snapshot() if meter else None
+    answers = [clients.result(i, seconds + 120) for i in run.vw]
+    cpu = Meter.shares(before, meter.snapshot()) if meter and before else None
     sent = sum(a["sent"] for a in answers)
     deadline = time.monotonic() + 5
-    while clients.call(run.cw, "received") < sent and time.monotonic() < deadline:
+    while sum(clients.call(i, "received") for i in receivers) < sent and time.monotonic() < deadline:
         time.sleep(0.2)
-    latencies: list[float] = clients.call(run.cw, "collect")
+    latencies: list[float] = [x for i in receivers for x in clients.call(i, "collect")]
     return {
+        **({"cpu": cpu} if cpu else {}),
         "offered": rate,
         "sent": sent,
         "send_late_s": max(a["late"] for a in answers),
@@ -493,7 +559,7 @@ def conversations(run: Run, layer: str, service: Daphne, bare: Daphne, *, move: 
     if move and sum(clients.call(i, "count") for i in run.vw) == p.chats:
         move_chats(run, service, layer)
     else:
-        open_chats(run, service, layer)
+        open_chats(run, service.url, layer)
     settle(service.proc.pid, below=0.3, longest=90)
     # The bare pairs: receivers with the consoles, senders on the visitor workers.
     rooms = [f"r{k}" for k in range(p.chats)]
@@ -530,6 +596,256 @@ def conversations(run: Run, layer: str, service: Daphne, bare: Daphne, *, move: 
         phone_under_load(run, service)
     clients.call(run.cw, "close_bare")
     clients.each(run.vw, "close_bare", [{} for _ in run.vw])
+
+
+def missed(r: dict[str, Any]) -> bool:
+    return bool(r["p99_ms"] >= P99_TARGET_MS or r["delivered"] < 0.99)
+
+
+def settle_all(pids: list[int]) -> float:
+    return sum(settle(pid, below=0.3, longest=90) for pid in pids)
+
+
+@dataclass
+class Stack:
+    """One side (this service, or bare Channels) with ``n`` daphnes behind its own nginx."""
+
+    side: str
+    n: int
+    daphnes: list[Daphne]
+    proxy: Nginx
+    master: int
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """Its name in the CPU figures."""
+        return f"{self.side} x{self.n}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.n} process" + ("es" if self.n > 1 else "")
+
+    @property
+    def pids(self) -> list[int]:
+        return [d.proc.pid for d in self.daphnes]
+
+    def groups(self) -> dict[str, list[int]]:
+        out = {f"{self.key} daphne {i}": [d.proc.pid] for i, d in enumerate(self.daphnes)}
+        out[f"{self.key} nginx"] = [self.master, *worker_pids(self.master)]
+        return out
+
+    def done(self) -> bool:
+        """Only the highest rate under the target is wanted: a stack stops after two
+        misses in a row (one could be the shared machine's noise) or one step past capacity."""
+        s = self.steps
+        return bool(s) and (over(s[-1]) or (len(s) > 1 and missed(s[-1]) and missed(s[-2])))
+
+
+def by_part(cpu: dict[str, float], stack: Stack) -> dict[str, float]:
+    """Cores used for one stack: its daphnes, its nginx, Redis, the load clients (and
+    the bench's parent process). The other stacks, idle meanwhile, are not in it."""
+    return {
+        "daphnes": sum(v for k, v in cpu.items() if k.startswith(f"{stack.key} daphne ")),
+        "nginx": cpu.get(f"{stack.key} nginx", 0.0),
+        "redis": cpu.get("redis", 0.0),
+        "clients": cpu.get("clients", 0.0) + cpu.get("bench", 0.0),
+    }
+
+
+def cpu_line(r: dict[str, Any], stack: Stack) -> str:
+    """Where the cores went during one step, for the table."""
+    cpu = r["cpu"]
+    mine = by_part(cpu, stack)
+    each = "+".join(f"{v:.0%}" for k, v in sorted(cpu.items()) if k.startswith(f"{stack.key} daphne "))
+    named = sum(mine.values())
+    idle = sum(v for k, v in cpu.items() if k not in ("machine", "rest")) - named
+    return (
+        f"daphnes {mine['daphnes']:.0%} ({each}), nginx {mine['nginx']:.0%}, redis {mine['redis']:.0%},"
+        f" clients {mine['clients']:.0%}, the other stacks (idle) {idle:.0%}, rest of machine {cpu['rest']:.0%};"
+        f" machine {cpu['machine']:.0%} of {os.cpu_count() or 0}00%"
+    )
+
+
+def per_message(r: dict[str, Any], idle: dict[str, float], stack: Stack) -> dict[str, float]:
+    """CPU milliseconds one more message costs in one step (above the chats' idle cost:
+    keep-alives, pings), by part, and what the machine's cores could carry at that cost
+    with the idle cost paid and nothing else running on them."""
+    rate = max(r["delivered_per_s"], 1e-9)
+    busy, quiet = by_part(r["cpu"], stack), by_part(idle, stack)
+    out = {k: max(0.0, 1000 * (busy[k] - quiet[k]) / rate) for k in busy}
+    out["all"] = sum(out.values())
+    out["idle_cores"] = sum(quiet.values())
+    spare = (os.cpu_count() or 1) - out["idle_cores"]
+    out["ceiling_msg_per_s"] = spare * 1000 / out["all"] if out["all"] else 0.0
+    return out
+
+
+def per_message_line(c: dict[str, float]) -> str:
+    return (
+        f"daphnes {c['daphnes']:.2f} ms, nginx {c['nginx']:.2f} ms, redis {c['redis']:.2f} ms,"
+        f" clients {c['clients']:.2f} ms: {c['all']:.2f} ms all told, and {c['idle_cores']:.0%} of a core idle;"
+        f" {os.cpu_count()} cores with nothing else on them carry at most {c['ceiling_msg_per_s']:.0f} msg/s"
+    )
+
+
+def established(port: int) -> int:
+    """TCP connections established to this local port (IPv4 loopback): how nginx spread them."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "01" and int(local.split(":")[1], 16) == port:
+            count += 1
+    return count
+
+
+def processes(
+    run: Run, counts: tuple[int, ...], env_for: Callable[[int], dict[str, str]], cookies: list[str], tmp: Path
+) -> None:
+    """For each N in ``counts``: N daphnes of this service and N bare daphnes, each group
+    behind its own nginx run from deploy/nginx as docs/deployment.md runs it (TLS, the
+    upstream list, daphne with the systemd unit's flags), one Redis for the channel layer
+    and the store. All of them run at once, each N on its own Redis prefix with its own
+    chats, and the message steps take turns between them at every rate, so that the
+    scaling ratio (N processes over one), like the ratio to bare Channels, compares
+    figures taken under the same conditions on a machine that other work shares."""
+    p = run.plan
+    clients = run.clients
+    layer = env_for(counts[0])["CHANNEL_LAYER"]
+    # The phone worker has nothing to do here: it takes half the consoles and receivers,
+    # so that one client process does not limit what several daphnes can deliver.
+    receivers = [run.cw, run.pw]
+    with ExitStack() as context:
+        stacks: list[Stack] = []
+        for n in counts:
+            folder = tmp / f"processes{n}"
+            folder.mkdir()
+            for side, app in (("service", "chatservice.asgi:application"), ("bare", BARE_APP)):
+                daphnes = [
+                    context.enter_context(
+                        daphne_process(env_for(n), folder / f"{side}{i}.log", app=app, extra_args=unit_flags())
+                    )
+                    for i in range(n)
+                ]
+                proxy = configure(folder / f"{side}-nginx", [d.port for d in daphnes], folder / "static")
+                master = context.enter_context(running(proxy)).pid
+                stacks.append(Stack(side, n, daphnes, proxy, master))
+        for i in [*run.vw, *receivers]:
+            clients.call(i, "trust", cafiles=[str(s.proxy.cert) for s in stacks])
+        groups: dict[str, list[int]] = {"redis": [run.redis_pid] if run.redis_pid else []}
+        for s in stacks:
+            groups.update(s.groups())
+        groups["clients"] = [proc.pid for proc in clients.procs if proc.pid]
+        groups["bench"] = [os.getpid()]
+        meter = Meter(groups)
+
+        for s in stacks:
+            note(f"{s.side}, {s.label}: sockets through nginx")
+            if s.side == "service":
+                for i, share in zip(receivers, [cookies[0::2], cookies[1::2]], strict=True):
+                    if share:
+                        clients.call(i, "consoles", base=s.proxy.origin, cookies=share, duty="available")
+                open_chats(run, s.proxy.origin, f"{layer}, {s.label} behind nginx")
+                settle_all(s.pids)
+            else:
+                rooms = [f"n{s.n}r{k}" for k in range(p.chats)]
+                for i, share in zip(receivers, [rooms[0::2], rooms[1::2]], strict=True):
+                    clients.call(i, "bare", base=s.proxy.origin, rooms=share, role="receive")
+                offsets = [sum(split(p.chats, len(run.vw))[:i]) for i in run.vw]
+                senders = [
+                    {"base": s.proxy.origin, "rooms": rooms[offsets[i] : offsets[i] + share], "role": "send"}
+                    for i, share in zip(run.vw, split(p.chats, len(run.vw)), strict=True)
+                ]
+                clients.each(run.vw, "bare", senders, wait=1800)
+        # What all the chats cost with no messages (keep-alives, pings): a message's cost
+        # is what a step costs above this.
+        settle_all([pid for s in stacks for pid in s.pids])
+        before = meter.snapshot()
+        time.sleep(p.idle_window)
+        idle = Meter.shares(before, meter.snapshot())
+
+        for k, rate in enumerate(p.process_rates):
+            # Each rate: the service's stacks, then bare Channels', in turn; every other
+            # rate in the reverse order of N, so that neither N always goes first.
+            order = sorted(stacks, key=lambda s: (s.side != "service", s.n if k % 2 == 0 else -s.n))
+            if all(s.done() for s in order):
+                break
+            shown = []
+            for s in order:
+                if s.done():
+                    shown.append(f"{s.side} x{s.n} not run")
+                    continue
+                name = f"{s.side[0]}n{s.n}r{rate:.0f}"
+                r = step(run, s.side, rate, p.step_seconds, name, receivers, meter, port=s.proxy.https)
+                r["settle_s"] = settle_all(s.pids)
+                s.steps.append(r)
+                shown.append(latency(f"{s.side} x{s.n}", r))
+            run.row("processes", f"{p.chats} chats per N at {rate:.0f} msg/s", " | ".join(shown))
+
+        out: dict[str, Any] = {}
+        for n in counts:
+            service, bare = (next(s for s in stacks if s.n == n and s.side == side) for side in ("service", "bare"))
+            best_of = {s.side: best(s.steps) for s in (service, bare)}
+            ratio = best_of["service"] / best_of["bare"] if best_of["bare"] else None
+            # nginx's connections to each daphne (the WebSockets it holds): all take load.
+            spread = {s.side: [established(d.port) for d in s.daphnes] for s in (service, bare)}
+            run.row(
+                "processes",
+                f"{service.label}: best with p99 < {P99_TARGET_MS:.0f} ms",
+                f"service {best_of['service']:.0f} msg/s | bare {best_of['bare']:.0f} msg/s"
+                f" | ratio {'n/a' if ratio is None else f'{ratio:.2f}'}"
+                f"; sockets per daphne: service {'+'.join(map(str, spread['service']))},"
+                f" bare {'+'.join(map(str, spread['bare']))}",
+            )
+            costs: dict[str, dict[str, float]] = {}
+            for s in (service, bare):
+                if not s.steps:
+                    continue
+                # Where the cores went at the highest rate this stack ran: what limits it.
+                top = s.steps[-1]
+                run.row("processes", f"{s.label}: CPU, {s.side} at {top['offered']:.0f} msg/s", cpu_line(top, s))
+                # What a message costs, from the highest step that kept up (past it, time
+                # goes into queues and catching up as well).
+                kept = [r for r in s.steps if not missed(r)]
+                ref = kept[-1] if kept else s.steps[0]
+                costs[s.side] = {**per_message(ref, idle, s), "at": ref["offered"]}
+                run.row(
+                    "processes",
+                    f"{s.label}: CPU per message, {s.side} at {ref['offered']:.0f} msg/s",
+                    per_message_line(costs[s.side]),
+                )
+            out[str(n)] = {
+                "service": service.steps,
+                "bare": bare.steps,
+                "best": best_of,
+                "ratio": ratio,
+                "sockets_per_daphne": spread,
+                "cpu_ms_per_message": costs,
+            }
+        out["cpu_idle"] = idle
+        out["pids"] = groups
+        run.results["processes"] = out
+        run.reset()
+
+
+def scaling(run: Run) -> None:
+    """Each N's best rate over one process's, for both sides (the issue's target: 2 ≥ 1.6 × 1)."""
+    figures = run.results.get("processes", {})
+    if "1" not in figures:
+        return
+    one = figures["1"]["best"]
+    out: dict[str, dict[str, float | None]] = {}
+    for key, f in figures.items():
+        if key == "1" or "best" not in f:
+            continue
+        out[key] = {side: (f["best"][side] / one[side] if one[side] else None) for side in ("service", "bare")}
+        shown = {side: "n/a" if v is None else f"{v:.2f}" for side, v in out[key].items()}
+        run.row(
+            "processes",
+            f"scaling, {key} processes / 1",
+            f"service {shown['service']} | bare {shown['bare']} (target for the service: 2 processes ≥ 1.6)",
+        )
+    figures["scaling"] = out
 
 
 def phone_under_load(run: Run, service: Daphne) -> None:
@@ -777,6 +1093,58 @@ def pair(env: dict[str, str], tmp: Path, label: str) -> Iterator[tuple[Daphne, D
         yield service, bare
 
 
+def redis_pid(store: redis.Redis) -> int:
+    """The Redis server's process, if it runs on this machine (its CPU is measured)."""
+    pid = int(store.info("server").get("process_id", 0))
+    return pid if pid and Path(f"/proc/{pid}").exists() else 0
+
+
+def version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_facts(store: redis.Redis, postgres: str) -> dict[str, Any]:
+    """The machine and the versions, for the table's header and the JSON: figures from
+    another machine or another version do not compare."""
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "")
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    try:
+        nginx = subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True).stderr.strip()
+    except RuntimeError:
+        nginx = "not installed"  # only --processes needs it
+    debian = Path("/etc/debian_version")
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "kernel": platform.release(),
+        "debian": debian.read_text().strip() if debian.exists() else "",
+        "python": platform.python_version(),
+        **{name: version(name) for name in ("django", "channels", "channels-redis", "daphne", "redis", "hiredis")},
+        "websockets": version("websockets"),
+        "redis_server": str(store.info("server").get("redis_version", "")),
+        "nginx": nginx.split("/", 1)[-1],
+        "database": "PostgreSQL (scratch database)" if postgres else "SQLite",
+        "load_average_start": os.getloadavg(),
+    }
+
+
+def describe_machine(m: dict[str, Any]) -> str:
+    load = "/".join(f"{x:.1f}" for x in m["load_average_start"])
+    return (
+        f"machine: {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']},"
+        f" Debian {m['debian']}; load average at the start {load}\n"
+        f"versions: Python {m['python']}, Django {m['django']}, channels {m['channels']},"
+        f" channels-redis {m['channels-redis']}, daphne {m['daphne']}, redis-py {m['redis']}"
+        f" (hiredis {m['hiredis']}), websockets {m['websockets']}, Redis {m['redis_server']},"
+        f" nginx {m['nginx']}; {m['database']}"
+    )
+
+
 def table(rows: list[Row]) -> str:
     width = max(len(r[1]) for r in rows)
     lines = [f"{'scenario':<16} {'load':<{width}} result"]
@@ -799,7 +1167,12 @@ def main() -> None:
     parser.add_argument(
         "--scenarios",
         default="idle,chats,match",
-        help="parts to run: idle (idle capacity), chats (storm, conversations, phone), match (time to match, soak)",
+        help="parts to run: idle (idle capacity), chats (storm, conversations, phone), match (time to match, soak),"
+        " processes (N daphnes behind nginx; also chosen by --processes)",
+    )
+    parser.add_argument(
+        "--processes",
+        help="also run N daphnes behind the project's nginx, for each N given, e.g. 1,2 (smoke: 2)",
     )
     args = parser.parse_args()
     # A plain SIGTERM (timeout, CI) still stops the servers and removes the Redis keys.
@@ -811,6 +1184,13 @@ def main() -> None:
         plan = replace(plan, layers=tuple(args.layers.split(",")))
     if args.clients:
         plan = replace(plan, clients=args.clients)
+    parts = set(args.scenarios.split(","))
+    if args.processes:
+        plan = replace(plan, processes=tuple(int(n) for n in args.processes.split(",")))
+        parts.add("processes")
+    unknown_parts = parts - {"idle", "chats", "match", "processes"}
+    if unknown_parts:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown_parts))}")
     unknown = set(plan.layers) - {"pubsub", "core"}
     if unknown:
         parser.error(f"unknown layer(s): {', '.join(sorted(unknown))}")
@@ -820,6 +1200,7 @@ def main() -> None:
     prefix = f"bench{run_id}"
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     store = redis.Redis.from_url(args.redis)
+    machine = machine_facts(store, args.postgres)
     database: AbstractContextManager[str] = (
         scratch_database(args.postgres, f"bench_{run_id}") if args.postgres else nullcontext("")
     )
@@ -843,7 +1224,6 @@ def main() -> None:
         clients = Clients(multiprocessing.get_context("spawn"), plan.clients + 2)
         run = Run(plan, clients)
         try:
-            parts = set(args.scenarios.split(","))
             if "idle" in parts:
                 run.attempt("idle capacity", idle_capacity, env("i", plan.layers[0]), cookies, tmp)
             chat_cookies = cookies[: plan.chat_counsellors]
@@ -879,12 +1259,19 @@ def main() -> None:
                         clients.call(run.cw, "consoles", base=service.url, cookies=chat_cookies, duty="available")
                         run.attempt("match, centres", time_to_match, service, slugs)
                         run.reset()
+            if "processes" in parts:
+                run.redis_pid = redis_pid(store)
+                layer = plan.layers[0]
+                run.attempt("processes", processes, plan.processes, lambda n: env(f"p{n}", layer), chat_cookies, tmp)
+                scaling(run)
             run.results["client_errors"] = run.errors()
         finally:
             clients.close()
             for key in store.scan_iter(match=f"{prefix}*", count=1000):
                 store.unlink(key)
     run.results["minutes"] = (time.monotonic() - started) / 60
+    run.results["machine"] = {**machine, "load_average_end": os.getloadavg()}
+    print(describe_machine(machine))
     print(table(run.rows))
     print(f"client-side errors: {describe(run.results['client_errors'])}")
     print(f"whole run {run.results['minutes']:.1f} min; server logs in {tmp}")

@@ -14,7 +14,6 @@ import asyncio
 import json
 import re
 import secrets
-import shutil
 import signal
 import ssl
 import subprocess
@@ -39,21 +38,11 @@ from websockets.asyncio.client import ClientConnection
 from websockets.protocol import State
 from websockets.typing import Origin
 
-from tests.server import (
-    ROOT,
-    Daphne,
-    daphne_command,
-    daphne_process,
-    free_port,
-    next_frame,
-    on_duty,
-    server_env,
-    wait_for_port,
-)
+from tests.nginx import Nginx, configure, running, unit_flags
+from tests.server import ROOT, Daphne, daphne_process, free_port, next_frame, on_duty, server_env, wait_for_port
 
 pytestmark = pytest.mark.browser  # real servers: grouped with the slow tests
 
-DEPLOY = ROOT / "deploy" / "nginx"
 CANARY_ADDRESS = "127.66.77.88"
 PASSWORD = "nginx-test-password-1"
 TOTP_KEY = secrets.token_hex(20)
@@ -61,29 +50,11 @@ TWILIO_TOKEN = "nginx-test-twilio-token"
 METRICS_TOKEN = "nginx-test-metrics-token"
 
 
-def unit_flags() -> tuple[str, ...]:
-    """daphne's flags from deploy/systemd/chatservice@.service, but -v 0 (daphne_process
-    adds it) and the address and port (this test's own)."""
-    command = daphne_command()
-    flags = command[1 : command.index("-b")]
-    assert flags[:2] == ["-v", "0"]
-    return tuple(flags[2:])
-
-
-def render(template: Path, values: dict[str, str]) -> str:
-    """What `envsubst '${A} ${B}'` does with the named variables, and nothing else."""
-    text = template.read_text()
-    for name, value in values.items():
-        text = text.replace("${" + name + "}", value)
-    left = re.findall(r"\$\{[A-Z_]+\}", text)
-    assert not left, f"{template.name} has variables the deployment docs do not name: {left}"
-    return text
-
-
 @dataclass
 class Stack:
     redis: subprocess.Popen[bytes]
     redis_dir: Path
+    proxy: Nginx
     https: int
     http: int
     origin: str
@@ -114,13 +85,10 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        raise RuntimeError("Debian's nginx is not installed: run `make system-deps` (apt-get install nginx)")
     tmp = tmp_path_factory.mktemp("nginx")
-    logs = tmp / "log"
-    logs.mkdir()
-    https, http = free_port(), free_port()
+    ports = [free_port(), free_port()]
+    # Rendered and checked (nginx -t) before anything else starts.
+    proxy = configure(tmp, ports, static_root=tmp / "static")
     redis_port = free_port()
     redis_dir = tmp / "redis"
     redis_dir.mkdir()
@@ -143,7 +111,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stdout=subprocess.DEVNULL,
     )
     wait_for_port(redis_port, redis)
-    origin = f"https://localhost:{https}"
+    origin = proxy.origin
     database = f"nginx_{uuid.uuid4().hex[:8]}"
     psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c"]
     subprocess.run([*psql, f"CREATE DATABASE {database}"], check=True, capture_output=True)
@@ -186,62 +154,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "    OpeningHours.objects.create(weekday=d, opens=time(0, 0), closes=time(23, 59, 59, 999999))\n",
     )
 
-    # A certificate made on the spot, trusted by this test's clients only.
-    cert, key = tmp / "tls.crt", tmp / "tls.key"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    tls = ssl.create_default_context(cafile=str(cert))
-
-    ports = [free_port(), free_port()]
-    values = {
-        "NGINX_USER": "root",  # the test's files live in a root-only temporary folder
-        "NGINX_RUN_DIR": str(tmp),
-        "NGINX_LOG_DIR": str(logs),
-        "NGINX_CONF_DIR": str(tmp),
-        "CHAT_SERVER_NAME": "localhost",
-        "CHAT_PUBLIC_ORIGIN": origin,
-        "CHAT_HTTPS_PORT": str(https),
-        "CHAT_HTTP_PORT": str(http),
-        "CHAT_TLS_CERT": str(cert),
-        "CHAT_TLS_KEY": str(key),
-        "CHAT_UPSTREAM_SERVERS": " ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports),
-        "CHAT_STATIC_ROOT": str(tmp / "static"),
-    }
-    (tmp / "nginx.conf").write_text(render(DEPLOY / "nginx.conf.template", values))
-    (tmp / "chatservice.conf").write_text(render(DEPLOY / "chatservice.conf.template", values))
-    # -e: even the messages before the configuration is read go to the test's log folder.
-    command = [nginx, "-c", str(tmp / "nginx.conf"), "-e", str(logs / "error.log")]
-    checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stderr
-
-    s = Stack(redis, redis_dir, https, http, origin, tls, env, logs, tmp, daphnes=[], ports=ports)
+    # The certificate made on the spot is trusted by this test's clients only.
+    s = Stack(redis, redis_dir, proxy, proxy.https, proxy.http, origin, proxy.tls(), env, proxy.logs, tmp, ports=ports)
     with s.stack:
         s.daphnes = [None, None]  # type: ignore[list-item]
         s.start_daphne(0)
         s.start_daphne(1)
-        proxy = subprocess.Popen([*command, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        s.stack.enter_context(running(proxy))
         try:
             deadline = time.monotonic() + 10
             while True:
@@ -254,11 +173,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     time.sleep(0.1)
             yield s
         finally:
-            proxy.send_signal(signal.SIGQUIT)  # graceful: lets workers finish and flush logs
-            try:
-                proxy.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proxy.kill()
             subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], capture_output=True)
             redis.terminate()
             redis.wait(timeout=10)
@@ -447,7 +361,7 @@ def test_conversation_over_wss_survives_a_stopped_daphne(conversation: dict[str,
 
 def test_no_client_address_under_the_nginx_log_directory(stack: Stack, conversation: dict[str, Any]) -> None:
     # Let nginx write and close what it has: a graceful reload reopens the logs.
-    subprocess.run(["nginx", "-c", str(stack.tmp / "nginx.conf"), "-s", "reopen"], check=True)
+    stack.proxy.reopen_logs()
     time.sleep(0.5)
     files = [p for p in stack.logs.rglob("*") if p.is_file()]
     staff_log = stack.logs / "staff-access.log"
