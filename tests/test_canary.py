@@ -5,7 +5,8 @@ PostgreSQL (a fresh database), Redis, collected static files, every production c
 the second factor with a one-time enrolment code, logs at DEBUG, and phone deletes on
 (the Twilio API being a fake on 127.0.0.1, never the internet). A visitor reaches it
 through a "proxy" that forwards a distinctive canary address in ``X-Forwarded-For``,
-writes canary text in several scripts, then leaves by quick exit; a call arrives with a
+writes canary text in several scripts, then leaves by quick exit (while the counsellor
+and the supervisor who joined whisper canary text about it, and send each other notes); a call arrives with a
 canary caller number and a canary CallSid, and its record is deleted at the fake Twilio.
 Afterwards a pg_dump of the database, a dump of every Redis key and value, and every
 line the server logged hold none of it, in any format.
@@ -42,6 +43,8 @@ pytestmark = pytest.mark.browser  # starts real servers: grouped with the slow t
 
 CANARY_ADDRESS = "203.0.113.77"  # TEST-NET-3: what the proxy says the visitor came from
 CANARY_TEXTS = ["KANARIEFÅGEL-7731", "عصفور الكناري ٧٧٣١", "КАНАРЕЙКА-7731"]
+# What staff write to each other beside a conversation: ephemeral like the rest of it.
+STAFF_CANARIES = ["VISKNING-4417", "ANTECKNING-5528", "SVAR-6639"]
 CANARY_NUMBER = "+46701234567"
 NUMBER_FORMS = ["+46701234567", "46701234567", "0701234567", "070-123 45 67", "070 123 45 67"]
 CALL_SID = "CA" + uuid.uuid4().hex
@@ -107,10 +110,12 @@ from datetime import time
 from django.contrib.auth.models import Group, User
 from contacts.models import OpeningHours
 from staff.models import CounsellorProfile
-from staff.roles import COUNSELLOR_GROUP
+from staff.roles import COUNSELLOR_GROUP, SUPERVISOR_GROUP
 user = User.objects.create_user("radgivare", password={password!r})
 user.groups.add(Group.objects.get(name=COUNSELLOR_GROUP))
 CounsellorProfile.objects.create(user=user, display_name="Sara", languages=["sv"], max_chats=2)
+boss = User.objects.create_user("arbetsledare", password={password!r}, first_name="Maria")
+boss.groups.add(Group.objects.get_or_create(name=SUPERVISOR_GROUP)[0])
 for day in range(7):
     OpeningHours.objects.create(weekday=day, opens=time(0, 0), closes=time(23, 59, 59, 999999))
 """
@@ -192,16 +197,16 @@ class NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def staff_log_in(server: Server) -> str:
+def staff_log_in(server: Server, username: str = "radgivare", home: str = "/console/") -> str:
     """Password, then the one-time enrolment code, then the authenticator's code, as a
-    new counsellor does on the first day. The verified session's Cookie header."""
+    new member of staff does on the first day. The verified session's Cookie header."""
     browser = Browser(server.url)
     browser.request("/accounts/login/")
-    status, location, _ = browser.request("/accounts/login/", {"username": "radgivare", "password": PASSWORD})
+    status, location, _ = browser.request("/accounts/login/", {"username": username, "password": PASSWORD})
     assert status == 302, "the password log-in failed"
-    status, location, _ = browser.request("/console/")
+    status, location, _ = browser.request(home)
     assert status == 302 and location.startswith("/accounts/2fa/"), "production asked for no second factor"
-    code = manage(server.env, "enrolment_code", "radgivare").split()[0]
+    code = manage(server.env, "enrolment_code", username).split()[0]
     status, _, page = browser.request(location)
     assert "enrolment_code" in page, "production asked for no enrolment code"
     status, location, _ = browser.request(location, {"enrolment_code": code})
@@ -213,8 +218,8 @@ def staff_log_in(server: Server) -> str:
 
     key = base64.b32decode(secret.group(1))
     status, landing, _ = browser.request(location, {"code": f"{totp(key):06d}"})
-    assert status == 302 and landing == "/console/", "the authenticator's code was refused"
-    assert browser.request("/console/")[0] == 200
+    assert status == 302 and landing == home, "the authenticator's code was refused"
+    assert browser.request(home)[0] == 200
     return browser.cookie_header()
 
 
@@ -222,12 +227,21 @@ async def chat_and_call(server: Server) -> None:
     ws_url = server.url.replace("http://", "ws://")
     origin = Origin(server.url)
     cookie = await asyncio.to_thread(staff_log_in, server)
-    async with websockets.connect(
-        ws_url + "/ws/console/",
-        origin=origin,
-        additional_headers={"Cookie": cookie, "X-Forwarded-Proto": "https"},
-    ) as staff:
+    boss_cookie = await asyncio.to_thread(staff_log_in, server, "arbetsledare", "/supervisor/")
+    async with (
+        websockets.connect(
+            ws_url + "/ws/console/",
+            origin=origin,
+            additional_headers={"Cookie": cookie, "X-Forwarded-Proto": "https"},
+        ) as staff,
+        websockets.connect(
+            ws_url + "/ws/supervisor/",
+            origin=origin,
+            additional_headers={"Cookie": boss_cookie, "X-Forwarded-Proto": "https"},
+        ) as boss,
+    ):
         await next_frame(staff, "hello")
+        await next_frame(boss, "dashboard")
         await on_duty(staff)
         async with websockets.connect(
             ws_url + "/ws/visitor/",
@@ -246,6 +260,31 @@ async def chat_and_call(server: Server) -> None:
                 json.dumps({"type": "send", "contact": offer["contact"], "id": "c1", "text": CANARY_TEXTS[0] + " svar"})
             )
             await next_frame(visitor, "message")
+            # The counsellor asks for help; the supervisor joins; they whisper and write notes.
+            cid = offer["contact"]
+            await staff.send(json.dumps({"type": "help", "contact": cid}))
+            while not (await next_frame(boss, "dashboard")).get("help"):
+                pass
+            await boss.send(json.dumps({"type": "join", "contact": cid}))
+            await next_frame(boss, "conversation")
+            await staff.send(json.dumps({"type": "whisper", "contact": cid, "id": "w1", "text": STAFF_CANARIES[0]}))
+            assert (await next_frame(boss, "whisper"))["text"] == STAFF_CANARIES[0]
+            await staff.send(json.dumps({"type": "note", "to": "supervisors", "id": "n1", "text": STAFF_CANARIES[1]}))
+            note = await next_frame(boss, "note")
+            assert note["text"] == STAFF_CANARIES[1]
+            await boss.send(
+                json.dumps(
+                    {
+                        "type": "note",
+                        "to": "counsellor",
+                        "counsellor": note["sender"],
+                        "id": "s1",
+                        "text": STAFF_CANARIES[2],
+                    }
+                )
+            )
+            assert (await next_frame(staff, "note"))["text"] == STAFF_CANARIES[2]
+            await next_frame(boss, "note_delivered")
             await visitor.send(json.dumps({"type": "end", "quick": True}))
             ended = await next_frame(staff, "ended")
             assert ended["by"] == "quick_exit"
@@ -311,6 +350,8 @@ def test_no_trace_of_the_visitor_or_the_caller_anywhere(server: Server, database
         assert ACCOUNT_SID not in text, f"the AccountSid is in the {where}"
         for canary in CANARY_TEXTS:
             assert canary not in text, f"message text is in the {where}"
+        for canary in STAFF_CANARIES:
+            assert canary not in text, f"a whisper or a note is in the {where}"
         for form in NUMBER_FORMS:
             assert form not in text, f"the caller's number is in the {where}"
     # Everything of the conversation and the call is already gone; what is left expires.

@@ -4,10 +4,12 @@ both and answers; the visitor's page shows none of it."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, WebSocketRoute, expect
 
 from tests.server import Server, embedded_server
 from tests.test_console_browser import set_state, start_visitor
@@ -81,3 +83,42 @@ def test_a_whisper_and_a_note_reach_the_supervisor_and_never_the_visitor(browser
     visitor.screenshot(path="/tmp/side-visitor.png")
     for page in (staff, boss, visitor):
         page.context.close()
+
+
+def test_a_note_whose_answer_is_lost_with_the_socket_says_so_instead_of_pending(
+    browser: Browser, server: Server
+) -> None:
+    """The socket drops after a note went out and before its fate came back: the page
+    cannot know whether it arrived, and says that, not "pending" for ever."""
+    staff = log_in(browser, server, "radgivare", "/console/")
+    cut: dict[str, bool] = {"done": False}
+
+    def route(ws: WebSocketRoute) -> None:
+        upstream = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            upstream.send(message)
+            if not cut["done"] and isinstance(message, str) and json.loads(message).get("type") == "note":
+                cut["done"] = True  # passed on, and the socket dies before any answer
+                ws.close(code=4000, reason="cut")
+                upstream.close()
+
+        ws.on_message(to_server)
+        upstream.on_message(ws.send)
+
+    staff.context.route_web_socket(re.compile(r"/ws/"), route)
+    staff.reload()  # the console's socket now goes through the route
+    expect(staff.locator("#me-name")).to_contain_text("/")
+    staff.locator("#note-to").select_option("supervisors")
+    staff.locator("#note-text").fill(NOTE)
+    staff.locator("#note-form button").click()
+    line = staff.locator("#note-list li", has_text=NOTE)
+    expect(line).to_contain_text("Anslutningen bröts innan svaret kom")
+    expect(line).to_have_class(re.compile(r"\bunknown\b"))
+    expect(line).not_to_have_class(re.compile(r"\bpending\b"))
+    # The page reconnected on its own, and a new note goes out and gets its fate.
+    expect(staff.locator("#status")).to_be_hidden()
+    staff.locator("#note-text").fill("En till")
+    staff.locator("#note-form button").click()
+    expect(staff.locator("#note-list li", has_text="En till")).to_contain_text("Inte levererat")
+    staff.context.close()

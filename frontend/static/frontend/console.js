@@ -54,6 +54,7 @@
       handlers: HANDLERS,
       open: function () { status(""); },
       closed: function (opened) {
+        side.dropped();
         if (!opened) Chat.staff.checkSession("/console/");
         status(t("reconnecting"));
       }

@@ -83,6 +83,12 @@
         },
         delivered: function (f) { settle(f.id, t("note_delivered"), "delivered"); },
         undelivered: function (f) { settle(f.id, t("note_undelivered"), "failed"); },
+        // The socket closed with notes unanswered: the server may or may not have passed
+        // them on, and a new socket is not told (a fate is not kept). Say so, rather than
+        // leave them "pending" for ever.
+        dropped: function () {
+          Object.keys(pending).forEach(function (id) { settle(id, t("note_unknown"), "unknown"); });
+        },
         // An error frame whose detail is one of ours: refused, shown beside it.
         failed: function (f) { return settle(f.detail, t("note_undelivered") + " (" + t("error") + ")", "failed"); }
       };

@@ -320,6 +320,7 @@
         Object.keys(convs).forEach(function (id) { convs[id].thread.catchUp(); });
       },
       closed: function (opened) {
+        side.dropped();
         if (!opened) Chat.staff.checkSession("/supervisor/");
         Chat.status(t("reconnecting"));
       }
