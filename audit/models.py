@@ -1,8 +1,10 @@
 """The staff audit log: who did what to the service, and when. Never about a visitor.
 
 Each row names a staff member, an action from a closed vocabulary and, for some, one
-value from a closed vocabulary (a duty state, a channel, a group) or the staff member
-the action was done to. There is no field that could hold a contact id, a message, an
+value from a closed vocabulary (a duty state, a channel, a group), the staff member
+the action was done to and, for an action taken in one centre (intake, queue limit, a
+block, clearing abandoned contacts), that centre: a supervisor reads their own
+centres' rows. There is no field that could hold a contact id, a message, an
 address, a number or any text a visitor wrote: what is never written cannot leak.
 Rows older than AUDIT_RETENTION_DAYS are deleted (``prune``).
 """
@@ -42,6 +44,16 @@ class AuditEvent(models.Model):
     action = models.CharField(_("what"), max_length=30, choices=ACTIONS)
     detail = models.CharField(_("detail"), max_length=20, blank=True)
     subject_name = models.CharField(_("to whom"), max_length=150, blank=True)
+    # The centre the action was taken in; none for what concerns a person (log-in, duty,
+    # roles). A deleted centre leaves its rows, about no centre, until they expire.
+    centre = models.ForeignKey(
+        "centres.Centre",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("centre"),
+    )
 
     class Meta:
         ordering = ["-at"]

@@ -269,12 +269,23 @@ AUDIT_PAGE_ROWS = 500
 def audit_log(request: HttpRequest) -> HttpResponse:
     """The staff audit log for supervisors: who did what, when; nothing about a visitor."""
     from audit.models import AuditEvent
+    from centres.models import Centre
+    from staff.scope import audit_scope
 
     if not is_supervisor(request.user):
         return render(request, "frontend/not_counsellor.html", status=403)
-    events = AuditEvent.objects.all()[:AUDIT_PAGE_ROWS]
+    scope = audit_scope(request.user)
+    events = AuditEvent.objects.select_related("centre")
+    if scope is not None:
+        events = events.filter(scope)
     return render(
         request,
         "frontend/audit.html",
-        {"events": events, "days": settings.AUDIT_RETENTION_DAYS, "rows": AUDIT_PAGE_ROWS},
+        {
+            "events": events[:AUDIT_PAGE_ROWS],
+            "days": settings.AUDIT_RETENTION_DAYS,
+            "rows": AUDIT_PAGE_ROWS,
+            # One centre: a column that would say the same on every row says nothing.
+            "centres": Centre.objects.count() > 1,
+        },
     )

@@ -34,6 +34,38 @@ def admin_centres(user: Any) -> frozenset[int] | None:
     return frozenset(Centre.objects.filter(default=True).values_list("pk", flat=True))
 
 
+def audit_scope(user: Any) -> Q | None:
+    """The staff audit rows this supervisor reads (audit/models.py); None: every row.
+
+    A superuser and a national supervisor read all. A centre's supervisor reads what was
+    done in their centres, what concerns the people who work there (log-ins, duty, roles;
+    no membership at all means the default centre), their own rows, and what concerns
+    no centre and no person (a partner's export of every centre together): not who logged
+    in at a centre they have nothing to do with.
+    """
+    from django.contrib.auth import get_user_model
+
+    from centres.models import Centre
+    from staff.models import Membership
+
+    if user.is_superuser or is_national(user):
+        return None
+    rows = Membership.objects.filter(user_id=user.pk)
+    if rows.exists():
+        mine = set(rows.filter(role__in=("", "supervisor")).values_list("centre_id", flat=True))
+        default = Centre.objects.filter(pk__in=mine, default=True).exists()
+    else:
+        mine = set(Centre.objects.filter(default=True).values_list("pk", flat=True))
+        default = True
+    people = Q(memberships__centre_id__in=mine)
+    if default:
+        people |= Q(memberships__isnull=True)
+    names = list(get_user_model().objects.filter(people).values_list("username", flat=True).distinct())
+    personal = Q(actor_name__in=names) | Q(subject_name__in=names)
+    nobodys = Q(actor__isnull=True, actor_name="", subject_name="")
+    return Q(centre_id__in=mine) | Q(centre__isnull=True) & (personal | nobodys) | Q(actor_id=user.pk)
+
+
 class CentreScoped:
     """A ModelAdmin mixin (first in the bases) for rows that belong to a centre.
 

@@ -171,7 +171,7 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     if isinstance(result, HttpResponse):
         return result
     found, data = result
-    record(request.user, "export", "csv")
+    record(request.user, "export", "csv", centre=chosen_centre(request))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statistics-{found[0]}-{found[1]}.csv"'
     # For Excel in a Swedish locale, which is what the partners open it with: without the
@@ -204,6 +204,6 @@ def api(request: HttpRequest) -> JsonResponse:
         centre = chosen_centre(request)
     except BadPeriod as refusal:
         return JsonResponse({"error": str(refusal)}, status=400)
-    record(None, "export", "api")
+    record(None, "export", "api", centre=centre)
     report = reports.as_json(reports.build(*found, centre=centre))
     return JsonResponse(report, json_dumps_params={"ensure_ascii": False})

@@ -20,11 +20,19 @@ pytestmark = [pytest.mark.usefixtures("open_all_day")]
 SOURCE = ("127.66.77.88", 4000)
 
 
+def default_centre() -> None:
+    from centres.models import Centre
+
+    if not Centre.objects.filter(default=True).exists():  # a transactional test's empty tables
+        Centre.objects.create(name="Nexus Uppsala", slug="uppsala", default=True)
+
+
 def rows() -> list[tuple[str, str, str, str]]:
     return [(e.actor_name, e.action, e.detail, e.subject_name) for e in AuditEvent.objects.order_by("at", "pk")]
 
 
 async def test_staff_actions_are_logged_and_nothing_about_the_visitor(service: Service, sara: Any, maria: Any) -> None:
+    await sync_to_async(default_centre)()
     staff = await console(sara)
     await staff.send(type="duty", state="available")
     await staff.expect("me", state="available")
@@ -57,6 +65,10 @@ async def test_staff_actions_are_logged_and_nothing_about_the_visitor(service: S
         ("maria", "block_lifted", "", ""),
         ("maria", "off_duty", "", "sara"),
     ]
+    # What was done in a centre says which; what concerns a person, none.
+    where = await sync_to_async(lambda: {e.action: e.centre and e.centre.default for e in AuditEvent.objects.all()})()
+    assert where["intake_paused"] and where["queue_limit"] and where["block_set"]
+    assert where["duty"] is None and where["off_duty"] is None
     text = str(await sync_to_async(lambda: list(AuditEvent.objects.values()))())
     for secret in (cid, "127.66.77.88", "mitt-hemliga-namn", "0701234567", board["blocks"][0]["id"]):
         assert secret not in text
@@ -100,3 +112,51 @@ def test_the_log_is_kept_for_a_fixed_time(settings: Any) -> None:
     AuditEvent.objects.create(action="login", actor_name="y")
     assert prune() == 1
     assert [e.actor_name for e in AuditEvent.objects.all()] == ["y"]
+
+
+@pytest.mark.django_db
+def test_a_centres_supervisor_reads_the_rows_of_their_centres_only(maria: Any, sara: Any) -> None:
+    """Una's supervisor does not learn when Nexus's counsellors log in or what Nexus's
+    supervisor paused, and the other way round; a national supervisor reads both."""
+    from django.contrib.auth.models import Group, User
+
+    from audit.log import record
+    from centres.models import Centre
+    from staff.models import Membership
+    from staff.roles import NATIONAL_GROUP
+    from staff.scope import audit_scope
+    from tests.conftest import make_supervisor
+
+    default_centre()
+    una = Centre.objects.create(name="Una Norrbotten", slug="una")
+    lena = make_supervisor("lena", "Lena")
+    Membership.objects.create(user=lena, centre=una, role="supervisor")
+    ali = User.objects.create_user("ali")
+    Membership.objects.create(user=ali, centre=una, role="counsellor")
+    AuditEvent.objects.all().delete()
+    record(sara, "login")  # Nexus's counsellor (no membership: the default centre)
+    record(ali, "login")  # Una's
+    record(maria, "intake_paused", "chat", centre="")
+    record(lena, "intake_paused", "phone", centre="una")
+    record(None, "role_added", "counsellor", subject=ali)
+    record(None, "export", "api")  # a partner's roll-up of every centre: nobody's
+
+    def seen(user: Any) -> set[tuple[str, str, str, str]]:
+        scope = audit_scope(user)
+        found = AuditEvent.objects.all() if scope is None else AuditEvent.objects.filter(scope)
+        return {(e.actor_name, e.action, e.detail, e.subject_name) for e in found}
+
+    assert seen(lena) == {
+        ("ali", "login", "", ""),
+        ("lena", "intake_paused", "phone", ""),
+        ("", "role_added", "counsellor", "ali"),
+        ("", "export", "api", ""),
+    }
+    assert seen(maria) == {("sara", "login", "", ""), ("maria", "intake_paused", "chat", ""), ("", "export", "api", "")}
+    national = User.objects.create_user("riks")
+    national.groups.add(Group.objects.get_or_create(name=NATIONAL_GROUP)[0])
+    assert len(seen(national)) == 6
+    client = Client()
+    client.force_login(lena)
+    page = client.get("/supervisor/audit/").content.decode()
+    assert "Una Norrbotten" in page and "sara" not in page and "maria" not in page

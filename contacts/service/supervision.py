@@ -86,7 +86,7 @@ class Supervision(Transfer):
             by = counsellor.name if counsellor is not None else ""
             await self.store.block_source(contact.source, await self.block_seconds(contact.centre), by)
             await self.publish(groups.SUPERVISORS, {"type": "queue.changed"})
-            await arecord(contact.counsellor, "block_set")
+            await arecord(contact.counsellor, "block_set", centre=contact.centre)
         await self.end(contact_id, "blocked")
 
     async def block_seconds(self, centre: str) -> int:
@@ -152,9 +152,9 @@ class Supervision(Transfer):
                 ("phone", before["phone_paused"], after["phone_paused"]),
             ):
                 if was != now:
-                    record(by, "intake_paused" if now else "intake_resumed", channel)
+                    record(by, "intake_paused" if now else "intake_resumed", channel, centre=centre)
             if before["max_queue"] != after["max_queue"]:
-                record(by, "queue_limit")
+                record(by, "queue_limit", centre=centre)
             return after
 
         state: IntakeState = await database_sync_to_async(save)()
@@ -194,7 +194,7 @@ class Supervision(Transfer):
             and (centres is None or c.centre in centres)
         ]
         cleared = sum([await self.end(cid, "visitor_gone") is not None for cid in gone])
-        await arecord(by, "abandoned_cleared")
+        await arecord(by, "abandoned_cleared", centre=centres[0] if centres is not None and len(centres) == 1 else None)
         return cleared
 
     async def record_sample(self, now: float) -> None:
