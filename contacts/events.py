@@ -104,6 +104,16 @@ class ConvHandedOver(TypedDict):
     name: str  # the centre that will answer
 
 
+class ConvElsewhere(TypedDict):
+    """A waiting chat's centre can no longer answer it, and its overflow rules give a link
+    to another service: the visitor may go there, or keep their place."""
+
+    type: Literal["conv.elsewhere"]
+    contact: str
+    name: str  # the other service, as the visitor is told
+    url: str
+
+
 class ConvClosing(TypedDict):
     """The centre of a waiting contact stopped taking new ones: it closes at ``closes``."""
 
@@ -174,6 +184,7 @@ Event = (
     | ConvTransferred
     | ConvHandedOver
     | ConvClosing
+    | ConvElsewhere
     | ConvSupervisor
     | VisitorPresence
     | StaffNote

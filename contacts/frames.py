@@ -233,6 +233,12 @@ class HandedOverFrame(TypedDict):
     name: str  # the centre that will answer now
 
 
+class ElsewhereFrame(TypedDict):
+    type: Literal["elsewhere"]
+    name: str  # the other service
+    url: str
+
+
 class ClosingFrame(TypedDict):
     type: Literal["closing"]
     closes: str  # "HH:MM": when the centre closes, in Stockholm time
@@ -392,6 +398,7 @@ Frame = (
     | TransferredFrame
     | HandedOverFrame
     | ClosingFrame
+    | ElsewhereFrame
     | ConversationFrame
     | HelloFrame
     | MeFrame

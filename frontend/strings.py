@@ -73,6 +73,7 @@ VISITOR: dict[str, Promise] = {
     ),
     "answered_by": _("Your centre cannot answer right now, so {name} will answer you. They only know what you write."),
     "elsewhere": _("You can chat with another service instead:"),
+    "elsewhere_waiting": _("Nobody here can answer right now. You can keep your place, or chat with another service:"),
     "counsellor": _("Counsellor"),
     "you": _("You"),
     "typing": _("{name} is writing…"),

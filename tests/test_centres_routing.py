@@ -390,6 +390,55 @@ async def test_a_counsellor_is_known_by_the_name_she_uses_at_the_centre_that_ans
         await sock.close()
 
 
+async def test_a_chat_waiting_when_its_centre_closes_is_given_the_rules_link_and_keeps_its_place(
+    service: Service,
+) -> None:
+    """Nexus's chat hands on to another service by a link when closed. A visitor already
+    waiting when it closes is given that link once, in a frame of its own, and is not
+    sent away: when a counsellor comes back from her break, she still answers them."""
+    import time as _time
+
+    from contacts import hours
+    from contacts.models import OpeningHours
+
+    made = await sync_to_async(two_centres)(
+        {"action": "link", "url": "https://example.org/chatt", "service_name": "Rätt att välja"}
+    )
+
+    def nexus_open(is_open: bool) -> None:
+        OpeningHours.objects.filter(line__isnull=True).delete()
+        if is_open:
+            for day in range(7):
+                OpeningHours.objects.create(weekday=day, opens=ALL_DAY[0], closes=ALL_DAY[1])
+        hours.invalidate()
+
+    await sync_to_async(nexus_open)(True)
+    sara = await console(made["sara"])
+    await sara.send(type="duty", state="break")  # on shift, taking nothing for now
+    await sara.expect("me", state="break")
+    chat = await visitor(lang="sv")
+    await chat.expect("started")
+    [waiting] = await service.queue()
+    await service.tick(_time.time())
+    assert not [f for f in await chat.frames(wait=0.3) if f["type"] == "elsewhere"]  # open: nothing to say
+
+    await sync_to_async(nexus_open)(False)
+    await service.tick(_time.time())
+    told = await chat.expect("elsewhere")
+    assert told == {"type": "elsewhere", "name": "Rätt att välja", "url": "https://example.org/chatt"}
+    await service.tick(_time.time() + 5)
+    assert not [f for f in await chat.frames(wait=0.3) if f["type"] == "elsewhere"]  # once
+    [still] = await service.queue()
+    assert still.id == waiting.id and still.centre == "" and still.state == "queued"
+
+    await sara.send(type="duty", state="available")
+    offer = await sara.expect("offer", contact=waiting.id)
+    await sara.send(type="accept", contact=offer["contact"])
+    await chat.expect("joined")
+    for sock in (chat, sara):
+        await sock.close()
+
+
 async def test_a_waiting_call_is_forwarded_when_its_centre_closes_meanwhile(service: Service) -> None:
     """A caller already on hold when Nexus closes is forwarded by the "closed" rule at the
     next hold loop, counted as forwarded (not as having left), the number kept nowhere."""

@@ -14,6 +14,7 @@ from contacts.consumers.base import CLOSE_FLOOD
 from contacts.consumers.delivery import Delivery
 from contacts.events import (
     ConvClosing,
+    ConvElsewhere,
     ConvEnded,
     ConvHandedOver,
     ConvMessage,
@@ -308,6 +309,10 @@ class VisitorConsumer(Delivery):
     async def conv_handed_over(self, event: ConvHandedOver) -> None:
         if event["contact"] == self.contact_id:
             await self.out({"type": "handed_over", "name": event["name"]})
+
+    async def conv_elsewhere(self, event: ConvElsewhere) -> None:
+        if event["contact"] == self.contact_id:
+            await self.out({"type": "elsewhere", "name": event["name"], "url": event["url"]})
 
     async def conv_closing(self, event: ConvClosing) -> None:
         if event["contact"] == self.contact_id:

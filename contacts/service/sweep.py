@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from centres.directory import current_directory
 from chatservice import metrics
 from contacts import groups
-from contacts.events import ConvClosing
+from contacts.events import ConvClosing, ConvElsewhere
 from contacts.hours import closing_time, current_schedule
 from contacts.service.core import PROCESS_DEAD_SECONDS, ClosedReason, config
 from contacts.service.supervision import Supervision
@@ -21,6 +21,11 @@ from routing import overflow
 from routing.state import Channel, Contact
 
 logger = logging.getLogger(__name__)
+
+
+# The rules a waiting contact can follow from the queue: to a partner centre, or (a chat)
+# to a link. A forward is followed by a call's own hold loop.
+MOVES = ("centre", "link")
 
 
 class Sweep(Supervision):
@@ -114,11 +119,12 @@ class Sweep(Supervision):
     async def follow_overflow(self, now: float) -> None:
         """Contacts waiting at a centre that closed meanwhile, or longer than its rules
         allow, go to the partner centre those rules name, if it can take them there and
-        then. The visitor is told who will answer; nothing else goes with them."""
+        then. The visitor is told who will answer; nothing else goes with them. A chat
+        whose rule is a link to another service is given the link, once, and keeps its
+        place: nobody is sent away from a queue, they choose (a call's forward is its
+        hold loop's, ``forward_waiting_call``)."""
         directory = await current_directory()
-        if not any(
-            rule.action == "centre" for c in directory.centres.values() for rs in c.rules.values() for rule in rs
-        ):
+        if not any(rule.action in MOVES for c in directory.centres.values() for rs in c.rules.values() for rule in rs):
             return
         shut: dict[tuple[str, Channel], ClosedReason | None] = {}
 
@@ -133,11 +139,18 @@ class Sweep(Supervision):
             if contact.state != "queued" or contact.visitor_gone_at or here is None:
                 continue
             rules = here.rules.get(contact.channel, ())
-            if not any(rule.action == "centre" for rule in rules):
+            if not any(rule.action in MOVES for rule in rules):
                 continue
             closed = await reason(contact.centre, contact.channel) in ("hours", "paused", "nobody")
             waited = now - max(contact.enqueued_at, contact.routed_at)
             rule = overflow.first_rule(rules, overflow.Situation(contact.channel, closed=closed, waited=waited))
+            if rule is not None and rule.action == "link":
+                if rule.url and await self.store.tell_once(contact.id, "elsewhere"):
+                    await self.publish(
+                        groups.visitor(contact.id),
+                        ConvElsewhere(type="conv.elsewhere", contact=contact.id, name=rule.name, url=rule.url),
+                    )
+                continue
             if rule is None or rule.action != "centre" or await reason(rule.centre, contact.channel) is not None:
                 continue
             if await self.store.hand_over(contact.id, rule.centre, now):

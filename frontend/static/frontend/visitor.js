@@ -222,6 +222,14 @@
       soon.hidden = false;
       soon.textContent = t("closing_soon", { time: f.closes });
     },
+    elsewhere: function (f) {
+      // Nobody here can answer now; another service can. A new tab, so the place in this
+      // queue is kept for a visitor who would rather wait.
+      var link = $("elsewhere-waiting-link");
+      link.href = f.url;
+      link.textContent = f.name || f.url;
+      $("elsewhere-waiting").hidden = false;
+    },
     handed_over: function (f) {
       // Still waiting, now for a partner centre: the same notice as at the start.
       var handed = $("answered-by");
@@ -233,6 +241,7 @@
       // The visitor's own centre cannot answer now and another centre will: say which,
       // before anyone joins, so a stranger's name is no surprise.
       var handed = $("answered-by");
+      $("elsewhere-waiting").hidden = true;
       handed.hidden = !f.answered_by;
       if (f.answered_by) handed.textContent = t("answered_by", { name: f.answered_by });
       show("queue");
