@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -58,9 +59,14 @@ class Messages(Arrivals):
                 "ts": now,
                 "author": author,
             }
-            await self.publish(groups.visitor(contact_id), event)
-            for uid in {result.counsellor, result.supervisor} - {0}:
-                await self.publish(groups.staff(uid), event)
+            # Not to the visitor's own group for the visitor's own message: their one socket
+            # showed it already and moved past it (Delivery.sent_own), and it was the one
+            # publish of a message nobody reads. A counsellor's goes to her own group too,
+            # for a second console of hers. The publishes go out together, not one after
+            # the other: a message waits for one round trip to Redis, not two.
+            targets = [] if sender == "visitor" else [groups.visitor(contact_id)]
+            targets += [groups.staff(uid) for uid in sorted({result.counsellor, result.supervisor} - {0})]
+            await asyncio.gather(*(self.publish(group, event) for group in targets))
         return result
 
     def carried(self, event: ConvMessage) -> Message | None:
