@@ -949,7 +949,9 @@ def soak(run: Run, service: Daphne, store: redis.Redis, prefix: str) -> None:
     for i in run.vw:
         clients.send(i, "soak", base=service.url, concurrency=shares[i], seconds=seconds, messages=p.soak_messages)
     answers: dict[int, Any] = {}
-    next_sample = t + 10
+    # Every 10 s, or a dozen samples in a short (smoke) soak so it can still be plotted.
+    every = min(10.0, seconds / 12)
+    next_sample = t + every
     while len(answers) < len(run.vw):
         for i in run.vw:
             if i not in answers:
@@ -958,7 +960,7 @@ def soak(run: Run, service: Daphne, store: redis.Redis, prefix: str) -> None:
                     answers[i] = value
         if time.monotonic() >= next_sample:
             rss.append((time.monotonic() - t, rss_kb(pid)))
-            next_sample += 10
+            next_sample += every
         if time.monotonic() - t > seconds + 300:
             raise TimeoutError("the soak did not finish")
         time.sleep(0.2)

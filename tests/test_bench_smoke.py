@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,11 +14,12 @@ from tests.server import ROOT
 pytestmark = pytest.mark.browser  # real servers: grouped with the slow tests
 
 
-def test_the_benchmark_runs_and_loses_nothing() -> None:
+def test_the_benchmark_runs_and_loses_nothing(tmp_path: Path) -> None:
+    figures = tmp_path / "smoke.json"
     result = subprocess.run(
         # --processes 2: two daphnes of each side behind the project's nginx, briefly, so
         # that path cannot rot either.
-        [sys.executable, "bench/run.py", "--smoke", "--centres", "3", "--processes", "2"],
+        [sys.executable, "bench/run.py", "--smoke", "--centres", "3", "--processes", "2", "--json", str(figures)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -37,3 +39,16 @@ def test_the_benchmark_runs_and_loses_nothing() -> None:
     # Matching with several centres ran, and every visitor there was answered.
     centres = next(line for line in table.splitlines() if line.startswith("match, 3 centres"))
     assert re.search(r"; \d+ joined$", centres), centres  # no other outcome than joined
+
+    # The soak plot docs/performance.md shows is drawn from the same JSON.
+    png = tmp_path / "soak.png"
+    plotted = subprocess.run(
+        [sys.executable, "bench/plot_soak.py", str(figures), str(png)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert plotted.returncode == 0, plotted.stderr[-2000:]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert re.search(r"keys left 0 ", plotted.stdout), plotted.stdout
