@@ -76,7 +76,8 @@ class Plan:
     max_chats: int = 50
     chats: int = 500
     # 100, 300 and 1,000 as asked, and lower steps: the service is past capacity at 100.
-    rates: tuple[float, ...] = (25.0, 50.0, 100.0, 300.0, 500.0, 700.0, 1000.0)
+    # 400 because 300 -> 500 was too coarse to say whether the service reaches 0.8 of bare at 500.
+    rates: tuple[float, ...] = (25.0, 50.0, 100.0, 300.0, 400.0, 500.0, 700.0, 1000.0)
     step_seconds: float = 10.0
     match_rate: float = 20.0
     match_seconds: float = 15.0
@@ -230,6 +231,7 @@ class Run:
     rows: list[Row] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
     redis_pid: int = 0  # the Redis server's process, if on this machine (its CPU is measured)
+    profile: Path | None = None  # --profile: py-spy's stacks of the service daphne, per step
 
     @property
     def vw(self) -> list[int]:
@@ -513,6 +515,43 @@ def step(
     }
 
 
+@contextmanager
+def profiled(run: Run, server: Daphne | None, label: str, seconds: float) -> Iterator[None]:
+    """With --profile, sample the server daphne's Python stacks for the step (py-spy,
+    collapsed "raw" format: one line per stack with its count); bench/top_frames.py reads
+    them. py-spy takes a share of a core: a profiled run's latencies are not figures."""
+    if run.profile is None or server is None:
+        yield
+        return
+    out = run.profile / f"service-{label}.txt"
+    spy_bin = str(Path(sys.executable).with_name("py-spy"))
+    spy = subprocess.Popen(
+        [
+            spy_bin,
+            "record",
+            "--pid",
+            str(server.proc.pid),
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--function",
+            "--duration",
+            str(int(seconds + 1)),
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.wait(timeout=seconds + 60)
+        note(f"profile of the service at {label}: {out}")
+
+
 def latency(name: str, r: dict[str, Any]) -> str:
     return (
         f"{name} p50 {r['p50_ms']:.1f} ms p99 {r['p99_ms']:.1f} ms delivered {r['delivered']:.0%}"
@@ -578,7 +617,8 @@ def conversations(run: Run, layer: str, service: Daphne, bare: Daphne, *, move: 
             if done and over(done[-1]):
                 shown.append(f"{kind} not run (over capacity at a lower rate)")
                 continue
-            r = step(run, kind, rate, p.step_seconds, f"{kind[0]}{layer}{rate:.0f}")
+            with profiled(run, server if kind == "service" else None, f"{layer}-{rate:.0f}", p.step_seconds):
+                r = step(run, kind, rate, p.step_seconds, f"{kind[0]}{layer}{rate:.0f}")
             # What is still queued in the server must not spill into the next step.
             r["settle_s"] = settle(server.proc.pid, below=0.3, longest=90)
             done.append(r)
@@ -1163,6 +1203,10 @@ def main() -> None:
     parser.add_argument("--layers", help="channel layers for the conversations, e.g. pubsub,core (full run: both)")
     parser.add_argument("--clients", type=int, help="visitor-side client processes (full run: 3)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--rates", help="message rates for the conversations, e.g. 300,400 (full run: 25 to 1,000)")
+    parser.add_argument(
+        "--profile", type=Path, help="write py-spy stacks of the service daphne at each rate here (needs py-spy)"
+    )
     parser.add_argument(
         "--centres", type=int, default=0, help="also time matching with this many centres (with match; e.g. 20)"
     )
@@ -1186,6 +1230,8 @@ def main() -> None:
         plan = replace(plan, layers=tuple(args.layers.split(",")))
     if args.clients:
         plan = replace(plan, clients=args.clients)
+    if args.rates:
+        plan = replace(plan, rates=tuple(float(r) for r in args.rates.split(",")))
     parts = set(args.scenarios.split(","))
     if args.processes:
         plan = replace(plan, processes=tuple(int(n) for n in args.processes.split(",")))
@@ -1225,6 +1271,9 @@ def main() -> None:
         cookies = make_counsellors(env("", "pubsub"), plan.counsellors, plan.max_chats)
         clients = Clients(multiprocessing.get_context("spawn"), plan.clients + 2)
         run = Run(plan, clients)
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            run.profile = args.profile
         try:
             if "idle" in parts:
                 run.attempt("idle capacity", idle_capacity, env("i", plan.layers[0]), cookies, tmp)
