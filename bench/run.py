@@ -1232,6 +1232,9 @@ def main() -> None:
         plan = replace(plan, clients=args.clients)
     if args.rates:
         plan = replace(plan, rates=tuple(float(r) for r in args.rates.split(",")))
+    if args.profile and not Path(sys.executable).with_name("py-spy").exists():
+        # Said before minutes of set-up, not as a traceback at the first step.
+        parser.error("--profile needs py-spy in this environment: pip install py-spy")
     parts = set(args.scenarios.split(","))
     if args.processes:
         plan = replace(plan, processes=tuple(int(n) for n in args.processes.split(",")))
