@@ -351,7 +351,7 @@ async def test_visitors_waiting_when_their_line_stops_taking_contacts_are_told_o
     staff = await on_duty(sara)
     busy, waiting = await visitor(lang="sv"), await visitor(lang="sv")
     await busy.expect("started")
-    await waiting.expect("started")
+    token = (await waiting.expect("started"))["token"]
     offer = await staff.expect("offer")
     await staff.send(type="accept", contact=offer["contact"])
     await busy.expect("joined")  # Sara is full: the second visitor waits
@@ -368,7 +368,12 @@ async def test_visitors_waiting_when_their_line_stops_taking_contacts_are_told_o
     await service.tick()
     assert not [f for f in await waiting.frames(wait=0.5) if f["type"] == "closing"]  # once
     assert not [f for f in await busy.frames(wait=0.2) if f["type"] == "closing"]  # in a conversation already
-    for sock in (staff, busy, waiting):
+    await waiting.close()
+    back = await visitor(start=False)  # the page reconnects: a reload of the news it had
+    await back.send(type="resume", token=token, last_seq=0)
+    await back.expect("resumed", state="queued")
+    assert (await back.expect("closing"))["closes"] == f"{closes:%H:%M}"
+    for sock in (staff, busy, back):
         await sock.close()
 
 
@@ -436,6 +441,57 @@ async def test_a_chat_waiting_when_its_centre_closes_is_given_the_rules_link_and
     await sara.send(type="accept", contact=offer["contact"])
     await chat.expect("joined")
     for sock in (chat, sara):
+        await sock.close()
+
+
+async def test_a_waiting_visitor_whose_socket_was_dying_when_told_is_given_the_link_again_on_resume(
+    service: Service,
+) -> None:
+    """A train's tunnel stalls the socket before the server notices: the tick gives the
+    link, once, into a connection that never delivers it. The page gives up on the
+    stalled socket and resumes on a new one; it is told again there, or the visitor would
+    wait on without knowing another service is open."""
+    import time as _time
+
+    from contacts import hours
+    from contacts.models import OpeningHours
+
+    made = await sync_to_async(two_centres)(
+        {"action": "link", "url": "https://example.org/chatt", "service_name": "Rätt att välja"}
+    )
+
+    def nexus_open(is_open: bool) -> None:
+        OpeningHours.objects.filter(line__isnull=True).delete()
+        if is_open:
+            for day in range(7):
+                OpeningHours.objects.create(weekday=day, opens=ALL_DAY[0], closes=ALL_DAY[1])
+        hours.invalidate()
+
+    await sync_to_async(nexus_open)(True)
+    sara = await console(made["sara"])
+    await sara.send(type="duty", state="break")
+    await sara.expect("me", state="break")
+    chat = await visitor(lang="sv")
+    token = (await chat.expect("started"))["token"]
+
+    await sync_to_async(nexus_open)(False)
+    await service.tick(_time.time())  # told into the stalled socket: the once is used up
+    await chat.close()  # unread: the frame never reached the page
+    back = await visitor(start=False)
+    await back.send(type="resume", token=token, last_seq=0)
+    await back.expect("resumed", state="queued")
+    told = await back.expect("elsewhere")
+    assert told == {"type": "elsewhere", "name": "Rätt att välja", "url": "https://example.org/chatt"}
+    await service.tick(_time.time() + 5)
+    assert not [f for f in await back.frames(wait=0.3) if f["type"] == "elsewhere"]  # the tick: still once
+
+    await sync_to_async(nexus_open)(True)  # open again: nothing stale on the next resume
+    await back.close()
+    again = await visitor(start=False)
+    await again.send(type="resume", token=token, last_seq=0)
+    await again.expect("resumed", state="queued")
+    assert not [f for f in await again.frames(wait=0.3) if f["type"] in ("elsewhere", "closing")]
+    for sock in (again, sara):
         await sock.close()
 
 

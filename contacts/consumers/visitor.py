@@ -144,6 +144,12 @@ class VisitorConsumer(Delivery):
             await self.deliver(contact.id)
         else:
             await self.send_queue_status()
+            # Told while this page was away: said again (the page shows each once).
+            for notice in await self.service.waiting_notices(contact.id):
+                if notice["type"] == "conv.closing":
+                    await self.conv_closing(notice)
+                else:
+                    await self.conv_elsewhere(notice)
 
     async def on_send(self, frame: dict[str, Any]) -> None:
         cid = self.require_contact()

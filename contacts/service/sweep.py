@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
@@ -141,9 +142,7 @@ class Sweep(Supervision):
             rules = here.rules.get(contact.channel, ())
             if not any(rule.action in MOVES for rule in rules):
                 continue
-            closed = await reason(contact.centre, contact.channel) in ("hours", "paused", "nobody")
-            waited = now - max(contact.enqueued_at, contact.routed_at)
-            rule = overflow.first_rule(rules, overflow.Situation(contact.channel, closed=closed, waited=waited))
+            rule = await self._rule_now(contact, rules, now, reason)
             if rule is not None and rule.action == "link":
                 if rule.url and await self.store.tell_once(contact.id, "elsewhere"):
                     await self.publish(
@@ -161,6 +160,41 @@ class Sweep(Supervision):
                 )
         if moved:
             await self.queue_changed()
+
+    @staticmethod
+    async def _rule_now(
+        contact: Contact,
+        rules: tuple[overflow.Rule, ...],
+        now: float,
+        reason: Callable[[str, Channel], Awaitable[ClosedReason | None]],
+    ) -> overflow.Rule | None:
+        """The overflow rule a waiting contact falls under now, if any."""
+        closed = await reason(contact.centre, contact.channel) in ("hours", "paused", "nobody")
+        waited = now - max(contact.enqueued_at, contact.routed_at)
+        return overflow.first_rule(rules, overflow.Situation(contact.channel, closed=closed, waited=waited))
+
+    async def waiting_notices(self, contact_id: str, now: float | None = None) -> list[ConvClosing | ConvElsewhere]:
+        """What a waiting chat is told while it waits and that still holds: its centre
+        closes soon, a link to another service. The tick tells each once, to whichever
+        socket is there; a visitor whose socket was away then (a train, a shared phone's
+        lock screen) is told again on their resume, or would never see the link."""
+        now = time.time() if now is None else now
+        contact = await self.store.get_contact(contact_id)
+        if contact is None or contact.channel != "chat" or contact.state not in ("queued", "offered"):
+            return []
+        out: list[ConvClosing | ConvElsewhere] = []
+        when = await self.closes_soon(contact.centre, contact.channel, now)
+        if when:
+            out.append(ConvClosing(type="conv.closing", contact=contact.id, closes=when))
+        here = (await current_directory()).get(contact.centre)
+        rules = here.rules.get(contact.channel, ()) if here is not None else ()
+        if contact.state == "queued" and any(rule.action == "link" for rule in rules):
+            rule = await self._rule_now(
+                contact, rules, now, lambda centre, channel: self.closed_reason(channel, centre)
+            )
+            if rule is not None and rule.action == "link" and rule.url:
+                out.append(ConvElsewhere(type="conv.elsewhere", contact=contact.id, name=rule.name, url=rule.url))
+        return out
 
     async def forward_waiting_call(self, contact: Contact, now: float) -> overflow.Rule | None:
         """A waiting call that its centre's rules now forward to a number (the centre
