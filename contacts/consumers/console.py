@@ -55,6 +55,7 @@ WRAPUP_MUNICIPALITIES = vocab.codes(vocab.MUNICIPALITIES)
 WRAPUP_TOPICS = vocab.codes(vocab.TOPICS)
 NOTE_TARGETS = frozenset({"counsellor", "supervisors"})  # a counsellor writes to these
 QUEUE_ITEMS_SHOWN = 50  # the console lists the head of the queue and counts the rest
+CENTRES_REMEMBERED = 1_000  # conversations whose centre a console keeps for their wrap-up
 
 
 class CounsellorConsumer(StaffAccessMixin, SideChannel):
@@ -295,6 +296,9 @@ class CounsellorConsumer(StaffAccessMixin, SideChannel):
     def conversation_info(self, contact: Contact) -> ConversationFrame:
         # Remembered for the wrap-up, which comes after the contact is gone from live state.
         self.centre_of[contact.id] = contact.centre
+        if len(self.centre_of) > CENTRES_REMEMBERED:
+            # A conversation handed on is never wrapped up here: forget the oldest.
+            del self.centre_of[next(iter(self.centre_of))]
         return ConversationFrame(
             type="conversation",
             visitor="away" if contact.visitor_gone_at else "connected",

@@ -28,7 +28,10 @@ class Delivery(BaseConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.delivered: dict[str, int] = {}
-        self.own: set[tuple[str, int]] = set()
+        # Per conversation, the seqs the page wrote that this socket has not passed yet.
+        # Only those: a console stays open all shift, and keeping every seq its
+        # counsellor ever wrote grew the process by some 0.9 KB a conversation.
+        self.own: dict[str, set[int]] = {}
         self.names: dict[int, str] = {}  # staff pseudonyms by uid, for labelling lines
 
     async def message_frame(self, contact: str, m: Message) -> MessageFrame:
@@ -58,6 +61,7 @@ class Delivery(BaseConsumer):
 
     def forget(self, cid: str) -> None:
         self.delivered.pop(cid, None)
+        self.own.pop(cid, None)
 
     def resync(self, cid: str, last_seq: int) -> None:
         """The page says it has everything up to ``last_seq``: send again from there."""
@@ -65,16 +69,31 @@ class Delivery(BaseConsumer):
 
     def sent_own(self, cid: str, seq: int) -> None:
         """The page wrote ``seq`` itself: never echo it back."""
-        self.own.add((cid, seq))
         if cid in self.delivered and seq == self.delivered[cid] + 1:
-            self.delivered[cid] = seq  # its own nudge then needs no work at all
+            self.handed(cid, seq)  # its own nudge then needs no work at all
+        elif seq > self.delivered.get(cid, 0):
+            self.own.setdefault(cid, set()).add(seq)
+
+    def is_own(self, cid: str, seq: int) -> bool:
+        return seq in self.own.get(cid, ())
+
+    def handed(self, cid: str, seq: int) -> None:
+        """The page has everything up to ``seq``; what it wrote up to there needs no
+        remembering. (A resync to before it then sends an own line again: the page
+        knows its seq from ``sent`` and shows it once.)"""
+        self.delivered[cid] = seq
+        mine = self.own.get(cid)
+        if mine:
+            mine.difference_update([s for s in mine if s <= seq])
+            if not mine:
+                del self.own[cid]
 
     async def deliver(self, cid: str) -> None:
         """Everything after what this socket has handed on, from the store."""
         for m in await self.service.messages_after(cid, self.delivered.get(cid, 0)):
-            if (cid, m.seq) not in self.own:
+            if not self.is_own(cid, m.seq):
                 await self.out(await self.message_frame(cid, m))
-            self.delivered[cid] = m.seq
+            self.handed(cid, m.seq)
 
     async def deliver_event(self, cid: str, event: ConvMessage, *, ready: bool = True) -> None:
         """A conv.message nudge: the fast path when it carries the next message and the
@@ -84,8 +103,8 @@ class Delivery(BaseConsumer):
             return  # shown already (or this socket's own message)
         m = self.service.carried(event)
         if m is not None and ready and cid in self.delivered and m.seq == self.delivered[cid] + 1:
-            if (cid, m.seq) not in self.own:
+            if not self.is_own(cid, m.seq):
                 await self.out(await self.message_frame(cid, m))
-            self.delivered[cid] = m.seq
+            self.handed(cid, m.seq)
             return
         await self.deliver(cid)

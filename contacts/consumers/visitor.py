@@ -226,7 +226,7 @@ class VisitorConsumer(Delivery):
         self.contact_id = contact_id
         contact = await self.service.contact(contact_id)
         self.centre = contact.centre if contact is not None else self.centre
-        self.delivered, self.own = {contact_id: 0}, set()
+        self.delivered, self.own = {contact_id: 0}, {}
         self.joined_sent = False
         await self.service.hold("v", contact_id, True)
         await self.join(groups.visitor(contact_id))
