@@ -232,6 +232,7 @@ class Run:
     results: dict[str, Any] = field(default_factory=dict)
     redis_pid: int = 0  # the Redis server's process, if on this machine (its CPU is measured)
     profile: Path | None = None  # --profile: py-spy's stacks of the service daphne, per step
+    memtrace: Path | None = None  # --memtrace: tracemalloc dumps of the soak's daphne
 
     @property
     def vw(self) -> list[int]:
@@ -989,6 +990,7 @@ def soak(run: Run, service: Daphne, store: redis.Redis, prefix: str) -> None:
     for i in run.vw:
         clients.send(i, "soak", base=service.url, concurrency=shares[i], seconds=seconds, messages=p.soak_messages)
     answers: dict[int, Any] = {}
+    warmed = False
     # Every 10 s, or a dozen samples in a short (smoke) soak so it can still be plotted.
     every = min(10.0, seconds / 12)
     next_sample = t + every
@@ -1001,6 +1003,9 @@ def soak(run: Run, service: Daphne, store: redis.Redis, prefix: str) -> None:
         if time.monotonic() >= next_sample:
             rss.append((time.monotonic() - t, rss_kb(pid)))
             next_sample += every
+        if run.memtrace and not warmed and time.monotonic() - t >= seconds / 4:
+            warmed = True
+            memtrace_dump(service, run.memtrace, 1)
         if time.monotonic() - t > seconds + 300:
             raise TimeoutError("the soak did not finish")
         time.sleep(0.2)
@@ -1009,6 +1014,9 @@ def soak(run: Run, service: Daphne, store: redis.Redis, prefix: str) -> None:
     time.sleep(3)  # a tick or two: offers, gone visitors
     rss.append((time.monotonic() - t, rss_kb(pid)))
     left = leftover_keys(store, prefix)
+    if run.memtrace and warmed:
+        memtrace_dump(service, run.memtrace, 2)
+        print(memtrace_growth(run.memtrace))
     run.results["soak"] = {
         "minutes": p.soak_minutes,
         "chats": p.soak_chats,
@@ -1026,6 +1034,37 @@ def soak(run: Run, service: Daphne, store: redis.Redis, prefix: str) -> None:
         f" failed); daphne RSS {rss[0][1] / 1024:.0f} -> {rss[-1][1] / 1024:.0f} MB ({growth_mb:+.1f} MB);"
         f" conversation keys left {conversation_keys}, wrap-up tickets left {left.get('w:*', 0)}",
     )
+
+
+def memtrace_dump(service: Daphne, directory: Path, n: int) -> None:
+    """Have the soak's daphne (bench/memtrace.py) write its dump ``n``; wait for it."""
+    service.proc.send_signal(signal.SIGUSR2)
+    done = directory / f"dump{n}.done"
+    deadline = time.monotonic() + 300  # a snapshot of a big heap takes a while
+    while not done.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no memtrace dump {n}")
+        time.sleep(0.5)
+
+
+def memtrace_growth(directory: Path, top: int = 15) -> str:
+    """What grew between the two dumps: allocation sites (tracemalloc), live objects by type."""
+    import tracemalloc
+
+    lines = ["allocated after warm-up and alive at the end of the soak, by where:"]
+    snapshot = directory / "dump2.tracemalloc"
+    if snapshot.exists():
+        stats = tracemalloc.Snapshot.load(str(snapshot)).statistics("traceback")
+        lines.append(f"  {sum(s.size for s in stats) / 1024:9.1f} KiB in all")
+        for stat in stats[:top]:
+            frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(stat.traceback))
+            lines.append(f"  {stat.size / 1024:9.1f} KiB {stat.count:7d} blocks  {frames}")
+    a = json.loads((directory / "dump1.types.json").read_text())["types"]
+    b = json.loads((directory / "dump2.types.json").read_text())["types"]
+    grown = sorted(((b.get(k, 0) - a.get(k, 0), k) for k in b.keys() | a.keys()), reverse=True)[:top]
+    lines.append("  live objects by type:")
+    lines.extend(f"  {d:+9d}  {k}" for d, k in grown if d)
+    return "\n".join(lines)
 
 
 def leftover_keys(store: redis.Redis, prefix: str) -> dict[str, int]:
@@ -1208,6 +1247,11 @@ def main() -> None:
         "--profile", type=Path, help="write py-spy stacks of the service daphne at each rate here (needs py-spy)"
     )
     parser.add_argument(
+        "--memtrace",
+        type=Path,
+        help="run the soak's daphne under tracemalloc and write, then compare, dumps after warm-up and at the end",
+    )
+    parser.add_argument(
         "--centres", type=int, default=0, help="also time matching with this many centres (with match; e.g. 20)"
     )
     parser.add_argument(
@@ -1299,7 +1343,13 @@ def main() -> None:
             run.reset()
             # Matching and the soak on a server of their own, with every counsellor free.
             if "match" in parts:
-                with daphne_process(env("m", plan.layers[0]), tmp / "match-service.log") as service:
+                match_env, match_app = env("m", plan.layers[0]), "chatservice.asgi:application"
+                if args.memtrace:
+                    args.memtrace.mkdir(parents=True, exist_ok=True)
+                    run.memtrace = args.memtrace
+                    match_env = {**match_env, "BENCH_MEMTRACE_DIR": str(args.memtrace)}
+                    match_app = "bench.memtrace:application"
+                with daphne_process(match_env, tmp / "match-service.log", app=match_app) as service:
                     clients.call(run.cw, "consoles", base=service.url, cookies=chat_cookies, duty="available")
                     run.attempt("time to match", time_to_match, service)
                     run.attempt("soak", soak, service, store, f"{prefix}m")
