@@ -374,6 +374,32 @@ async def test_quick_exit_tells_the_counsellor_the_visitor_left_quickly(service:
     await staff.close()
 
 
+async def test_a_counsellors_ack_or_reply_crossing_the_visitors_end_leaves_her_the_reason_and_the_wrapup(
+    service: Service, sara: Any
+) -> None:
+    """The visitor writes "tack, hej" and closes; Sara's page acks it, starts typing
+    and sends a last line as the end crosses them. None of that is "not yours": that made
+    her page end the conversation "by the system", with no wrap-up, before the real end
+    arrived. The line is refused as not in the conversation; the end says why."""
+    staff, v, cid = await chat_between(service, sara)
+    await v.send(type="send", id="v1", text="tack, hej")
+    seq = (await staff.expect("message", contact=cid))["seq"]
+    await v.send(type="end")
+    await v.expect("ended")
+    await staff.send(type="ack", contact=cid, seq=seq)
+    await staff.send(type="typing", contact=cid)
+    await staff.send(type="send", contact=cid, id="s9", text="Ta hand om dig!")
+    frames = await staff.frames(wait=0.5)
+    errors = [f for f in frames if f["type"] == "error"]
+    assert errors == [{"type": "error", "code": "not_in_conversation", "detail": "s9"}]
+    [ended] = [f for f in frames if f["type"] == "ended"]
+    assert ended["by"] == "visitor"
+    await staff.send(type="wrapup", contact=cid, kind="", topics=[])
+    await staff.expect("wrapped", contact=cid)
+    await v.close()
+    await staff.close()
+
+
 async def test_a_counsellor_who_drops_gets_their_contacts_requeued_after_the_grace(
     service: Service, sara: Any, omar: Any
 ) -> None:
@@ -400,6 +426,8 @@ async def test_a_counsellor_cannot_act_in_another_counsellors_conversation(
         {"type": "send", "contact": cid, "id": "x", "text": "hej"},
         {"type": "end", "contact": cid},
         {"type": "sync", "contact": cid, "last_seq": 0},
+        {"type": "ack", "contact": cid, "seq": 1},
+        {"type": "typing", "contact": cid},
     ):
         await intruder.send(**frame)
         assert (await intruder.expect("error"))["code"] == "not_yours"

@@ -155,7 +155,7 @@ class CounsellorConsumer(StaffAccessMixin, SideChannel):
         prompt = protocol.flag(frame, "prompt")  # the "are you still there?" button
         result = await self.service.send(cid, "counsellor", body, message_id, author=self.uid)
         if result is None:
-            await self.mine(frame)  # not_yours, if that is why
+            await self.mine_or_ended(frame)  # not_yours, if that is why
             raise FrameError("not_in_conversation", message_id)
         if prompt and not result.duplicate:
             await self.service.idle_prompted(cid)
@@ -165,10 +165,12 @@ class CounsellorConsumer(StaffAccessMixin, SideChannel):
     async def on_ack(self, frame: dict[str, Any]) -> None:
         cid = protocol.contact_id(frame)
         if not await self.service.ack(cid, "counsellor", protocol.seq(frame), author=self.uid):
-            raise FrameError("not_yours", cid)
+            await self.mine_or_ended(frame)
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
-        await self.service.typing(await self.mine(frame), "counsellor")
+        cid = await self.mine_or_ended(frame)
+        if cid is not None:
+            await self.service.typing(cid, "counsellor")
 
     async def on_end(self, frame: dict[str, Any]) -> None:
         await self.service.end(await self.mine(frame), "counsellor")
@@ -253,6 +255,16 @@ class CounsellorConsumer(StaffAccessMixin, SideChannel):
         await self.out({"type": "pong"})
 
     # --- helpers ---
+    async def mine_or_ended(self, frame: dict[str, Any]) -> str | None:
+        """As ``mine``, but None for a conversation that has just ended: the page's ack
+        or typing crossed the visitor's end, and the ``ended`` that says why (and opens
+        the wrap-up) is on its way. A ``not_yours`` here made the page end it "by the
+        system" first, with no wrap-up."""
+        cid = protocol.contact_id(frame)
+        if await self.service.contact(cid) is None:
+            return None
+        return await self.mine(frame)
+
     async def mine(self, frame: dict[str, Any]) -> str:
         """The contact named in the frame, if it is in conversation with this counsellor."""
         cid = protocol.contact_id(frame)
