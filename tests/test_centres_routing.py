@@ -69,6 +69,18 @@ def two_centres(rule: dict[str, Any]) -> dict[str, Any]:
     return {"sara": sara, "aino": aino, "una": una}
 
 
+def default_centre_open(is_open: bool) -> None:
+    """Nexus's own opening hours (the default centre's): all day, or none."""
+    from contacts import hours
+    from contacts.models import OpeningHours
+
+    OpeningHours.objects.filter(line__isnull=True).delete()
+    if is_open:
+        for day in range(7):
+            OpeningHours.objects.create(weekday=day, opens=ALL_DAY[0], closes=ALL_DAY[1])
+    hours.invalidate()
+
+
 async def on_duty(user: Any) -> Any:
     staff = await console(user)
     await staff.send(type="duty", state="available")
@@ -403,21 +415,11 @@ async def test_a_chat_waiting_when_its_centre_closes_is_given_the_rules_link_and
     sent away: when a counsellor comes back from her break, she still answers them."""
     import time as _time
 
-    from contacts import hours
-    from contacts.models import OpeningHours
-
     made = await sync_to_async(two_centres)(
         {"action": "link", "url": "https://example.org/chatt", "service_name": "Rätt att välja"}
     )
 
-    def nexus_open(is_open: bool) -> None:
-        OpeningHours.objects.filter(line__isnull=True).delete()
-        if is_open:
-            for day in range(7):
-                OpeningHours.objects.create(weekday=day, opens=ALL_DAY[0], closes=ALL_DAY[1])
-        hours.invalidate()
-
-    await sync_to_async(nexus_open)(True)
+    await sync_to_async(default_centre_open)(True)
     sara = await console(made["sara"])
     await sara.send(type="duty", state="break")  # on shift, taking nothing for now
     await sara.expect("me", state="break")
@@ -427,7 +429,7 @@ async def test_a_chat_waiting_when_its_centre_closes_is_given_the_rules_link_and
     await service.tick(_time.time())
     assert not [f for f in await chat.frames(wait=0.3) if f["type"] == "elsewhere"]  # open: nothing to say
 
-    await sync_to_async(nexus_open)(False)
+    await sync_to_async(default_centre_open)(False)
     await service.tick(_time.time())
     told = await chat.expect("elsewhere")
     assert told == {"type": "elsewhere", "name": "Rätt att välja", "url": "https://example.org/chatt"}
@@ -453,28 +455,18 @@ async def test_a_waiting_visitor_whose_socket_was_dying_when_told_is_given_the_l
     wait on without knowing another service is open."""
     import time as _time
 
-    from contacts import hours
-    from contacts.models import OpeningHours
-
     made = await sync_to_async(two_centres)(
         {"action": "link", "url": "https://example.org/chatt", "service_name": "Rätt att välja"}
     )
 
-    def nexus_open(is_open: bool) -> None:
-        OpeningHours.objects.filter(line__isnull=True).delete()
-        if is_open:
-            for day in range(7):
-                OpeningHours.objects.create(weekday=day, opens=ALL_DAY[0], closes=ALL_DAY[1])
-        hours.invalidate()
-
-    await sync_to_async(nexus_open)(True)
+    await sync_to_async(default_centre_open)(True)
     sara = await console(made["sara"])
     await sara.send(type="duty", state="break")
     await sara.expect("me", state="break")
     chat = await visitor(lang="sv")
     token = (await chat.expect("started"))["token"]
 
-    await sync_to_async(nexus_open)(False)
+    await sync_to_async(default_centre_open)(False)
     await service.tick(_time.time())  # told into the stalled socket: the once is used up
     await chat.close()  # unread: the frame never reached the page
     back = await visitor(start=False)
@@ -485,7 +477,7 @@ async def test_a_waiting_visitor_whose_socket_was_dying_when_told_is_given_the_l
     await service.tick(_time.time() + 5)
     assert not [f for f in await back.frames(wait=0.3) if f["type"] == "elsewhere"]  # the tick: still once
 
-    await sync_to_async(nexus_open)(True)  # open again: nothing stale on the next resume
+    await sync_to_async(default_centre_open)(True)  # open again: nothing stale on the next resume
     await back.close()
     again = await visitor(start=False)
     await again.send(type="resume", token=token, last_seq=0)

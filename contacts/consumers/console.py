@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, overload
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -260,15 +260,19 @@ class CounsellorConsumer(StaffAccessMixin, SideChannel):
         or typing crossed the visitor's end, and the ``ended`` that says why (and opens
         the wrap-up) is on its way. A ``not_yours`` here made the page end it "by the
         system" first, with no wrap-up."""
-        cid = protocol.contact_id(frame)
-        if await self.service.contact(cid) is None:
-            return None
-        return await self.mine(frame)
+        return await self.mine(frame, ended_ok=True)
 
-    async def mine(self, frame: dict[str, Any]) -> str:
-        """The contact named in the frame, if it is in conversation with this counsellor."""
+    @overload
+    async def mine(self, frame: dict[str, Any]) -> str: ...
+    @overload
+    async def mine(self, frame: dict[str, Any], *, ended_ok: bool) -> str | None: ...
+    async def mine(self, frame: dict[str, Any], *, ended_ok: bool = False) -> str | None:
+        """The contact named in the frame, if it is in conversation with this counsellor
+        (``ended_ok``: None if it is gone from the live state)."""
         cid = protocol.contact_id(frame)
         contact = await self.service.contact(cid)
+        if contact is None and ended_ok:
+            return None
         if contact is None or contact.state != "active" or contact.counsellor != self.uid:
             raise FrameError("not_yours", cid)
         return cid
